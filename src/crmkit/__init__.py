@@ -1,0 +1,38 @@
+"""crmkit: an embeddable CRM domain library.
+
+crmkit owns the *model* of customer relationships (entities, lifecycles,
+satisfaction and value models) and none of the storage. Importing it is
+cheap: numeric modules load numpy and scipy only when they are used.
+
+>>> import crmkit
+>>> crmkit.__version__ == crmkit._version.__version__
+True
+"""
+
+from crmkit import errors
+from crmkit._version import __version__
+from crmkit.errors import (
+    ConcurrencyError,
+    ConvergenceError,
+    CrmError,
+    DefinitionError,
+    DuplicateError,
+    InsufficientData,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+)
+
+__all__ = [
+    "ConcurrencyError",
+    "ConvergenceError",
+    "CrmError",
+    "DefinitionError",
+    "DuplicateError",
+    "InsufficientData",
+    "InvalidTransition",
+    "NotFound",
+    "ValidationError",
+    "__version__",
+    "errors",
+]

@@ -1,0 +1,124 @@
+"""Deeply immutable JSON values for the ``attributes`` custom-field mapping."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, NoReturn, TypeAlias, Union
+
+from crmkit.errors import ValidationError, join_path
+
+__all__ = ["FrozenDict", "JsonValue", "freeze_json", "thaw_json"]
+
+#: A JSON value as crmkit stores it: objects become :class:`FrozenDict`, arrays tuples.
+JsonValue: TypeAlias = Union[
+    None, bool, int, float, str, "tuple[JsonValue, ...]", "FrozenDict"
+]
+
+#: Nesting deeper than this is refused (a guard against hostile input, not a JSON rule).
+MAX_DEPTH = 32
+
+
+class FrozenDict(dict[str, Any]):
+    """A ``dict`` that refuses every change after it is built; hashable.
+
+    It stays a real ``dict`` so ``json.dumps`` and ``==`` against plain
+    dicts work as usual.
+
+    >>> d = FrozenDict({"tier": "gold"})
+    >>> d["tier"]
+    'gold'
+    >>> d == {"tier": "gold"}
+    True
+    >>> d["tier"] = "silver"
+    Traceback (most recent call last):
+    ...
+    TypeError: FrozenDict is immutable
+    """
+
+    __slots__ = ("_hash",)
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("FrozenDict is immutable")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        try:
+            return self._hash  # type: ignore[no-any-return]
+        except AttributeError:
+            h = hash(frozenset(self.items()))
+            object.__setattr__(self, "_hash", h)
+            return h
+
+    def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, Any]]]:
+        return (FrozenDict, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+        return self
+
+
+EMPTY = FrozenDict()
+
+
+def _bad(path: str, message: str) -> NoReturn:
+    raise ValidationError([(path, message)])
+
+
+def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
+    """Check that ``value`` is JSON data and return a deeply immutable copy.
+
+    Objects must have string keys; numbers must be finite; nesting is
+    limited to 32 levels. Raises :class:`~crmkit.errors.ValidationError`
+    naming the path of the first offending value.
+
+    >>> freeze_json({"sizes": [1, 2], "vip": True})
+    FrozenDict({'sizes': (1, 2), 'vip': True})
+    >>> freeze_json({"x": float("nan")})
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ValidationError: attributes.x: must be a finite number (got nan)
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            _bad(path, f"must be a finite number (got {value!r})")
+        return value
+    if _depth >= MAX_DEPTH:
+        _bad(path, f"nesting deeper than {MAX_DEPTH} levels is not allowed")
+    if isinstance(value, Mapping):
+        if not value:
+            return EMPTY
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                _bad(path, f"keys must be strings (got {type(k).__name__} {k!r})")
+            out[k] = freeze_json(v, join_path(path, k), _depth + 1)
+        return FrozenDict(out)
+    if isinstance(value, (list, tuple)):
+        return tuple(
+            freeze_json(v, f"{path}[{i}]", _depth + 1) for i, v in enumerate(value)
+        )
+    _bad(
+        path,
+        "must be a JSON value (null, bool, number, string, array or object), "
+        f"got {type(value).__name__}",
+    )
+
+
+def thaw_json(value: Any) -> Any:
+    """Return plain ``dict``/``list`` copies of a frozen JSON value (for output)."""
+    if isinstance(value, dict):
+        return {k: thaw_json(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw_json(v) for v in value]
+    return value
+
