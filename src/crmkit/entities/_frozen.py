@@ -36,7 +36,13 @@ class FrozenDict(dict[str, Any]):
     TypeError: FrozenDict is immutable
     """
 
-    __slots__ = ("_hash",)
+    __slots__ = ("_hash", "flat")
+
+    flat: bool  #: True when no value is a container (set by :func:`freeze_json`)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        object.__setattr__(self, "flat", not any(isinstance(v, _CONTAINERS) for v in self.values()))
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("FrozenDict is immutable")
@@ -52,6 +58,9 @@ class FrozenDict(dict[str, Any]):
             object.__setattr__(self, "_hash", h)
             return h
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise TypeError("FrozenDict is immutable")
+
     def __reduce__(self) -> tuple[type[FrozenDict], tuple[dict[str, Any]]]:
         return (FrozenDict, (dict(self),))
 
@@ -64,6 +73,8 @@ class FrozenDict(dict[str, Any]):
     def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
         return self
 
+
+_CONTAINERS = (dict, tuple, list)
 
 EMPTY = FrozenDict()
 
@@ -117,8 +128,11 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
 def thaw_json(value: Any) -> Any:
     """Return plain ``dict``/``list`` copies of a frozen JSON value (for output)."""
     if isinstance(value, dict):
-        return {k: thaw_json(v) for k, v in value.items()}
-    if isinstance(value, tuple):
+        for v in value.values():
+            if isinstance(v, _CONTAINERS):
+                return {k: thaw_json(v) for k, v in value.items()}
+        return dict(value)  # flat: copy in C
+    if isinstance(value, (tuple, list)):
         return [thaw_json(v) for v in value]
     return value
 
