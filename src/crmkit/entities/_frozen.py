@@ -75,6 +75,14 @@ class FrozenDict(dict[str, Any]):
 
 
 _CONTAINERS = (dict, tuple, list)
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _frozen(items: dict[str, Any], flat: bool) -> FrozenDict:
+    fd = FrozenDict.__new__(FrozenDict)
+    dict.update(fd, items)
+    object.__setattr__(fd, "flat", flat)
+    return fd
 
 EMPTY = FrozenDict()
 
@@ -97,6 +105,13 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
     ...
     crmkit.errors.ValidationError: attributes.x: must be a finite number (got nan)
     """
+    if type(value) is dict and _depth < MAX_DEPTH:
+        # Fast path for the usual flat object of scalars.
+        for k, v in value.items():
+            if type(k) is not str or type(v) not in _SCALARS:
+                break
+        else:
+            return _frozen(value, True) if value else EMPTY
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -113,7 +128,7 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
             if not isinstance(k, str):
                 _bad(path, f"keys must be strings (got {type(k).__name__} {k!r})")
             out[k] = freeze_json(v, join_path(path, k), _depth + 1)
-        return FrozenDict(out)
+        return _frozen(out, not any(isinstance(v, _CONTAINERS) for v in out.values()))
     if isinstance(value, (list, tuple)):
         return tuple(
             freeze_json(v, f"{path}[{i}]", _depth + 1) for i, v in enumerate(value)

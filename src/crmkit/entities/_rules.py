@@ -63,6 +63,8 @@ def text(*, max_length: int = 1000, blank: bool = False) -> Validator:
     """A ``str`` of at most ``max_length`` characters; not blank unless ``blank``."""
 
     def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+        if type(value) is str and len(value) <= max_length and (blank or value.strip()):
+            return
         if type(value) is not str:
             fail(inst, attr.name, f"must be a string, got {describe(value)}")
         if not blank and not value.strip():
@@ -78,8 +80,10 @@ def optional_text(*, max_length: int = 1000) -> Validator:
     inner = text(max_length=max_length)
 
     def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
-        if value is not None:
-            inner(inst, attr, value)
+        # The common case inline: this runs for most fields of every entity.
+        if value is None or (type(value) is str and len(value) <= max_length and value.strip()):
+            return
+        inner(inst, attr, value)
 
     return check
 

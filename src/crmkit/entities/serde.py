@@ -405,11 +405,11 @@ def _unstructure_expr(tp: Any, var: str, env: dict[str, Any], depth: int = 0) ->
         return var
     if tp is UUID:
         # uuid.UUID.__str__ spelled out inline: saves a method call per id.
-        local = f"h{len(env)}_{depth}"
-        env[local] = None
+        h = f"h{len(env)}_{depth}"
+        env[h] = None
         return (
-            f"(({local} := '%032x' % {var}.int), "
-            f"f'{{{local}[:8]}}-{{{local}[8:12]}}-{{{local}[12:16]}}-{{{local}[16:20]}}-{{{local}[20:]}}')[1]"
+            f"f'{{({h} := \"%032x\" % {var}.int)[:8]}}-{{{h}[8:12]}}-{{{h}[12:16]}}"
+            f"-{{{h}[16:20]}}-{{{h}[20:]}}'"
         )
     if tp is Decimal:
         return f"str({var})"
