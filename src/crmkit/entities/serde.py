@@ -134,12 +134,21 @@ else:  # pragma: no cover - Python 3.10 reads no "Z" suffix
         return datetime.fromisoformat(text)
 
 
+_NAIVE = (
+    "must be timezone-aware: add a UTC offset, e.g. '2026-03-01T09:30:00+00:00' (got {!r})"
+)
+
+
 def _structure_datetime(value: Any, _: Any) -> datetime:
     if type(value) is str:
         try:
-            return _fromisoformat(value)
+            result = _fromisoformat(value)
         except ValueError:
             pass
+        else:
+            if result.tzinfo is None:
+                raise ValidationError([("$", _NAIVE.format(value))])
+            return result
     elif isinstance(value, datetime):
         return value
     raise _expected("an ISO 8601 date-time with a UTC offset such as '2026-03-01T09:30:00+00:00'", value)

@@ -1,0 +1,202 @@
+"""The ``crmkit`` command: ``crmkit demo`` and ``crmkit validate``.
+
+Run ``crmkit --help`` (or ``python -m crmkit --help``) for the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from crmkit._version import __version__
+from crmkit.errors import ValidationError
+
+__all__ = ["main"]
+
+
+def _fmt_money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _heading(out: TextIO, number: int, title: str) -> None:
+    print(f"\n{number}. {title}\n{'-' * (len(title) + 3)}", file=out)
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from crmkit.datasets import demo_customer_base
+    from crmkit.entities import Account, Contact, Entity, Order
+    from crmkit.entities.privacy import erase, export_personal_data
+    from crmkit.entities.serde import from_json, to_dict, to_json
+
+    t0 = time.perf_counter()
+    base = demo_customer_base(args.seed, retail_customers=args.customers, accounts=args.accounts)
+    built = time.perf_counter() - t0
+    print(f"crmkit {__version__} demo (seed {args.seed})", file=out)
+
+    # 1. The customer base -------------------------------------------------------------
+    _heading(out, 1, "A customer base built from the seed")
+    counts = base.counts()
+    print("  " + " | ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()), file=out)
+    print(f"  observation window {base.observation_start:%Y-%m-%d} to {base.observation_end:%Y-%m-%d}; "
+          f"built and validated in {built * 1000:.0f} ms", file=out)
+    by_type = Counter(a.customer_type.value for a in base.accounts)
+    retail = sum(1 for c in base.contacts if c.account_id is None)
+    print(f"  customers: {retail} retail contacts, " + ", ".join(f"{n} {t} accounts" for t, n in sorted(by_type.items())), file=out)
+
+    revenue: dict[str, Decimal] = defaultdict(Decimal)
+    orders_per_currency: Counter[str] = Counter()
+    per_customer: dict[Any, Decimal] = defaultdict(Decimal)
+    currency_of: dict[Any, str] = {}
+    for order in base.orders:
+        total = order.total.amount
+        revenue[order.currency] += total
+        orders_per_currency[order.currency] += 1
+        per_customer[order.customer_id] += total
+        currency_of[order.customer_id] = order.currency
+    print("  revenue (order totals with tax):", file=out)
+    for cur in sorted(revenue):
+        print(f"    {cur} {_fmt_money(revenue[cur]):>16} from {orders_per_currency[cur]:,} orders", file=out)
+    names: dict[Any, str] = {a.id: a.name for a in base.accounts}
+    names.update({c.id: c.name for c in base.contacts})
+    print("  top 5 customers by revenue:", file=out)
+    for cid, amount in sorted(per_customer.items(), key=lambda kv: -kv[1])[:5]:
+        print(f"    {names[cid]:<28} {currency_of[cid]} {_fmt_money(amount):>12}", file=out)
+    repeaters = Counter(o.customer_id for o in base.orders)
+    buyers = len(repeaters)
+    print(f"  {buyers} customers bought; {sum(1 for n in repeaters.values() if n > 1)} of them more than once "
+          f"(max {max(repeaters.values(), default=0)} orders)", file=out)
+    responses = [t.response_time.total_seconds() / 3600 for t in base.tickets if t.response_time is not None]
+    breached = sum(1 for t in base.tickets if t.sla_breached(base.observation_end))
+    if responses:
+        print(f"  tickets: median first response {statistics.median(responses):.1f} h; "
+              f"{breached} of {len(base.tickets)} missed their 24 h SLA", file=out)
+    answers = Counter(int(r.answers["nps"]) for r in base.survey_responses)
+    bar = " ".join(f"{k}:{answers.get(k, 0)}" for k in range(11))
+    print(f"  likelihood-to-recommend answers (0-10): {bar}", file=out)
+
+    # 2. Validation ------------------------------------------------------------------------
+    _heading(out, 2, "Validation catches bad records (and says where)")
+    good_contact = to_dict(base.contacts[0])
+    good_order = to_dict(base.orders[0])
+    incoming: list[tuple[str, type[Entity], dict[str, Any]]] = [
+        ("contact as exported", Contact, good_contact),
+        ("contact with a typo'd e-mail", Contact, {**good_contact, "email": "ada.lovelace@@example.com"}),
+        ("contact with a naive timestamp and a national phone number", Contact,
+         {**good_contact, "created_at": "2025-03-01T10:00:00", "phone": "020 7946 0958"}),
+        ("contact with a field nobody declared", Contact, {**good_contact, "shoe_size": 44}),
+        ("order with a zero quantity", Order,
+         {**good_order, "lines": [{**good_order["lines"][0], "quantity": 0}]}),
+        ("order with a line in another currency", Order,
+         {**good_order, "lines": [*good_order["lines"],
+                                  {**good_order["lines"][0], "unit_price": {"amount": "990", "currency": "JPY"}}]}),
+        ("account without a name", Account, {"customer_type": "retail", "address": {"lines": [], "country": "UK"}}),
+    ]
+    accepted = 0
+    for label, cls, data in incoming:
+        try:
+            from_json(cls, json.dumps(data))
+        except ValidationError as exc:
+            print(f"  rejected {cls.__name__}: {label}", file=out)
+            for path, message in exc.errors:
+                print(f"      {path}: {message}", file=out)
+        else:
+            accepted += 1
+            print(f"  accepted {cls.__name__}: {label}", file=out)
+    print(f"  {accepted} accepted, {len(incoming) - accepted} rejected", file=out)
+
+    # 3. JSON round trip -------------------------------------------------------------------
+    _heading(out, 3, "Lossless JSON round trip")
+    records = list(base.all_records())
+    t0 = time.perf_counter()
+    texts = [(type(r), to_json(r)) for r in records]
+    t_write = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    back = [from_json(cls, text) for cls, text in texts]
+    t_read = time.perf_counter() - t0
+    same = sum(1 for a, b in zip(records, back) if a == b)
+    size = sum(len(t.encode()) for _, t in texts)
+    print(f"  {len(records):,} records -> {size / 1e6:.2f} MB of JSON in {t_write * 1000:.0f} ms "
+          f"({len(records) / t_write:,.0f} records/s)", file=out)
+    print(f"  read back with full validation in {t_read * 1000:.0f} ms ({len(records) / t_read:,.0f} records/s); "
+          f"{same:,} of {len(records):,} equal to the originals", file=out)
+
+    # 4. Privacy ---------------------------------------------------------------------------
+    _heading(out, 4, "Privacy: access and erasure (GDPR art. 15 and 17)")
+    subject = max(base.contacts, key=lambda c: sum(1 for i in base.interactions if c.id in i.contact_ids))
+    print(f"  repr() masks contact data in logs: email={subject.email!r} phone={subject.phone!r}", file=out)
+    doc = export_personal_data(subject, records, at=base.observation_end)
+    held = ", ".join(f"{len(v)} {k}" for k, v in doc["records"].items())
+    print(f"  export for contact {subject.id}: {held} ({len(json.dumps(doc)):,} bytes of JSON)", file=out)
+    erased = erase(subject, at=base.observation_end)
+    kept = [f for f in ("id", "created_at", "account_id", "lifecycle_stage") if getattr(erased, f) == getattr(subject, f)]
+    print(f"  erased copy: name={erased.name!r}, email={erased.email}, phone={erased.phone}; kept {', '.join(kept)}", file=out)
+    return 0 if same == len(records) else 1
+
+
+def _read_records(path: Path) -> list[Any]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".jsonl", ".ndjson"):
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    data = json.loads(text)
+    return data if isinstance(data, list) else [data]
+
+
+def _validate(args: argparse.Namespace, out: TextIO) -> int:
+    from crmkit.entities import ENTITY_TYPES
+    from crmkit.entities.serde import from_dict
+
+    types = {t.__name__.lower(): t for t in ENTITY_TYPES}
+    cls = types.get(args.entity.lower())
+    if cls is None:
+        print(f"crmkit validate: unknown entity {args.entity!r}; choose one of "
+              f"{', '.join(t.__name__ for t in ENTITY_TYPES)}", file=sys.stderr)
+        return 2
+    try:
+        rows = _read_records(Path(args.file))
+    except (OSError, ValueError) as exc:
+        print(f"crmkit validate: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    bad = 0
+    for i, row in enumerate(rows):
+        try:
+            from_dict(cls, row)
+        except ValidationError as exc:
+            bad += 1
+            for path, message in exc.errors:
+                print(f"record {i}: {path}: {message}", file=out)
+    print(f"{len(rows) - bad} valid, {bad} invalid {cls.__name__} record(s) in {args.file}", file=out)
+    return 1 if bad else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crmkit", description="crmkit: an embeddable CRM domain library.")
+    parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="build a customer base from a seed and show crmkit at work")
+    demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    demo.add_argument("--customers", type=int, default=200, help="retail customers (default 200)")
+    demo.add_argument("--accounts", type=int, default=30, help="B2B accounts (default 30)")
+    demo.set_defaults(run=_demo)
+    val = sub.add_parser("validate", help="validate a JSON / JSON Lines file of records")
+    val.add_argument("entity", help="entity type, e.g. Contact or order")
+    val.add_argument("file", help="a .json file (an object or an array) or a .jsonl file")
+    val.set_defaults(run=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args, out or sys.stdout))
+    except ValidationError as exc:
+        print(f"crmkit {args.command}: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,11 @@
+"""Built-in data: a deterministic demo customer base generated from a seed.
+
+>>> from crmkit.datasets import demo_customer_base
+>>> base = demo_customer_base(seed=7, retail_customers=20, accounts=3)
+>>> len(base.accounts), len(base.contacts) >= 20
+(3, True)
+"""
+
+from crmkit.datasets._demo import CustomerBase, demo_customer_base
+
+__all__ = ["CustomerBase", "demo_customer_base"]
