@@ -44,7 +44,6 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
 )
 
 __all__ = [
-    "ENTITY_TYPES",
     "Account",
     "Address",
     "Campaign",
@@ -54,6 +53,7 @@ __all__ = [
     "Contact",
     "CustomerType",
     "Direction",
+    "ENTITY_TYPES",
     "Email",
     "Entity",
     "FrozenDict",

@@ -122,6 +122,11 @@ def stage_field(default: str) -> Any:
     return attrs.field(default=default, validator=r.text(max_length=100))
 
 
+def _check_updated_at(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if value is not inst.created_at:  # the default is created_at, checked already
+        r.aware(inst, attr, value)
+
+
 @attrs.frozen(kw_only=True)
 class Entity:
     """Base of every stored entity.
@@ -136,7 +141,7 @@ class Entity:
     id: UUID = attrs.field(factory=uuid4, converter=r.to_uuid, validator=r.uuid)
     version: int = attrs.field(default=1, validator=r.integer(minimum=1))
     created_at: datetime = attrs.field(factory=utcnow, validator=r.aware)
-    updated_at: datetime = attrs.field(validator=r.aware)
+    updated_at: datetime = attrs.field(validator=_check_updated_at)
     attributes: JsonObject = json_object_field()
 
     @updated_at.default

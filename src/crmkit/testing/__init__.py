@@ -3,3 +3,4 @@
 :mod:`crmkit.testing.strategies` holds hypothesis strategies that build
 valid instances of every entity. It needs hypothesis: ``pip install "crmkit[test]"``.
 """
+__all__: list[str] = []

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import crmkit
+from crmkit import errors
+
+
+@pytest.mark.parametrize(
+    ("exc", "builtin"),
+    [
+        (errors.ValidationError, ValueError),
+        (errors.NotFound, KeyError),
+        (errors.InsufficientData, ValueError),
+    ],
+)
+def test_errors_subclass_the_matching_builtin(exc: type[Exception], builtin: type[Exception]) -> None:
+    assert issubclass(exc, errors.CrmError)
+    assert issubclass(exc, builtin)
+
+
+def test_every_error_is_a_crm_error_and_exported() -> None:
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.CrmError)
+        assert getattr(crmkit, name) is cls
+
+
+def test_validation_error_lists_every_problem() -> None:
+    err = errors.ValidationError([("email", "bad"), ("lines[2].quantity", "must be > 0")])
+    assert err.errors == [("email", "bad"), ("lines[2].quantity", "must be > 0")]
+    text = str(err)
+    assert "2 validation errors" in text
+    assert "  email: bad" in text
+    assert "  lines[2].quantity: must be > 0" in text
+
+
+def test_validation_error_from_a_message() -> None:
+    err = errors.ValidationError("must be positive", path="discount_rate")
+    assert err.errors == [("discount_rate", "must be positive")]
+    assert str(err) == "discount_rate: must be positive"
+
+
+def test_validation_error_pickles() -> None:
+    err = errors.ValidationError([("a", "b"), ("c", "d")])
+    back = pickle.loads(pickle.dumps(err))
+    assert back.errors == err.errors
+    assert str(back) == str(err)
+
+
+def test_prefixed_nests_paths() -> None:
+    err = errors.ValidationError([("country", "x"), ("$", "y"), ("[1]", "z")]).prefixed("address")
+    assert err.errors == [("address.country", "x"), ("address", "y"), ("address[1]", "z")]
+
+
+def test_not_found_reads_as_a_sentence() -> None:
+    assert str(errors.NotFound("no Contact with id 42")) == "no Contact with id 42"

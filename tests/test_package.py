@@ -1,0 +1,87 @@
+"""Packaging promises: light imports, public names, py.typed, the console script."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import crmkit
+
+HEAVY = ("numpy", "scipy", "phonenumbers", "cattrs", "hypothesis")
+
+
+@pytest.mark.parametrize("module", ["crmkit", "crmkit.entities", "crmkit.entities.privacy"])
+def test_import_stays_light(module: str) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"{module} imported {out.stdout.strip()}"
+
+
+def _import_time_us(module: str) -> int:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in proc.stderr.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 3 and parts[2] == module:
+            return int(parts[1])
+    raise AssertionError(f"no import time line for {module}")
+
+
+@pytest.mark.parametrize("module", ["crmkit", "crmkit.entities"])
+def test_import_time_under_100_ms(module: str) -> None:
+    # Best of three runs: the figure is about the code, not a busy machine.
+    best = min(_import_time_us(module) for _ in range(3))
+    assert best < 100_000, f"import {module} took {best / 1000:.1f} ms"
+
+
+def test_py_typed_ships() -> None:
+    assert (Path(crmkit.__file__).parent / "py.typed").exists()
+
+
+def test_version_is_pep440() -> None:
+    assert re.fullmatch(r"\d+\.\d+\.\d+([ab]\d+|rc\d+|\.dev\d+)?", crmkit.__version__)
+
+
+def _public_modules() -> list[str]:
+    names = ["crmkit"]
+    for info in pkgutil.walk_packages(crmkit.__path__, "crmkit."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            names.append(info.name)
+    return names
+
+
+@pytest.mark.parametrize("module", _public_modules())
+def test_all_lists_existing_sorted_names(module: str) -> None:
+    mod = importlib.import_module(module)
+    exported = getattr(mod, "__all__", None)
+    if exported is None:
+        pytest.skip(f"{module} has no __all__")
+    for name in exported:
+        assert hasattr(mod, name), f"{module}.__all__ names missing {name}"
+    assert list(exported) == sorted(exported), f"{module}.__all__ is not sorted"
+
+
+def test_entities_front_door_exports_every_public_class() -> None:
+    import crmkit.entities as e
+
+    public = {
+        name
+        for name, value in vars(e).items()
+        if isinstance(value, type) and not name.startswith("_") and value.__module__.startswith("crmkit.")
+    }
+    assert public <= set(e.__all__)
+
+
+def test_console_script_and_module_agree() -> None:
+    a = subprocess.run([sys.executable, "-m", "crmkit", "--version"], capture_output=True, text=True, check=True)
+    assert a.stdout.strip() == f"crmkit {crmkit.__version__}"
