@@ -98,6 +98,14 @@ def join_path(prefix: str, path: str) -> str:
     return f"{prefix}.{path}"
 
 
+def key_path(prefix: str, key: object) -> str:
+    """Path of ``key`` inside an object at ``prefix``; odd keys are quoted: ``attributes['a b']``."""
+    text = str(key)
+    if text.isidentifier():
+        return join_path(prefix, text)
+    return f"{'' if prefix in ('', '$') else prefix}[{text!r}]"
+
+
 class DefinitionError(CrmError):
     """A machine, survey instrument or path model that is defined wrongly."""
 

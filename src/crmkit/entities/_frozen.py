@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias, Union
 
-from crmkit.errors import ValidationError, join_path
+from crmkit.errors import ValidationError, key_path
 
 __all__ = ["FrozenDict", "JsonValue", "freeze_json", "thaw_json"]
 
@@ -127,7 +127,7 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 _bad(path, f"keys must be strings (got {type(k).__name__} {k!r})")
-            out[k] = freeze_json(v, join_path(path, k), _depth + 1)
+            out[k] = freeze_json(v, key_path(path, k), _depth + 1)
         return _frozen(out, not any(isinstance(v, _CONTAINERS) for v in out.values()))
     if isinstance(value, (list, tuple)):
         return tuple(

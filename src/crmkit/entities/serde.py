@@ -52,7 +52,7 @@ from crmkit.entities._base import JsonObject
 from crmkit.entities._frozen import FrozenDict, freeze_json, thaw_json
 from crmkit.entities._rules import describe
 from crmkit.entities._values import Email, PhoneNumber
-from crmkit.errors import ValidationError, join_path
+from crmkit.errors import ValidationError, join_path, key_path
 
 __all__ = [
     "from_dict",
@@ -318,6 +318,7 @@ def _compile_structure(cls: type, converter: cattrs.Converter) -> Callable[[Any,
         "field_errors": _field_errors,
         "expected": _expected,
         "flatten": _flatten,
+        "key_path": key_path,
         "allowed": frozenset(a.name for a in fields),
     }
     lines = [
@@ -369,7 +370,7 @@ def _compile_structure(cls: type, converter: cattrs.Converter) -> Callable[[Any,
         lines.append(f"{body}    errors = field_errors(errors, e, {key})")
     lines += [
         "    if seen != len(o):",
-        "        errors = (errors or []) + [(str(k), 'unknown field') for k in o if k not in allowed]",
+        "        errors = (errors or []) + [(key_path('', k), 'unknown field') for k in o if k not in allowed]",
         "    if errors:",
         "        raise ValidationError(errors)",
         "    try:",
@@ -470,6 +471,8 @@ def _compile_unstructure(cls: type) -> Callable[[Any], dict[str, Any]]:
 
 
 _UNSTRUCTURE: dict[type, Callable[[Any], dict[str, Any]]] = {}
+# Value objects written as one JSON string: build them with their constructors.
+_STRING_VALUES = (Email, PhoneNumber)
 
 
 def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
@@ -543,7 +546,7 @@ def _flatten(exc: BaseException, path: str) -> list[tuple[str, str]]:
     if isinstance(exc, ValidationError):
         return [(join_path(path, p), m) for p, m in exc.errors]
     if isinstance(exc, ForbiddenExtraKeysError):
-        return [(join_path(path, str(k)), "unknown field") for k in sorted(map(str, exc.extra_fields))]
+        return [(key_path(path, k), "unknown field") for k in sorted(map(str, exc.extra_fields))]
     if isinstance(exc, ClassValidationError):
         out: list[tuple[str, str]] = []
         with_notes, without = exc.group_exceptions()
@@ -578,6 +581,10 @@ def to_dict(obj: Any) -> dict[str, Any]:
     """
     fn = _UNSTRUCTURE.get(type(obj))
     if fn is None:
+        if type(obj) in _STRING_VALUES:
+            raise ValidationError(
+                [("obj", f"{type(obj).__name__} serializes to a string, not an object: use str()")]
+            )
         if not attrs.has(type(obj)):
             raise ValidationError(
                 [("obj", f"expected a crmkit entity or value object, got {describe(obj)}")]
@@ -595,8 +602,8 @@ def from_dict(cls: type[T], data: Any) -> T:
         Listing every problem found with its path: unknown keys, missing
         fields, wrong types and broken rules. Nothing else escapes.
     """
-    if not isinstance(cls, type) or not attrs.has(cls):
-        raise ValidationError([("cls", f"expected a crmkit entity class, got {cls!r}")])
+    if not isinstance(cls, type) or not attrs.has(cls) or cls in _STRING_VALUES:
+        raise ValidationError([("cls", f"expected a crmkit entity or value-object class, got {cls!r}")])
     fn = _STRUCTURE.get(cls) or _structure_fn(cls)
     try:
         return fn(data)  # type: ignore[no-any-return]
