@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crmkit.cli import main
+from crmkit.datasets import demo_customer_base
+from crmkit.entities.serde import to_dict
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_demo_does_real_work() -> None:
+    code, text = run("demo", "--customers", "40", "--accounts", "5", "--seed", "11")
+    assert code == 0
+    base = demo_customer_base(11, retail_customers=40, accounts=5)
+    assert f"{len(base.orders):,} orders" in text
+    assert "rejected Contact: contact with a typo'd e-mail" in text
+    assert "email: 'ada.lovelace@@example.com' is not a valid e-mail address" in text
+    assert re.search(r"lines\[\d+\]\.unit_price\.currency: must be (EUR|GBP|USD)", text)
+    assert "address.country: must be an ISO 3166-1 alpha-2 code" in text
+    n = sum(base.counts().values())
+    assert f"{n:,} of {n:,} equal to the originals" in text
+    assert "erased copy: name='(erased)'" in text
+
+
+def test_demo_depends_on_the_seed() -> None:
+    assert run("demo", "--seed", "1", "--customers", "30")[1] != run("demo", "--seed", "2", "--customers", "30")[1]
+
+
+def test_demo_is_deterministic() -> None:
+    a = demo_customer_base(5, retail_customers=30, accounts=4)
+    b = demo_customer_base(5, retail_customers=30, accounts=4)
+    assert [to_dict(x) for x in a.all_records()] == [to_dict(x) for x in b.all_records()]
+
+
+def test_demo_refuses_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--customers", "-1"]) == 2
+    assert "retail_customers: must be an integer >= 0" in capsys.readouterr().err
+
+
+def test_validate_command(tmp_path: Path) -> None:
+    good = to_dict(demo_customer_base(3, retail_customers=2, accounts=0).contacts[0])
+    path = tmp_path / "contacts.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "email": "x"}) + "\n")
+    code, text = run("validate", "contact", str(path))
+    assert code == 1
+    assert "record 1: email:" in text
+    assert "1 valid, 1 invalid Contact record(s)" in text
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(good))
+    assert run("validate", "Contact", str(single))[0] == 0
+
+
+def test_validate_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "Customer", str(tmp_path / "x.json")]) == 2
+    assert "unknown entity 'Customer'" in capsys.readouterr().err
+    assert main(["validate", "Contact", str(tmp_path / "missing.json")]) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    assert main(["validate", "Contact", str(bad)]) == 2
+
+
+def test_python_dash_m_runs_the_demo() -> None:
+    proc = subprocess.run([sys.executable, "-m", "crmkit", "demo", "--customers", "10", "--accounts", "2"],
+                          capture_output=True, text=True, check=True)
+    assert "Lossless JSON round trip" in proc.stdout
