@@ -1,0 +1,51 @@
+"""Every example in the docs, the README and the docstrings runs and gives what it shows."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import attrs
+import pytest
+
+import crmkit
+from crmkit.entities import ENTITY_TYPES, Address, OrderLine
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def _modules() -> list[str]:
+    names = ["crmkit"]
+    names += [m.name for m in pkgutil.walk_packages(crmkit.__path__, "crmkit.") if not m.name.endswith("__main__")]
+    return names
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=FLAGS, verbose=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) failed in {name}"
+
+
+@pytest.mark.parametrize("path", [ROOT / "README.md", *DOCS], ids=lambda p: p.name)
+def test_markdown_examples(path: Path) -> None:
+    result = doctest.testfile(str(path), module_relative=False, optionflags=FLAGS, verbose=False)
+    assert result.failed == 0, f"{result.failed} example(s) failed in {path.name}"
+
+
+def test_entities_page_documents_every_field() -> None:
+    text = (ROOT / "docs" / "entities.md").read_text()
+    sections = re.split(r"\n### ", text)
+    for cls in (*ENTITY_TYPES, Address, OrderLine):
+        section = next((s for s in sections if s.startswith(f"`{cls.__name__}`")), None)
+        assert section is not None, f"docs/entities.md has no section for {cls.__name__}"
+        base = {"id", "version", "created_at", "updated_at", "attributes"}
+        for field in attrs.fields(cls):
+            if field.name in base:
+                continue
+            assert f"`{field.name}`" in section, f"{cls.__name__}.{field.name} is not documented"
