@@ -22,12 +22,12 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _venv import ensure_peers  # noqa: E402
+from _venv import ensure_peers
 
 ensure_peers("pydantic>=2", "msgspec")
 
@@ -41,10 +41,27 @@ from crmkit.entities.serde import from_dict, make_converter, to_dict  # noqa: E4
 
 EMAIL = _EMAIL.pattern
 E164 = r"^\+[1-9][0-9]{4,14}$"
-FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Frances", "John"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Ken",
+    "Frances",
+    "John",
+]
 LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson"]
-CITIES = [("London", "GB", "SW1A 1AA"), ("Paris", "FR", "75001"), ("Berlin", "DE", "10115"),
-          ("Austin", "US", "73301"), ("Osaka", "JP", "530-0001"), ("Lyon", "FR", "69001")]
+CITIES = [
+    ("London", "GB", "SW1A 1AA"),
+    ("Paris", "FR", "75001"),
+    ("Berlin", "DE", "10115"),
+    ("Austin", "US", "73301"),
+    ("Osaka", "JP", "530-0001"),
+    ("Lyon", "FR", "69001"),
+]
 
 
 def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -61,21 +78,31 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
                 "version": rng.randint(1, 9),
                 "created_at": created.isoformat(),
                 "updated_at": (created + timedelta(days=rng.randrange(300))).isoformat(),
-                "attributes": {"segment": rng.choice(["smb", "mid", "ent"]), "nps": rng.randint(0, 10)},
+                "attributes": {
+                    "segment": rng.choice(["smb", "mid", "ent"]),
+                    "nps": rng.randint(0, 10),
+                },
                 "first_name": first,
                 "last_name": last,
                 "email": f"{first.lower()}.{last.lower()}{i}@example.com",
                 "phone": f"+4420{rng.randrange(10**7, 10**8)}",
-                "address": {"lines": [f"{rng.randint(1, 200)} High Street"], "city": city,
-                            "region": None, "postal_code": postal, "country": country},
+                "address": {
+                    "lines": [f"{rng.randint(1, 200)} High Street"],
+                    "city": city,
+                    "region": None,
+                    "postal_code": postal,
+                    "country": country,
+                },
                 "job_title": "Engineer",
                 "account_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "owner": "rep-7",
                 "lifecycle_stage": "retention",
                 "preferred_channel": rng.choice(["email", "phone", "chat"]),
                 "tags": sorted(rng.sample(["vip", "newsletter", "b2b", "churn-risk", "beta"], 2)),
-                "lifetime_value": {"amount": f"{rng.randint(0, 99999)}.{rng.randint(0, 99):02d}",
-                                   "currency": rng.choice(["EUR", "GBP", "USD"])},
+                "lifetime_value": {
+                    "amount": f"{rng.randint(0, 99999)}.{rng.randint(0, 99):02d}",
+                    "currency": rng.choice(["EUR", "GBP", "USD"]),
+                },
                 "erased_at": None,
             }
         )
@@ -88,7 +115,9 @@ CountryCode = pydantic.constr(pattern="^[A-Z]{2}$")
 
 class PAddress(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-    lines: tuple[pydantic.constr(min_length=1, max_length=200), ...] = pydantic.Field(min_length=1, max_length=4)
+    lines: tuple[pydantic.constr(min_length=1, max_length=200), ...] = pydantic.Field(
+        min_length=1, max_length=4
+    )
     city: str | None = None
     region: str | None = None
     postal_code: str | None = None
@@ -144,10 +173,6 @@ class MAddress(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     city: str | None = None
     region: str | None = None
     postal_code: str | None = None
-
-
-
-
 
 
 MEmail = Annotated[str, msgspec.Meta(pattern=EMAIL, max_length=254)]
@@ -207,7 +232,9 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
@@ -221,16 +248,30 @@ def main() -> None:
     m_models = [msgspec_convert(r) for r in records]
 
     results: dict[str, dict[str, float]] = {"from_dict": {}, "to_dict": {}}
-    results["from_dict"]["crmkit"] = best_of(args.repeat, lambda: [from_dict(Contact, r) for r in records])
-    results["from_dict"]["pydantic"] = best_of(args.repeat, lambda: [PContact.model_validate(r) for r in records])
-    results["from_dict"]["msgspec"] = best_of(args.repeat, lambda: [msgspec_convert(r) for r in records])
+    results["from_dict"]["crmkit"] = best_of(
+        args.repeat, lambda: [from_dict(Contact, r) for r in records]
+    )
+    results["from_dict"]["pydantic"] = best_of(
+        args.repeat, lambda: [PContact.model_validate(r) for r in records]
+    )
+    results["from_dict"]["msgspec"] = best_of(
+        args.repeat, lambda: [msgspec_convert(r) for r in records]
+    )
     results["to_dict"]["crmkit"] = best_of(args.repeat, lambda: [to_dict(c) for c in contacts])
-    results["to_dict"]["pydantic"] = best_of(args.repeat, lambda: [m.model_dump(mode="json") for m in p_models])
-    results["to_dict"]["pydantic (python mode)"] = best_of(args.repeat, lambda: [m.model_dump() for m in p_models])
-    results["to_dict"]["msgspec"] = best_of(args.repeat, lambda: [msgspec.to_builtins(m) for m in m_models])
+    results["to_dict"]["pydantic"] = best_of(
+        args.repeat, lambda: [m.model_dump(mode="json") for m in p_models]
+    )
+    results["to_dict"]["pydantic (python mode)"] = best_of(
+        args.repeat, lambda: [m.model_dump() for m in p_models]
+    )
+    results["to_dict"]["msgspec"] = best_of(
+        args.repeat, lambda: [msgspec.to_builtins(m) for m in m_models]
+    )
 
-    print(f"{n:,} contact records, best of {args.repeat}; Python {sys.version.split()[0]}, "
-          f"pydantic {pydantic.VERSION}, msgspec {msgspec.__version__}")
+    print(
+        f"{n:,} contact records, best of {args.repeat}; Python {sys.version.split()[0]}, "
+        f"pydantic {pydantic.VERSION}, msgspec {msgspec.__version__}"
+    )
     for op, timings in results.items():
         ours = timings["crmkit"]
         print(f"\n{op}")
@@ -239,10 +280,12 @@ def main() -> None:
             print(f"  {lib:24s} {n / secs:12,.0f} records/s{ratio}")
     target_from = results["from_dict"]["pydantic"] / results["from_dict"]["crmkit"]
     target_to = results["to_dict"]["pydantic"] / results["to_dict"]["crmkit"]
-    print(f"\ntargets: from_dict >= 0.5x pydantic: {target_from:.2f}x "
-          f"({'met' if target_from >= 0.5 else 'NOT met'}); "
-          f"to_dict >= 1x pydantic model_dump(mode='json'): {target_to:.2f}x "
-          f"({'met' if target_to >= 1 else 'NOT met'})")
+    print(
+        f"\ntargets: from_dict >= 0.5x pydantic: {target_from:.2f}x "
+        f"({'met' if target_from >= 0.5 else 'NOT met'}); "
+        f"to_dict >= 1x pydantic model_dump(mode='json'): {target_to:.2f}x "
+        f"({'met' if target_to >= 1 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

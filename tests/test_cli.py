@@ -35,7 +35,10 @@ def test_demo_does_real_work() -> None:
 
 
 def test_demo_depends_on_the_seed() -> None:
-    assert run("demo", "--seed", "1", "--customers", "30")[1] != run("demo", "--seed", "2", "--customers", "30")[1]
+    assert (
+        run("demo", "--seed", "1", "--customers", "30")[1]
+        != run("demo", "--seed", "2", "--customers", "30")[1]
+    )
 
 
 def test_demo_is_deterministic() -> None:
@@ -72,6 +75,10 @@ def test_validate_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_python_dash_m_runs_the_demo() -> None:
-    proc = subprocess.run([sys.executable, "-m", "crmkit", "demo", "--customers", "10", "--accounts", "2"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "crmkit", "demo", "--customers", "10", "--accounts", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Lossless JSON round trip" in proc.stdout

@@ -21,7 +21,11 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 def _modules() -> list[str]:
     names = ["crmkit"]
-    names += [m.name for m in pkgutil.walk_packages(crmkit.__path__, "crmkit.") if not m.name.endswith("__main__")]
+    names += [
+        m.name
+        for m in pkgutil.walk_packages(crmkit.__path__, "crmkit.")
+        if not m.name.endswith("__main__")
+    ]
     return names
 
 

@@ -68,7 +68,9 @@ def test_updated_at_not_before_created_at() -> None:
 
 def test_every_broken_field_is_listed() -> None:
     with pytest.raises(ValidationError) as info:
-        Contact(first_name="", version=0, email=None, tags=["", "ok"], created_at=datetime(2026, 1, 1))  # type: ignore[arg-type]
+        Contact(
+            first_name="", version=0, email=None, tags=["", "ok"], created_at=datetime(2026, 1, 1)
+        )  # type: ignore[arg-type]
     assert set(paths(info)) == {"version", "created_at", "first_name", "tags"}
 
 
@@ -135,8 +137,11 @@ def test_contact_needs_a_way_to_be_identified() -> None:
 
 
 def test_contact_repr_hides_contact_data() -> None:
-    c = Contact(first_name="Ada", email="ada.lovelace@example.com", phone="+442079460958",
-                address={"lines": ["12 Secret Lane"], "country": "GB"} and None)
+    c = Contact(
+        first_name="Ada",
+        email="ada.lovelace@example.com",
+        phone="+442079460958",
+    )
     text = repr(c)
     assert "lovelace@" not in text and "2079460958" not in text
     from crmkit.entities import Address
@@ -179,7 +184,12 @@ def test_order_totals() -> None:
         currency="eur",
         lines=[
             OrderLine(description="A", quantity=3, unit_price=Money("9.99", "EUR")),
-            OrderLine(description="B", quantity=1, unit_price=Money("100", "EUR"), discount=Money("10", "EUR")),
+            OrderLine(
+                description="B",
+                quantity=1,
+                unit_price=Money("100", "EUR"),
+                discount=Money("10", "EUR"),
+            ),
         ],
         shipping=Money("4.50", "EUR"),
         tax=Money("23.79", "EUR"),
@@ -210,7 +220,11 @@ def test_order_rules_name_the_line() -> None:
         Order(account_id=uuid4(), ordered_at=T0, currency="USD", lines=["x"])  # type: ignore[list-item]
     assert paths(info) == ["lines[0]"]
     with pytest.raises(ValidationError, match="contact_id or an account_id"):
-        Order(ordered_at=T0, currency="USD", lines=[OrderLine(description="A", quantity=1, unit_price=Money("1", "USD"))])
+        Order(
+            ordered_at=T0,
+            currency="USD",
+            lines=[OrderLine(description="A", quantity=1, unit_price=Money("1", "USD"))],
+        )
 
 
 def test_order_line_rules() -> None:
@@ -218,26 +232,44 @@ def test_order_line_rules() -> None:
         OrderLine(description="A", quantity=0, unit_price=Money("1", "USD"))
     assert paths(info) == ["quantity"]
     with pytest.raises(ValidationError, match="exceed"):
-        OrderLine(description="A", quantity=2, unit_price=Money("1", "USD"), discount=Money("3", "USD"))
+        OrderLine(
+            description="A", quantity=2, unit_price=Money("1", "USD"), discount=Money("3", "USD")
+        )
     with pytest.raises(ValidationError) as info:
-        OrderLine(description="A", quantity=2, unit_price=Money("1", "USD"), discount=Money("1", "EUR"))
+        OrderLine(
+            description="A", quantity=2, unit_price=Money("1", "USD"), discount=Money("1", "EUR")
+        )
     assert paths(info) == ["discount.currency"]
     with pytest.raises(ValidationError, match=">= 0"):
         OrderLine(description="A", quantity=1, unit_price=Money("-1", "USD"))
 
 
 def test_opportunity_rules() -> None:
-    deal = Opportunity(name="Deal", account_id=uuid4(), amount=Money("1000", "EUR"), probability=0.25,
-                       expected_close=date(2026, 6, 30))
+    deal = Opportunity(
+        name="Deal",
+        account_id=uuid4(),
+        amount=Money("1000", "EUR"),
+        probability=0.25,
+        expected_close=date(2026, 6, 30),
+    )
     assert deal.weighted_amount == Money("250", "EUR")
     assert deal.stage == "prospecting"
     with pytest.raises(ValidationError) as info:
-        Opportunity(name="Deal", account_id=uuid4(), amount=Money("1000", "EUR"), probability=1.5,
-                    expected_close=T0)  # type: ignore[arg-type]
+        Opportunity(
+            name="Deal",
+            account_id=uuid4(),
+            amount=Money("1000", "EUR"),
+            probability=1.5,
+            expected_close=T0,
+        )  # type: ignore[arg-type]
     assert paths(info) == ["probability", "expected_close"]
     with pytest.raises(ValidationError) as info:
-        Opportunity(name="Deal", account_id=uuid4(), amount=Money("1000", "EUR"),
-                    lines=[OrderLine(description="A", quantity=1, unit_price=Money("1", "USD"))])
+        Opportunity(
+            name="Deal",
+            account_id=uuid4(),
+            amount=Money("1000", "EUR"),
+            lines=[OrderLine(description="A", quantity=1, unit_price=Money("1", "USD"))],
+        )
     assert paths(info) == ["lines[0].unit_price.currency"]
 
 
@@ -256,13 +288,21 @@ def test_interaction_needs_a_party_and_valid_ranges() -> None:
     with pytest.raises(ValidationError, match="at least one contact_id"):
         Interaction(channel="email", direction="inbound", occurred_at=T0)
     with pytest.raises(ValidationError) as info:
-        Interaction(channel="fax", direction="sideways", occurred_at=T0, contact_ids=[uuid4()],
-                    sentiment=2.0, duration=timedelta(seconds=-1))
+        Interaction(
+            channel="fax",
+            direction="sideways",
+            occurred_at=T0,
+            contact_ids=[uuid4()],
+            sentiment=2.0,
+            duration=timedelta(seconds=-1),
+        )
     assert paths(info) == ["channel", "direction", "duration", "sentiment"]
     same = uuid4()
     with pytest.raises(ValidationError, match="repeat"):
         Interaction(channel="email", direction="inbound", occurred_at=T0, contact_ids=[same, same])
-    ok = Interaction(channel=Channel.CHAT, direction="outbound", occurred_at=T0, contact_ids=[str(same)])  # type: ignore[list-item]
+    ok = Interaction(
+        channel=Channel.CHAT, direction="outbound", occurred_at=T0, contact_ids=[str(same)]
+    )  # type: ignore[list-item]
     assert ok.contact_ids == (same,)
 
 
@@ -274,8 +314,14 @@ def test_ticket_times_and_sla() -> None:
     late = t.evolve(resolved_at=T0 + timedelta(hours=6))
     assert late.sla_breached() and late.resolution_time == timedelta(hours=6)
     with pytest.raises(ValidationError) as info:
-        Ticket(subject="x", contact_id=uuid4(), opened_at=T0, first_response_at=T0 - timedelta(minutes=1),
-               resolved_at=T0 + timedelta(hours=2), closed_at=T0 + timedelta(hours=1))
+        Ticket(
+            subject="x",
+            contact_id=uuid4(),
+            opened_at=T0,
+            first_response_at=T0 - timedelta(minutes=1),
+            resolved_at=T0 + timedelta(hours=2),
+            closed_at=T0 + timedelta(hours=1),
+        )
     assert paths(info) == ["first_response_at", "closed_at"]
     with pytest.raises(ValidationError, match="at"):
         t.sla_breached(datetime(2026, 1, 1))
@@ -288,7 +334,9 @@ def test_ticket_times_and_sla() -> None:
 def test_campaign_member_status_and_order() -> None:
     base = {"campaign_id": uuid4(), "contact_id": uuid4()}
     assert CampaignMember(**base).status is MemberStatus.TARGETED
-    m = CampaignMember(**base, sent_at=T0, opened_at=T0 + timedelta(hours=1), converted_at=T0 + timedelta(days=2))
+    m = CampaignMember(
+        **base, sent_at=T0, opened_at=T0 + timedelta(hours=1), converted_at=T0 + timedelta(days=2)
+    )
     assert m.status is MemberStatus.CONVERTED
     with pytest.raises(ValidationError) as info:
         CampaignMember(**base, opened_at=T0)
@@ -302,8 +350,13 @@ def test_campaign_member_status_and_order() -> None:
 
 def test_campaign_rules() -> None:
     with pytest.raises(ValidationError) as info:
-        Campaign(name="Spring", starts_at=T0, ends_at=T0 - timedelta(days=1),
-                 budget=Money("1", "EUR"), cost=Money("1", "USD"))
+        Campaign(
+            name="Spring",
+            starts_at=T0,
+            ends_at=T0 - timedelta(days=1),
+            budget=Money("1", "EUR"),
+            cost=Money("1", "USD"),
+        )
     assert paths(info) == ["ends_at", "cost.currency"]
 
 
@@ -318,7 +371,9 @@ def test_survey_response_rules() -> None:
 
 
 def test_consent_lifecycle() -> None:
-    c = Consent(contact_id=uuid4(), purpose="newsletter", granted_at=T0, expires_at=T0 + timedelta(days=365))
+    c = Consent(
+        contact_id=uuid4(), purpose="newsletter", granted_at=T0, expires_at=T0 + timedelta(days=365)
+    )
     assert not c.is_active(T0 - timedelta(seconds=1))
     assert c.is_active(T0)
     assert not c.is_active(T0 + timedelta(days=365))

@@ -16,7 +16,9 @@ from crmkit import errors
         (errors.InsufficientData, ValueError),
     ],
 )
-def test_errors_subclass_the_matching_builtin(exc: type[Exception], builtin: type[Exception]) -> None:
+def test_errors_subclass_the_matching_builtin(
+    exc: type[Exception], builtin: type[Exception]
+) -> None:
     assert issubclass(exc, errors.CrmError)
     assert issubclass(exc, builtin)
 

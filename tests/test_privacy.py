@@ -28,10 +28,17 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 def _person() -> Contact:
     return Contact(
-        first_name="Ada", last_name="Lovelace", email="ada@example.com", phone="+442079460958",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        phone="+442079460958",
         address=Address(lines=["12 St James's Square"], city="London", country="GB"),
-        job_title="Analyst", account_id=uuid4(), tags={"vip"}, lifetime_value=Money("1200", "GBP"),
-        attributes={"shoe_size": 38}, created_at=T0,
+        job_title="Analyst",
+        account_id=uuid4(),
+        tags={"vip"},
+        lifetime_value=Money("1200", "GBP"),
+        attributes={"shoe_size": 38},
+        created_at=T0,
     )
 
 
@@ -40,20 +47,33 @@ def test_export_gathers_only_what_relates_to_the_person() -> None:
     other = Contact(first_name="Grace", created_at=T0)
     mine = [
         Consent(contact_id=ada.id, purpose="newsletter", granted_at=T0),
-        Interaction(channel="email", direction="inbound", occurred_at=T0, contact_ids=[other.id, ada.id]),
-        Order(contact_id=ada.id, ordered_at=T0, currency="GBP",
-              lines=[OrderLine(description="Book", quantity=1, unit_price=Money("20", "GBP"))]),
+        Interaction(
+            channel="email", direction="inbound", occurred_at=T0, contact_ids=[other.id, ada.id]
+        ),
+        Order(
+            contact_id=ada.id,
+            ordered_at=T0,
+            currency="GBP",
+            lines=[OrderLine(description="Book", quantity=1, unit_price=Money("20", "GBP"))],
+        ),
         SurveyResponse(instrument="nps", answers={"nps": 10}, answered_at=T0, contact_id=ada.id),
         Lead(company="Analytical Engines", converted_at=T0, converted_contact_id=ada.id),
     ]
-    theirs = [Consent(contact_id=other.id, purpose="newsletter", granted_at=T0), Account(name="Acme")]
+    theirs = [
+        Consent(contact_id=other.id, purpose="newsletter", granted_at=T0),
+        Account(name="Acme"),
+    ]
     doc = export_personal_data(ada, [*mine, *theirs, ada], at=T0 + timedelta(days=1))
     assert doc["format"] == EXPORT_FORMAT
     assert doc["exported_at"] == "2026-03-03T09:00:00+00:00"
     assert doc["subject"]["email"] == "ada@example.com"
     assert doc["subject"]["attributes"] == {"shoe_size": 38}
     assert {k: len(v) for k, v in doc["records"].items()} == {
-        "Consent": 1, "Interaction": 1, "Lead": 1, "Order": 1, "SurveyResponse": 1,
+        "Consent": 1,
+        "Interaction": 1,
+        "Lead": 1,
+        "Order": 1,
+        "SurveyResponse": 1,
     }
     assert doc["ignored"] == 2
     json.dumps(doc)  # JSON-safe as promised
@@ -77,8 +97,20 @@ def test_erase_removes_what_identifies_and_keeps_the_rest() -> None:
     for field in ("first_name", "last_name", "email", "phone", "address", "job_title", "owner"):
         assert getattr(gone, field) is None, field
     assert gone.attributes == {}
-    assert (gone.id, gone.version, gone.created_at, gone.account_id, gone.tags, gone.lifetime_value) == (
-        ada.id, ada.version, ada.created_at, ada.account_id, ada.tags, ada.lifetime_value,
+    assert (
+        gone.id,
+        gone.version,
+        gone.created_at,
+        gone.account_id,
+        gone.tags,
+        gone.lifetime_value,
+    ) == (
+        ada.id,
+        ada.version,
+        ada.created_at,
+        ada.account_id,
+        ada.tags,
+        ada.lifetime_value,
     )
     assert gone.erased_at == when and gone.updated_at == when
     assert gone.name == "(erased)"

@@ -45,11 +45,18 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     _heading(out, 1, "A customer base built from the seed")
     counts = base.counts()
     print("  " + " | ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()), file=out)
-    print(f"  observation window {base.observation_start:%Y-%m-%d} to {base.observation_end:%Y-%m-%d}; "
-          f"built and validated in {built * 1000:.0f} ms", file=out)
+    print(
+        f"  observation window {base.observation_start:%Y-%m-%d} to {base.observation_end:%Y-%m-%d}; "
+        f"built and validated in {built * 1000:.0f} ms",
+        file=out,
+    )
     by_type = Counter(a.customer_type.value for a in base.accounts)
     retail = sum(1 for c in base.contacts if c.account_id is None)
-    print(f"  customers: {retail} retail contacts, " + ", ".join(f"{n} {t} accounts" for t, n in sorted(by_type.items())), file=out)
+    print(
+        f"  customers: {retail} retail contacts, "
+        + ", ".join(f"{n} {t} accounts" for t, n in sorted(by_type.items())),
+        file=out,
+    )
 
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     orders_per_currency: Counter[str] = Counter()
@@ -63,7 +70,10 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
         currency_of[order.customer_id] = order.currency
     print("  revenue (order totals with tax):", file=out)
     for cur in sorted(revenue):
-        print(f"    {cur} {_fmt_money(revenue[cur]):>16} from {orders_per_currency[cur]:,} orders", file=out)
+        print(
+            f"    {cur} {_fmt_money(revenue[cur]):>16} from {orders_per_currency[cur]:,} orders",
+            file=out,
+        )
     names: dict[Any, str] = {a.id: a.name for a in base.accounts}
     names.update({c.id: c.name for c in base.contacts})
     print("  top 5 customers by revenue:", file=out)
@@ -71,13 +81,21 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
         print(f"    {names[cid]:<28} {currency_of[cid]} {_fmt_money(amount):>12}", file=out)
     repeaters = Counter(o.customer_id for o in base.orders)
     buyers = len(repeaters)
-    print(f"  {buyers} customers bought; {sum(1 for n in repeaters.values() if n > 1)} of them more than once "
-          f"(max {max(repeaters.values(), default=0)} orders)", file=out)
-    responses = [t.response_time.total_seconds() / 3600 for t in base.tickets if t.response_time is not None]
+    print(
+        f"  {buyers} customers bought; {sum(1 for n in repeaters.values() if n > 1)} of them more than once "
+        f"(max {max(repeaters.values(), default=0)} orders)",
+        file=out,
+    )
+    responses = [
+        t.response_time.total_seconds() / 3600 for t in base.tickets if t.response_time is not None
+    ]
     breached = sum(1 for t in base.tickets if t.sla_breached(base.observation_end))
     if responses:
-        print(f"  tickets: median first response {statistics.median(responses):.1f} h; "
-              f"{breached} of {len(base.tickets)} missed their 24 h SLA", file=out)
+        print(
+            f"  tickets: median first response {statistics.median(responses):.1f} h; "
+            f"{breached} of {len(base.tickets)} missed their 24 h SLA",
+            file=out,
+        )
     answers = Counter(int(r.answers["nps"]) for r in base.survey_responses)
     bar = " ".join(f"{k}:{answers.get(k, 0)}" for k in range(11))
     print(f"  likelihood-to-recommend answers (0-10): {bar}", file=out)
@@ -88,16 +106,38 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     good_order = to_dict(base.orders[0])
     incoming: list[tuple[str, type[Entity], dict[str, Any]]] = [
         ("contact as exported", Contact, good_contact),
-        ("contact with a typo'd e-mail", Contact, {**good_contact, "email": "ada.lovelace@@example.com"}),
-        ("contact with a naive timestamp and a national phone number", Contact,
-         {**good_contact, "created_at": "2025-03-01T10:00:00", "phone": "020 7946 0958"}),
+        (
+            "contact with a typo'd e-mail",
+            Contact,
+            {**good_contact, "email": "ada.lovelace@@example.com"},
+        ),
+        (
+            "contact with a naive timestamp and a national phone number",
+            Contact,
+            {**good_contact, "created_at": "2025-03-01T10:00:00", "phone": "020 7946 0958"},
+        ),
         ("contact with a field nobody declared", Contact, {**good_contact, "shoe_size": 44}),
-        ("order with a zero quantity", Order,
-         {**good_order, "lines": [{**good_order["lines"][0], "quantity": 0}]}),
-        ("order with a line in another currency", Order,
-         {**good_order, "lines": [*good_order["lines"],
-                                  {**good_order["lines"][0], "unit_price": {"amount": "990", "currency": "JPY"}}]}),
-        ("account without a name", Account, {"customer_type": "retail", "address": {"lines": [], "country": "UK"}}),
+        (
+            "order with a zero quantity",
+            Order,
+            {**good_order, "lines": [{**good_order["lines"][0], "quantity": 0}]},
+        ),
+        (
+            "order with a line in another currency",
+            Order,
+            {
+                **good_order,
+                "lines": [
+                    *good_order["lines"],
+                    {**good_order["lines"][0], "unit_price": {"amount": "990", "currency": "JPY"}},
+                ],
+            },
+        ),
+        (
+            "account without a name",
+            Account,
+            {"customer_type": "retail", "address": {"lines": [], "country": "UK"}},
+        ),
     ]
     accepted = 0
     for label, cls, data in incoming:
@@ -121,23 +161,44 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     t0 = time.perf_counter()
     back = [from_json(cls, text) for cls, text in texts]
     t_read = time.perf_counter() - t0
-    same = sum(1 for a, b in zip(records, back) if a == b)
+    same = sum(1 for a, b in zip(records, back, strict=True) if a == b)
     size = sum(len(t.encode()) for _, t in texts)
-    print(f"  {len(records):,} records -> {size / 1e6:.2f} MB of JSON in {t_write * 1000:.0f} ms "
-          f"({len(records) / t_write:,.0f} records/s)", file=out)
-    print(f"  read back with full validation in {t_read * 1000:.0f} ms ({len(records) / t_read:,.0f} records/s); "
-          f"{same:,} of {len(records):,} equal to the originals", file=out)
+    print(
+        f"  {len(records):,} records -> {size / 1e6:.2f} MB of JSON in {t_write * 1000:.0f} ms "
+        f"({len(records) / t_write:,.0f} records/s)",
+        file=out,
+    )
+    print(
+        f"  read back with full validation in {t_read * 1000:.0f} ms ({len(records) / t_read:,.0f} records/s); "
+        f"{same:,} of {len(records):,} equal to the originals",
+        file=out,
+    )
 
     # 4. Privacy ---------------------------------------------------------------------------
     _heading(out, 4, "Privacy: access and erasure (GDPR art. 15 and 17)")
-    subject = max(base.contacts, key=lambda c: sum(1 for i in base.interactions if c.id in i.contact_ids))
-    print(f"  repr() masks contact data in logs: email={subject.email!r} phone={subject.phone!r}", file=out)
+    subject = max(
+        base.contacts, key=lambda c: sum(1 for i in base.interactions if c.id in i.contact_ids)
+    )
+    print(
+        f"  repr() masks contact data in logs: email={subject.email!r} phone={subject.phone!r}",
+        file=out,
+    )
     doc = export_personal_data(subject, records, at=base.observation_end)
     held = ", ".join(f"{len(v)} {k}" for k, v in doc["records"].items())
-    print(f"  export for contact {subject.id}: {held} ({len(json.dumps(doc)):,} bytes of JSON)", file=out)
+    print(
+        f"  export for contact {subject.id}: {held} ({len(json.dumps(doc)):,} bytes of JSON)",
+        file=out,
+    )
     erased = erase(subject, at=base.observation_end)
-    kept = [f for f in ("id", "created_at", "account_id", "lifecycle_stage") if getattr(erased, f) == getattr(subject, f)]
-    print(f"  erased copy: name={erased.name!r}, email={erased.email}, phone={erased.phone}; kept {', '.join(kept)}", file=out)
+    kept = [
+        f
+        for f in ("id", "created_at", "account_id", "lifecycle_stage")
+        if getattr(erased, f) == getattr(subject, f)
+    ]
+    print(
+        f"  erased copy: name={erased.name!r}, email={erased.email}, phone={erased.phone}; kept {', '.join(kept)}",
+        file=out,
+    )
     return 0 if same == len(records) else 1
 
 
@@ -156,8 +217,11 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     types = {t.__name__.lower(): t for t in ENTITY_TYPES}
     cls = types.get(args.entity.lower())
     if cls is None:
-        print(f"crmkit validate: unknown entity {args.entity!r}; choose one of "
-              f"{', '.join(t.__name__ for t in ENTITY_TYPES)}", file=sys.stderr)
+        print(
+            f"crmkit validate: unknown entity {args.entity!r}; choose one of "
+            f"{', '.join(t.__name__ for t in ENTITY_TYPES)}",
+            file=sys.stderr,
+        )
         return 2
     try:
         rows = _read_records(Path(args.file))
@@ -172,12 +236,16 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
             bad += 1
             for path, message in exc.errors:
                 print(f"record {i}: {path}: {message}", file=out)
-    print(f"{len(rows) - bad} valid, {bad} invalid {cls.__name__} record(s) in {args.file}", file=out)
+    print(
+        f"{len(rows) - bad} valid, {bad} invalid {cls.__name__} record(s) in {args.file}", file=out
+    )
     return 1 if bad else 0
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crmkit", description="crmkit: an embeddable CRM domain library.")
+    parser = argparse.ArgumentParser(
+        prog="crmkit", description="crmkit: an embeddable CRM domain library."
+    )
     parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="build a customer base from a seed and show crmkit at work")

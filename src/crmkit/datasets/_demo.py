@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 import attrs
@@ -18,6 +19,7 @@ from crmkit.entities import (
     Contact,
     CustomerType,
     Direction,
+    Email,
     Entity,
     InstrumentKind,
     Interaction,
@@ -35,24 +37,112 @@ from crmkit.errors import ValidationError
 
 __all__ = ["CustomerBase", "demo_customer_base"]
 
-_FIRST = ("Ada Grace Alan Edsger Barbara Donald Margaret Ken Frances John Radia Tim Hedy Claude "
-          "Sophie Katherine Dennis Annie Linus Guido Jean Niklaus Lynn Shafi Mary Yukihiro").split()
-_LAST = ("Lovelace Hopper Turing Dijkstra Liskov Knuth Hamilton Thompson Allen Backus Perlman "
-         "Berners-Lee Lamarr Shannon Wilson Johnson Ritchie Easley Torvalds Rossum Sammet Wirth "
-         "Conway Goldwasser Keller Matsumoto").split()
-# (city, region, country, postal code, currency, phone prefix, national-number digits)
-_PLACES = (
-    ("London", None, "GB", "EC1A 1BB", "GBP", "+4420", 8),
-    ("Manchester", None, "GB", "M1 1AE", "GBP", "+44161", 7),
-    ("Paris", None, "FR", "75002", "EUR", "+331", 8),
-    ("Lyon", None, "FR", "69002", "EUR", "+334", 8),
-    ("Berlin", None, "DE", "10117", "EUR", "+4930", 8),
-    ("Austin", "TX", "US", "78701", "USD", "+1512", 7),
-    ("Boston", "MA", "US", "02108", "USD", "+1617", 7),
+_FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Ken",
+    "Frances",
+    "John",
+    "Radia",
+    "Tim",
+    "Hedy",
+    "Claude",
+    "Sophie",
+    "Katherine",
+    "Dennis",
+    "Annie",
+    "Linus",
+    "Guido",
+    "Jean",
+    "Niklaus",
+    "Lynn",
+    "Shafi",
+    "Mary",
+    "Yukihiro",
+]
+_LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Hamilton",
+    "Thompson",
+    "Allen",
+    "Backus",
+    "Perlman",
+    "Berners-Lee",
+    "Lamarr",
+    "Shannon",
+    "Wilson",
+    "Johnson",
+    "Ritchie",
+    "Easley",
+    "Torvalds",
+    "Rossum",
+    "Sammet",
+    "Wirth",
+    "Conway",
+    "Goldwasser",
+    "Keller",
+    "Matsumoto",
+]
+
+
+class _Place(NamedTuple):
+    city: str
+    region: str | None
+    country: str
+    postal_code: str
+    currency: str
+    phone_prefix: str
+    digits: int
+
+
+_PLACES = tuple(
+    _Place(*p)
+    for p in (
+        ("London", None, "GB", "EC1A 1BB", "GBP", "+4420", 8),
+        ("Manchester", None, "GB", "M1 1AE", "GBP", "+44161", 7),
+        ("Paris", None, "FR", "75002", "EUR", "+331", 8),
+        ("Lyon", None, "FR", "69002", "EUR", "+334", 8),
+        ("Berlin", None, "DE", "10117", "EUR", "+4930", 8),
+        ("Austin", "TX", "US", "78701", "USD", "+1512", 7),
+        ("Boston", "MA", "US", "02108", "USD", "+1617", 7),
+    )
 )
-_STREETS = ("High Street", "Station Road", "Rue de la Paix", "Main Street", "Market Square", "Park Lane")
-_COMPANY_A = ("Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell", "Cyberdyne",
-              "Soylent", "Hooli", "Vandelay", "Wonka", "Oscorp", "Aperture", "Monarch", "Nakatomi")
+_STREETS = (
+    "High Street",
+    "Station Road",
+    "Rue de la Paix",
+    "Main Street",
+    "Market Square",
+    "Park Lane",
+)
+_COMPANY_A = (
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Oscorp",
+    "Aperture",
+    "Monarch",
+    "Nakatomi",
+)
 _COMPANY_B = ("Ltd", "GmbH", "SA", "Inc", "Holdings", "Group", "Partners")
 _PRODUCTS = (
     ("CRM-START", "Starter plan (monthly)", "29"),
@@ -66,10 +156,24 @@ _PRODUCTS = (
     ("MIGRATE", "Data migration", "2400"),
     ("REPORTS", "Advanced reporting add-on", "39"),
 )
-_SUBJECTS = ("Renewal call", "Quarterly review", "Pricing question", "Feature request", "Onboarding check-in",
-             "Invoice query", "Product demo", "Follow-up e-mail")
-_TICKETS = ("Cannot log in", "Export to CSV fails", "Invoice shows wrong VAT", "API rate limit reached",
-            "Password reset e-mail missing", "Dashboard loads slowly")
+_SUBJECTS = (
+    "Renewal call",
+    "Quarterly review",
+    "Pricing question",
+    "Feature request",
+    "Onboarding check-in",
+    "Invoice query",
+    "Product demo",
+    "Follow-up e-mail",
+)
+_TICKETS = (
+    "Cannot log in",
+    "Export to CSV fails",
+    "Invoice shows wrong VAT",
+    "API rate limit reached",
+    "Password reset e-mail missing",
+    "Dashboard loads slowly",
+)
 _EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
 
 
@@ -91,8 +195,16 @@ class CustomerBase:
 
     def all_records(self) -> Iterator[Entity]:
         """Every entity, type by type."""
-        for group in (self.accounts, self.contacts, self.products, self.orders,
-                      self.interactions, self.tickets, self.survey_responses, self.consents):
+        for group in (
+            self.accounts,
+            self.contacts,
+            self.products,
+            self.orders,
+            self.interactions,
+            self.tickets,
+            self.survey_responses,
+            self.consents,
+        ):
             yield from group
 
     def counts(self) -> dict[str, int]:
@@ -135,38 +247,68 @@ def demo_customer_base(
     weeks:
         Length of the observation window, starting on 2025-01-06.
     """
-    for name, value, low in (("retail_customers", retail_customers, 0), ("accounts", accounts, 0), ("weeks", weeks, 1)):
+    for name, value, low in (
+        ("retail_customers", retail_customers, 0),
+        ("accounts", accounts, 0),
+        ("weeks", weeks, 1),
+    ):
         if type(value) is not int or value < low:
             raise ValidationError([(name, f"must be an integer >= {low} (got {value!r})")])
     rng = random.Random(seed)
     end = _EPOCH + timedelta(weeks=weeks)
     products = tuple(
-        Product(id=_uuid(rng), sku=sku, name=name, price=Money(price, "EUR"), category="software",
-                created_at=_EPOCH - timedelta(days=400))
+        Product(
+            id=_uuid(rng),
+            sku=sku,
+            name=name,
+            price=Money(price, "EUR"),
+            category="software",
+            created_at=_EPOCH - timedelta(days=400),
+        )
         for sku, name, price in _PRODUCTS
     )
     out_accounts: list[Account] = []
     contacts: list[Contact] = []
     customers: list[tuple[Contact | Account, str, float]] = []  # (buyer, currency, satisfaction)
 
-    def person(created: datetime, place: tuple[object, ...], account: Account | None) -> Contact:
+    def person(created: datetime, place: _Place, account: Account | None) -> Contact:
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        city, region, country, postal, _currency, prefix, digits = place
-        domain = (account.name.split()[0].lower() + ".example") if account else rng.choice(
-            ("mail.example", "post.example", "inbox.example"))
+        prefix, digits = place.phone_prefix, place.digits
+        domain = (
+            (account.name.split()[0].lower() + ".example")
+            if account
+            else rng.choice(("mail.example", "post.example", "inbox.example"))
+        )
         return Contact(
             id=_uuid(rng),
             created_at=created,
             first_name=first,
             last_name=last,
-            email=f"{first.lower()}.{last.lower().replace('-', '')}{rng.randrange(100)}@{domain}",
-            phone=PhoneNumber(f"{prefix}{rng.randrange(10 ** (digits - 1), 10 ** digits)}") if rng.random() < 0.7 else None,
-            address=Address(lines=[f"{rng.randint(1, 250)} {rng.choice(_STREETS)}"], city=str(city),
-                            region=region, postal_code=str(postal), country=str(country)) if account is None else None,
-            job_title=rng.choice(("Head of Sales", "CTO", "Office Manager", "Buyer", "CEO")) if account else None,
+            email=Email(
+                f"{first.lower()}.{last.lower().replace('-', '')}{rng.randrange(100)}@{domain}"
+            ),
+            phone=PhoneNumber(f"{prefix}{rng.randrange(10 ** (digits - 1), 10**digits)}")
+            if rng.random() < 0.7
+            else None,
+            address=Address(
+                lines=[f"{rng.randint(1, 250)} {rng.choice(_STREETS)}"],
+                city=place.city,
+                region=place.region,
+                postal_code=place.postal_code,
+                country=place.country,
+            )
+            if account is None
+            else None,
+            job_title=rng.choice(("Head of Sales", "CTO", "Office Manager", "Buyer", "CEO"))
+            if account
+            else None,
             account_id=account.id if account else None,
             preferred_channel=rng.choice((Channel.EMAIL, Channel.PHONE, Channel.CHAT, None)),
-            tags=frozenset(rng.sample(("newsletter", "vip", "beta", "event-2025", "referral"), rng.randint(0, 2))),
+            tags=frozenset(
+                rng.sample(
+                    ("newsletter", "vip", "beta", "event-2025", "referral"), rng.randint(0, 2)
+                )
+            ),
             lifecycle_stage="acquisition",
         )
 
@@ -175,25 +317,41 @@ def demo_customer_base(
         created = _EPOCH + timedelta(days=rng.randrange(weeks * 7 // 2))
         name = f"{rng.choice(_COMPANY_A)} {rng.choice(_COMPANY_B)}"
         account = Account(
-            id=_uuid(rng), created_at=created, name=name,
-            customer_type=rng.choice((CustomerType.COMMERCIAL, CustomerType.COMMERCIAL, CustomerType.WHOLESALE,
-                                      CustomerType.INDUSTRIAL, CustomerType.GOVERNMENT)),
-            industry=rng.choice(("Retail", "Manufacturing", "Finance", "Public sector", "Logistics")),
+            id=_uuid(rng),
+            created_at=created,
+            name=name,
+            customer_type=rng.choice(
+                (
+                    CustomerType.COMMERCIAL,
+                    CustomerType.COMMERCIAL,
+                    CustomerType.WHOLESALE,
+                    CustomerType.INDUSTRIAL,
+                    CustomerType.GOVERNMENT,
+                )
+            ),
+            industry=rng.choice(
+                ("Retail", "Manufacturing", "Finance", "Public sector", "Logistics")
+            ),
             website=f"https://{name.split()[0].lower()}.example",
-            address=Address(lines=[f"{rng.randint(1, 99)} {rng.choice(_STREETS)}"], city=str(place[0]),
-                            region=place[1], postal_code=str(place[3]), country=str(place[2])),
+            address=Address(
+                lines=[f"{rng.randint(1, 99)} {rng.choice(_STREETS)}"],
+                city=place.city,
+                region=place.region,
+                postal_code=place.postal_code,
+                country=place.country,
+            ),
             employees=rng.choice((12, 45, 180, 950, 4200)),
             lifecycle_stage="acquisition",
         )
         out_accounts.append(account)
         for _ in range(rng.randint(2, 5)):
             contacts.append(person(created, place, account))
-        customers.append((account, str(place[4]), rng.betavariate(5, 2)))
+        customers.append((account, place.currency, rng.betavariate(5, 2)))
     for _ in range(retail_customers):
         place = rng.choice(_PLACES)
         contact = person(_EPOCH + timedelta(days=rng.randrange(weeks * 7 // 2)), place, None)
         contacts.append(contact)
-        customers.append((contact, str(place[4]), rng.betavariate(5, 2)))
+        customers.append((contact, place.currency, rng.betavariate(5, 2)))
 
     orders: list[Order] = []
     interactions: list[Interaction] = []
@@ -207,7 +365,7 @@ def demo_customer_base(
 
     for buyer, currency, satisfaction in customers:
         is_account = isinstance(buyer, Account)
-        people = contacts_of.get(buyer.id, []) if is_account else [buyer]
+        people = contacts_of.get(buyer.id, []) if isinstance(buyer, Account) else [buyer]
         # BG/NBD-style purchasing: a gamma-distributed weekly rate, a beta dropout chance.
         rate = rng.gammavariate(0.8 if is_account else 0.5, 0.25)
         p_drop = rng.betavariate(1.0, 3.0 + 4.0 * satisfaction)
@@ -216,58 +374,127 @@ def demo_customer_base(
         n = 0
         while alive and t < end:
             lines = [
-                OrderLine(description=p.name, quantity=rng.randint(1, 8 if is_account else 2),
-                          unit_price=Money(p.price.amount, currency), product_id=p.id, sku=p.sku)
+                OrderLine(
+                    description=p.name,
+                    quantity=rng.randint(1, 8 if is_account else 2),
+                    unit_price=Money(p.price.amount, currency),
+                    product_id=p.id,
+                    sku=p.sku,
+                )
                 for p in rng.sample(products, rng.randint(1, 3 if is_account else 1))
             ]
-            orders.append(Order(
-                id=_uuid(rng), created_at=t, ordered_at=t, currency=currency, lines=lines,
-                contact_id=None if is_account else buyer.id, account_id=buyer.id if is_account else None,
-                number=f"SO-{len(orders) + 10001}", status="paid",
-                tax=Money((sum(line.total.amount for line in lines) * Decimal("0.2")).quantize(Decimal("0.01")), currency),
-            ))
+            orders.append(
+                Order(
+                    id=_uuid(rng),
+                    created_at=t,
+                    ordered_at=t,
+                    currency=currency,
+                    lines=lines,
+                    contact_id=None if is_account else buyer.id,
+                    account_id=buyer.id if is_account else None,
+                    number=f"SO-{len(orders) + 10001}",
+                    status="paid",
+                    tax=Money(
+                        (sum(line.total.amount for line in lines) * Decimal("0.2")).quantize(
+                            Decimal("0.01")
+                        ),
+                        currency,
+                    ),
+                )
+            )
             n += 1
             alive = rng.random() >= p_drop
             t = t + timedelta(days=7 * rng.expovariate(max(rate, 1e-3)), hours=rng.randint(0, 8))
         for person_ in people:
             for _ in range(rng.randint(0, 3 + n)):
-                when = person_.created_at + timedelta(days=rng.uniform(0, (end - person_.created_at).days or 1))
-                channel = rng.choice((Channel.EMAIL, Channel.EMAIL, Channel.PHONE, Channel.CHAT, Channel.VIDEO))
-                interactions.append(Interaction(
-                    id=_uuid(rng), created_at=when, occurred_at=when, channel=channel,
-                    direction=rng.choice((Direction.INBOUND, Direction.OUTBOUND)),
-                    contact_ids=(person_.id,), account_id=person_.account_id,
-                    subject=rng.choice(_SUBJECTS),
-                    duration=timedelta(minutes=rng.randint(3, 55)) if channel in (Channel.PHONE, Channel.VIDEO) else None,
-                    sentiment=round(max(-1.0, min(1.0, rng.gauss(2 * satisfaction - 1, 0.3))), 2),
-                    personalized=person_.preferred_channel is channel,
-                ))
+                when = person_.created_at + timedelta(
+                    days=rng.uniform(0, (end - person_.created_at).days or 1)
+                )
+                channel = rng.choice(
+                    (Channel.EMAIL, Channel.EMAIL, Channel.PHONE, Channel.CHAT, Channel.VIDEO)
+                )
+                interactions.append(
+                    Interaction(
+                        id=_uuid(rng),
+                        created_at=when,
+                        occurred_at=when,
+                        channel=channel,
+                        direction=rng.choice((Direction.INBOUND, Direction.OUTBOUND)),
+                        contact_ids=(person_.id,),
+                        account_id=person_.account_id,
+                        subject=rng.choice(_SUBJECTS),
+                        duration=timedelta(minutes=rng.randint(3, 55))
+                        if channel in (Channel.PHONE, Channel.VIDEO)
+                        else None,
+                        sentiment=round(
+                            max(-1.0, min(1.0, rng.gauss(2 * satisfaction - 1, 0.3))), 2
+                        ),
+                        personalized=person_.preferred_channel is channel,
+                    )
+                )
             if rng.random() < 0.35:
-                opened = person_.created_at + timedelta(days=rng.uniform(0, max((end - person_.created_at).days - 3, 1)))
+                opened = person_.created_at + timedelta(
+                    days=rng.uniform(0, max((end - person_.created_at).days - 3, 1))
+                )
                 first = opened + timedelta(minutes=rng.randint(5, 600))
-                resolved = first + timedelta(hours=rng.expovariate(1 / 9)) if rng.random() < 0.85 else None
-                tickets.append(Ticket(
-                    id=_uuid(rng), created_at=opened, subject=rng.choice(_TICKETS), contact_id=person_.id,
-                    account_id=person_.account_id,
-                    priority=rng.choice((Priority.LOW, Priority.NORMAL, Priority.NORMAL, Priority.HIGH, Priority.URGENT)),
-                    status="solved" if resolved else "open", channel=Channel.EMAIL,
-                    opened_at=opened, first_response_at=first, resolved_at=resolved, sla_due=opened + timedelta(hours=24),
-                ))
+                resolved = (
+                    first + timedelta(hours=rng.expovariate(1 / 9)) if rng.random() < 0.85 else None
+                )
+                tickets.append(
+                    Ticket(
+                        id=_uuid(rng),
+                        created_at=opened,
+                        subject=rng.choice(_TICKETS),
+                        contact_id=person_.id,
+                        account_id=person_.account_id,
+                        priority=rng.choice(
+                            (
+                                Priority.LOW,
+                                Priority.NORMAL,
+                                Priority.NORMAL,
+                                Priority.HIGH,
+                                Priority.URGENT,
+                            )
+                        ),
+                        status="solved" if resolved else "open",
+                        channel=Channel.EMAIL,
+                        opened_at=opened,
+                        first_response_at=first,
+                        resolved_at=resolved,
+                        sla_due=opened + timedelta(hours=24),
+                    )
+                )
             if rng.random() < 0.6:
                 # Likelihood to recommend, skewed by satisfaction: a 0-10 answer.
                 score = max(0, min(10, round(rng.gauss(3 + 7 * satisfaction, 1.6))))
-                answered = person_.created_at + timedelta(days=rng.uniform(1, max((end - person_.created_at).days, 2)))
-                responses.append(SurveyResponse(
-                    id=_uuid(rng), created_at=answered, instrument=InstrumentKind.NPS, answers={"nps": score},
-                    answered_at=answered, survey="Relationship NPS 2025", contact_id=person_.id,
-                    account_id=person_.account_id,
-                ))
+                answered = person_.created_at + timedelta(
+                    days=rng.uniform(1, max((end - person_.created_at).days, 2))
+                )
+                responses.append(
+                    SurveyResponse(
+                        id=_uuid(rng),
+                        created_at=answered,
+                        instrument=InstrumentKind.NPS,
+                        answers={"nps": score},
+                        answered_at=answered,
+                        survey="Relationship NPS 2025",
+                        contact_id=person_.id,
+                        account_id=person_.account_id,
+                    )
+                )
             if "newsletter" in person_.tags or rng.random() < 0.5:
-                consents.append(Consent(
-                    id=_uuid(rng), created_at=person_.created_at, contact_id=person_.id, purpose="marketing_email",
-                    lawful_basis=LawfulBasis.CONSENT, granted_at=person_.created_at, source="signup form",
-                    wording_version="2025-01",
-                ))
+                consents.append(
+                    Consent(
+                        id=_uuid(rng),
+                        created_at=person_.created_at,
+                        contact_id=person_.id,
+                        purpose="marketing_email",
+                        lawful_basis=LawfulBasis.CONSENT,
+                        granted_at=person_.created_at,
+                        source="signup form",
+                        wording_version="2025-01",
+                    )
+                )
     return CustomerBase(
         seed=seed,
         accounts=tuple(out_accounts),

@@ -44,6 +44,7 @@ ENTITY_TYPES: tuple[type[Entity], ...] = (
 )
 
 __all__ = [
+    "ENTITY_TYPES",
     "Account",
     "Address",
     "Campaign",
@@ -53,7 +54,6 @@ __all__ = [
     "Contact",
     "CustomerType",
     "Direction",
-    "ENTITY_TYPES",
     "Email",
     "Entity",
     "FrozenDict",

@@ -51,7 +51,10 @@ def json_object_field(*, required: bool = False) -> Any:
     if required:
         return attrs.field(converter=_to_attributes("answers"), validator=_frozen_dict, hash=False)
     return attrs.field(
-        factory=FrozenDict, converter=_to_attributes("attributes"), validator=_frozen_dict, hash=False
+        factory=FrozenDict,
+        converter=_to_attributes("attributes"),
+        validator=_frozen_dict,
+        hash=False,
     )
 
 
@@ -65,7 +68,9 @@ def _to_phone(value: Any) -> Any:
 
 def email_field() -> Any:
     """An optional :class:`Email`; a ``str`` is converted (and validated)."""
-    return attrs.field(default=None, converter=_to_email, validator=r.instance_of(Email, optional=True))
+    return attrs.field(
+        default=None, converter=_to_email, validator=r.instance_of(Email, optional=True)
+    )
 
 
 def phone_field() -> Any:
@@ -170,7 +175,9 @@ class Entity:
         crmkit.errors.ValidationError: nickname: Contact has no field 'nickname'
         """
         names = attrs.fields_dict(type(self))
-        unknown = [(k, f"{type(self).__name__} has no field {k!r}") for k in changes if k not in names]
+        unknown = [
+            (k, f"{type(self).__name__} has no field {k!r}") for k in changes if k not in names
+        ]
         if unknown:
             raise ValidationError(unknown)
         return attrs.evolve(self, **changes)
@@ -181,5 +188,9 @@ def check_currency(
 ) -> None:
     """Record an error when ``money`` is set and not in ``currency``."""
     if money is not None and money.currency != currency:
-        errors.append((f"{path}.currency", f"must be {currency} like the rest of the record (got {money.currency})"))
-
+        errors.append(
+            (
+                f"{path}.currency",
+                f"must be {currency} like the rest of the record (got {money.currency})",
+            )
+        )

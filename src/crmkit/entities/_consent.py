@@ -62,6 +62,11 @@ class Consent(b.Entity):
         when = b.utcnow() if at is None else r.aware_argument("at", at)
         if self.withdrawn_at is not None:
             raise ValidationError(
-                [("withdrawn_at", f"consent was already withdrawn at {self.withdrawn_at.isoformat()}")]
+                [
+                    (
+                        "withdrawn_at",
+                        f"consent was already withdrawn at {self.withdrawn_at.isoformat()}",
+                    )
+                ]
             )
         return attrs.evolve(self, withdrawn_at=when, updated_at=max(when, self.updated_at))

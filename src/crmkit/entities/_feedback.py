@@ -44,6 +44,6 @@ class SurveyResponse(b.Entity):
             errors.append(("answers", "must hold at least one answer"))
         for key in self.answers:
             if not key.strip() or len(key) > 100:
-                errors.append((f"answers.{key}", "item keys must be non-blank and at most 100 characters"))
-
-
+                errors.append(
+                    (f"answers.{key}", "item keys must be non-blank and at most 100 characters")
+                )

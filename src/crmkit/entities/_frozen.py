@@ -11,9 +11,7 @@ from crmkit.errors import ValidationError, key_path
 __all__ = ["FrozenDict", "JsonValue", "freeze_json", "thaw_json"]
 
 #: A JSON value as crmkit stores it: objects become :class:`FrozenDict`, arrays tuples.
-JsonValue: TypeAlias = Union[
-    None, bool, int, float, str, "tuple[JsonValue, ...]", "FrozenDict"
-]
+JsonValue: TypeAlias = Union[bool, int, float, str, "tuple[JsonValue, ...]", "FrozenDict", None]
 
 #: Nesting deeper than this is refused (a guard against hostile input, not a JSON rule).
 MAX_DEPTH = 32
@@ -38,6 +36,7 @@ class FrozenDict(dict[str, Any]):
 
     __slots__ = ("_hash", "flat")
 
+    _hash: int
     flat: bool  #: True when no value is a container (set by :func:`freeze_json`)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -52,7 +51,7 @@ class FrozenDict(dict[str, Any]):
 
     def __hash__(self) -> int:  # type: ignore[override]
         try:
-            return self._hash  # type: ignore[no-any-return]
+            return self._hash
         except AttributeError:
             h = hash(frozenset(self.items()))
             object.__setattr__(self, "_hash", h)
@@ -83,6 +82,7 @@ def _frozen(items: dict[str, Any], flat: bool) -> FrozenDict:
     dict.update(fd, items)
     object.__setattr__(fd, "flat", flat)
     return fd
+
 
 EMPTY = FrozenDict()
 
@@ -130,9 +130,7 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
             out[k] = freeze_json(v, key_path(path, k), _depth + 1)
         return _frozen(out, not any(isinstance(v, _CONTAINERS) for v in out.values()))
     if isinstance(value, (list, tuple)):
-        return tuple(
-            freeze_json(v, f"{path}[{i}]", _depth + 1) for i, v in enumerate(value)
-        )
+        return tuple(freeze_json(v, f"{path}[{i}]", _depth + 1) for i, v in enumerate(value))
     _bad(
         path,
         "must be a JSON value (null, bool, number, string, array or object), "
@@ -150,4 +148,3 @@ def thaw_json(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [thaw_json(v) for v in value]
     return value
-

@@ -79,7 +79,7 @@ class CampaignMember(b.Entity):
     @property
     def status(self) -> MemberStatus:
         """The furthest step reached (``targeted`` before anything was sent)."""
-        for step, status in zip(reversed(_STEPS), reversed(list(MemberStatus)[1:])):
+        for step, status in zip(reversed(_STEPS), reversed(list(MemberStatus)[1:]), strict=True):
             if getattr(self, step) is not None:
                 return status
         return MemberStatus.TARGETED

@@ -91,7 +91,9 @@ def _website(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
     if type(value) is not str or not value.startswith(("http://", "https://")) or len(value) > 2000:
-        r.fail(inst, attr.name, f"must be an http(s) URL of at most 2000 characters (got {value!r})")
+        r.fail(
+            inst, attr.name, f"must be an http(s) URL of at most 2000 characters (got {value!r})"
+        )
 
 
 @attrs.frozen(kw_only=True)

@@ -94,7 +94,11 @@ def tags(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         fail(inst, attr.name, f"must be a frozenset of strings, got {describe(value)}")
     for tag in value:
         if type(tag) is not str or not tag.strip() or len(tag) > 100:
-            fail(inst, attr.name, f"each tag must be a non-blank string of at most 100 characters (got {tag!r})")
+            fail(
+                inst,
+                attr.name,
+                f"each tag must be a non-blank string of at most 100 characters (got {tag!r})",
+            )
 
 
 def to_frozenset(value: Any) -> Any:
@@ -182,10 +186,17 @@ def to_decimal(field: str) -> Callable[[Any], Any]:
             try:
                 return Decimal(value.strip())
             except ArithmeticError:
-                raise ValidationError([(field, f"must be a decimal number, got {value!r}")]) from None
+                raise ValidationError(
+                    [(field, f"must be a decimal number, got {value!r}")]
+                ) from None
         if type(value) is float:
             raise ValidationError(
-                [(field, f"must be a Decimal, int or str, not float ({value!r}): floats cannot hold cents exactly; pass a string such as '19.99'")]
+                [
+                    (
+                        field,
+                        f"must be a Decimal, int or str, not float ({value!r}): floats cannot hold cents exactly; pass a string such as '19.99'",
+                    )
+                ]
             )
         return value
 
@@ -242,9 +253,7 @@ def optional_duration(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None
         fail(inst, attr.name, f"must not be negative (got {value})")
 
 
-def not_before(
-    instance: Any, later: str, earlier: str, errors: list[tuple[str, str]]
-) -> None:
+def not_before(instance: Any, later: str, earlier: str, errors: list[tuple[str, str]]) -> None:
     """Record an error when ``instance.later`` is set and precedes ``instance.earlier``."""
     a = getattr(instance, later)
     b = getattr(instance, earlier)
@@ -293,7 +302,11 @@ def instance_of(cls: type, *, optional: bool = False) -> Validator:
         if optional and value is None:
             return
         if not isinstance(value, cls):
-            fail(inst, attr.name, f"must be {'None or ' if optional else ''}a {name}, got {describe(value)}")
+            fail(
+                inst,
+                attr.name,
+                f"must be {'None or ' if optional else ''}a {name}, got {describe(value)}",
+            )
 
     return check
 
@@ -345,4 +358,3 @@ def raise_all(errors: list[tuple[str, str]]) -> None:
     """Raise one ValidationError for the cross-field ``errors`` collected, if any."""
     if errors:
         raise ValidationError(errors)
-

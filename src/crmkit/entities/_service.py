@@ -129,4 +129,3 @@ class Ticket(b.Entity):
             return self.resolved_at > self.sla_due
         now = b.utcnow() if at is None else r.aware_argument("at", at)
         return now > self.sla_due
-

@@ -54,7 +54,9 @@ def _check_email(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         )
     local = value.rpartition("@")[0]
     if len(local) > 64:
-        raise ValidationError([("address", f"local part must be at most 64 characters (got {len(local)})")])
+        raise ValidationError(
+            [("address", f"local part must be at most 64 characters (got {len(local)})")]
+        )
     if len(value) > 254:
         raise ValidationError([("address", f"must be at most 254 characters (got {len(value)})")])
 
@@ -186,17 +188,22 @@ class PhoneNumber:
             raise ValidationError([("text", f"must be a string, got {r.describe(text)}")])
         if region is not None and (type(region) is not str or region.upper() not in COUNTRIES):
             raise ValidationError(
-                [("region", f"must be an ISO 3166-1 alpha-2 country code such as 'GB' (got {region!r})")]
+                [
+                    (
+                        "region",
+                        f"must be an ISO 3166-1 alpha-2 country code such as 'GB' (got {region!r})",
+                    )
+                ]
             )
         try:
             parsed = phonenumbers.parse(text, region.upper() if region else None)
         except phonenumbers.NumberParseException as exc:
-            raise ValidationError([("text", f"{text!r} is not a phone number: {exc._msg}")]) from None
+            raise ValidationError(
+                [("text", f"{text!r} is not a phone number: {exc._msg}")]
+            ) from None
         if not phonenumbers.is_valid_number(parsed):
             where = phonenumbers.region_code_for_number(parsed) or region or "its region"
-            raise ValidationError(
-                [("text", f"{text!r} is not a valid phone number for {where}")]
-            )
+            raise ValidationError([("text", f"{text!r} is not a valid phone number for {where}")])
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         return cls(e164, extension=parsed.extension or None)
 
@@ -251,7 +258,11 @@ def upper_code(value: Any) -> Any:
 
 def _check_currency(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value not in CURRENCY_MINOR_UNITS:
-        r.fail(inst, "currency", f"must be an ISO 4217 currency code such as 'EUR' or 'USD' (got {value!r})")
+        r.fail(
+            inst,
+            "currency",
+            f"must be an ISO 4217 currency code such as 'EUR' or 'USD' (got {value!r})",
+        )
 
 
 def _check_amount(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
@@ -259,7 +270,12 @@ def _check_amount(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         r.fail(inst, "amount", f"must be a finite Decimal, got {r.describe(value)}")
 
 
-_Number = Decimal | int
+_decimal_amount = r.to_decimal("amount")
+
+
+def _to_amount(value: Decimal | int | str) -> Decimal:
+    """Converter: ``int`` and ``str`` amounts become ``Decimal``; floats are refused."""
+    return _decimal_amount(value)  # type: ignore[no-any-return]
 
 
 @attrs.frozen(order=False, repr=False)
@@ -288,7 +304,7 @@ class Money:
     crmkit.errors.ValidationError: currency: cannot add EUR and USD amounts; convert one first
     """
 
-    amount: Decimal = attrs.field(converter=r.to_decimal("amount"), validator=_check_amount)
+    amount: Decimal = attrs.field(converter=_to_amount, validator=_check_amount)
     currency: str = attrs.field(converter=upper_code, validator=_check_currency)
 
     @classmethod
@@ -325,7 +341,9 @@ class Money:
         rule), so no cent is lost or created.
         """
         if not ratios or any(type(x) not in (int, Decimal) or x < 0 for x in ratios):
-            raise ValidationError([("ratios", f"must be non-negative ints or Decimals (got {list(ratios)!r})")])
+            raise ValidationError(
+                [("ratios", f"must be non-negative ints or Decimals (got {list(ratios)!r})")]
+            )
         total_ratio = sum(Decimal(x) for x in ratios)
         if total_ratio == 0:
             raise ValidationError([("ratios", "must not all be zero")])
@@ -346,7 +364,12 @@ class Money:
     def _same(self, other: Money, verb: str) -> None:
         if self.currency != other.currency:
             raise ValidationError(
-                [("currency", f"cannot {verb} {self.currency} and {other.currency} amounts; convert one first")]
+                [
+                    (
+                        "currency",
+                        f"cannot {verb} {self.currency} and {other.currency} amounts; convert one first",
+                    )
+                ]
             )
 
     def __add__(self, other: object) -> Money:
@@ -371,7 +394,9 @@ class Money:
         if type(factor) in (int, Decimal):
             return Money(self.amount * factor, self.currency)  # type: ignore[operator]
         if type(factor) is float:
-            raise ValidationError([("factor", "multiply Money by an int or a Decimal, not a float")])
+            raise ValidationError(
+                [("factor", "multiply Money by an int or a Decimal, not a float")]
+            )
         return NotImplemented
 
     __rmul__ = __mul__
@@ -423,7 +448,11 @@ class Money:
 
 def _check_country(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value not in COUNTRIES:
-        r.fail(inst, "country", f"must be an ISO 3166-1 alpha-2 code such as 'GB' or 'US' (got {value!r})")
+        r.fail(
+            inst,
+            "country",
+            f"must be an ISO 3166-1 alpha-2 code such as 'GB' or 'US' (got {value!r})",
+        )
 
 
 def _check_lines(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
@@ -433,7 +462,11 @@ def _check_lines(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         r.fail(inst, "lines", f"must hold 1 to 4 street lines (got {len(value)})")
     for i, line in enumerate(value):
         if type(line) is not str or not line.strip() or len(line) > 200:
-            r.fail(inst, f"lines[{i}]", f"must be a non-blank string of at most 200 characters (got {line!r})")
+            r.fail(
+                inst,
+                f"lines[{i}]",
+                f"must be a non-blank string of at most 200 characters (got {line!r})",
+            )
 
 
 @attrs.frozen(kw_only=True)

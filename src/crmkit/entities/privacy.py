@@ -44,8 +44,16 @@ EXPORT_FORMAT = "crmkit.personal-data/1"
 # is dropped too: custom fields are where applications keep what nobody predicted.
 _PERSONAL_FIELDS = {
     Contact: ("first_name", "last_name", "email", "phone", "address", "job_title", "owner"),
-    Lead: ("first_name", "last_name", "email", "phone", "job_title", "company", "owner",
-           "disqualified_reason"),
+    Lead: (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "job_title",
+        "company",
+        "owner",
+        "disqualified_reason",
+    ),
 }
 
 _LINK_FIELDS = ("contact_id", "converted_contact_id")
@@ -98,7 +106,9 @@ def export_personal_data(
     ignored = 0
     for i, record in enumerate(related):
         if not isinstance(record, Entity):
-            raise ValidationError([(f"related[{i}]", f"must be a crmkit entity, got {describe(record)}")])
+            raise ValidationError(
+                [(f"related[{i}]", f"must be a crmkit entity, got {describe(record)}")]
+            )
         if record.id == contact.id:
             continue
         if relates_to(record, contact.id):

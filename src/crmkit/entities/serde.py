@@ -134,9 +134,7 @@ else:  # pragma: no cover - Python 3.10 reads no "Z" suffix
         return datetime.fromisoformat(text)
 
 
-_NAIVE = (
-    "must be timezone-aware: add a UTC offset, e.g. '2026-03-01T09:30:00+00:00' (got {!r})"
-)
+_NAIVE = "must be timezone-aware: add a UTC offset, e.g. '2026-03-01T09:30:00+00:00' (got {!r})"
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
@@ -151,7 +149,9 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
             return result
     elif isinstance(value, datetime):
         return value
-    raise _expected("an ISO 8601 date-time with a UTC offset such as '2026-03-01T09:30:00+00:00'", value)
+    raise _expected(
+        "an ISO 8601 date-time with a UTC offset such as '2026-03-01T09:30:00+00:00'", value
+    )
 
 
 def _structure_date(value: Any, _: Any) -> date:
@@ -182,7 +182,9 @@ def _structure_timedelta(value: Any, _: Any) -> timedelta:
                     days=int(parts["d"] or 0),
                     hours=int(parts["h"] or 0),
                     minutes=int(parts["m"] or 0),
-                    seconds=float(Decimal(parts["s"] or 0)) if "." in (parts["s"] or "") else int(parts["s"] or 0),
+                    seconds=float(Decimal(parts["s"] or 0))
+                    if "." in (parts["s"] or "")
+                    else int(parts["s"] or 0),
                 )
             except OverflowError:
                 pass
@@ -240,7 +242,9 @@ def _structure_enum_factory(enum: type[Enum]) -> Callable[[Any, Any], Any]:
         try:
             return lookup[value]
         except (KeyError, TypeError):
-            raise ValidationError([("$", f"must be one of {allowed}, got {describe(value)}")]) from None
+            raise ValidationError(
+                [("$", f"must be one of {allowed}, got {describe(value)}")]
+            ) from None
 
     return structure
 
@@ -258,7 +262,7 @@ def _structure_tuple_factory(tp: Any, converter: cattrs.Converter) -> Callable[[
         for i, item in enumerate(value):
             try:
                 items.append(item_hook(item, item_type))
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a path
+            except Exception as exc:
                 errors.extend(_flatten(exc, f"[{i}]"))
         if errors:
             raise ValidationError(errors)
@@ -285,7 +289,7 @@ def _is_frozenset(tp: Any) -> bool:
 
 
 def _is_json_object(tp: Any) -> bool:
-    return tp == JsonObject
+    return bool(tp == JsonObject)
 
 
 def _is_enum(tp: Any) -> bool:
@@ -295,7 +299,9 @@ def _is_enum(tp: Any) -> bool:
 _INLINE_TYPES = {str: "str", int: "int", bool: "bool"}
 
 
-def _field_errors(errors: list[tuple[str, str]] | None, exc: Exception, path: str) -> list[tuple[str, str]]:
+def _field_errors(
+    errors: list[tuple[str, str]] | None, exc: Exception, path: str
+) -> list[tuple[str, str]]:
     out = errors if errors is not None else []
     out.extend(_flatten(exc, path))
     return out
@@ -381,14 +387,14 @@ def _compile_structure(cls: type, converter: cattrs.Converter) -> Callable[[Any,
         "        raise ValidationError(flatten(e, '$')) from None",
     ]
     source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<crmkit.serde structure {cls.__qualname__}>", "exec"), env)  # noqa: S102
+    exec(compile(source, f"<crmkit.serde structure {cls.__qualname__}>", "exec"), env)
     return env["structure"]  # type: ignore[no-any-return]
 
 
-_STRUCTURE: dict[type, Callable[[Any, Any], Any]] = {}
+_STRUCTURE: dict[type, Callable[..., Any]] = {}
 
 
-def _structure_fn(cls: type) -> Callable[[Any, Any], Any]:
+def _structure_fn(cls: type) -> Callable[..., Any]:
     fn = _STRUCTURE.get(cls)
     if fn is None:
         fn = _STRUCTURE[cls] = _compile_structure(cls, make_converter())
@@ -418,7 +424,7 @@ def _unstructure_expr(tp: Any, var: str, env: dict[str, Any], depth: int = 0) ->
         h = f"h{len(env)}_{depth}"
         env[h] = None
         return (
-            f"f'{{({h} := \"%032x\" % {var}.int)[:8]}}-{{{h}[8:12]}}-{{{h}[12:16]}}"
+            f'f\'{{({h} := "%032x" % {var}.int)[:8]}}-{{{h}[8:12]}}-{{{h}[12:16]}}'
             f"-{{{h}[16:20]}}-{{{h}[20:]}}'"
         )
     if tp is Decimal:
@@ -466,7 +472,7 @@ def _compile_unstructure(cls: type) -> Callable[[Any], dict[str, Any]]:
     body = _attrs_dict_expr(cls, "o", env, 0)
     source = f"def unstructure_{cls.__name__}(o):\n    return {body}\n"
     namespace = {k: v for k, v in env.items() if v is not None}
-    exec(compile(source, f"<crmkit.serde unstructure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, f"<crmkit.serde unstructure {cls.__qualname__}>", "exec"), namespace)
     return namespace[f"unstructure_{cls.__name__}"]  # type: ignore[no-any-return]
 
 
@@ -492,7 +498,7 @@ def make_converter() -> cattrs.Converter:
     :class:`~crmkit.errors.ValidationError`.
     """
     c = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-    for tp, hook in (
+    hooks: tuple[tuple[type, Callable[[Any, Any], Any]], ...] = (
         (str, _structure_str),
         (int, _structure_int),
         (float, _structure_float),
@@ -504,7 +510,8 @@ def make_converter() -> cattrs.Converter:
         (timedelta, _structure_timedelta),
         (Email, _structure_email),
         (PhoneNumber, _structure_phone),
-    ):
+    )
+    for tp, hook in hooks:
         c.register_structure_hook(tp, hook)
     c.register_structure_hook_func(_is_json_object, _structure_json_object)
     c.register_structure_hook_factory(_is_enum, _structure_enum_factory)
@@ -512,7 +519,7 @@ def make_converter() -> cattrs.Converter:
     c.register_structure_hook_factory(_is_frozenset, lambda tp: _structure_frozenset_factory(tp, c))
     c.register_structure_hook_factory(attrs.has, lambda cls: _compile_structure(cls, c))
 
-    for tp, unhook in (
+    unhooks: tuple[tuple[type, Callable[[Any], Any]], ...] = (
         (UUID, str),
         (Decimal, str),
         (datetime, datetime.isoformat),
@@ -521,8 +528,9 @@ def make_converter() -> cattrs.Converter:
         (Email, str),
         (PhoneNumber, _unstructure_phone),
         (FrozenDict, thaw_json),
-    ):
-        c.register_unstructure_hook(tp, unhook)
+    )
+    for utp, unhook in unhooks:
+        c.register_unstructure_hook(utp, unhook)
     c.register_unstructure_hook_func(_is_json_object, thaw_json)
     c.register_unstructure_hook_factory(_is_enum, lambda tp: lambda v: v.value)
     c.register_unstructure_hook_factory(
@@ -603,13 +611,15 @@ def from_dict(cls: type[T], data: Any) -> T:
         fields, wrong types and broken rules. Nothing else escapes.
     """
     if not isinstance(cls, type) or not attrs.has(cls) or cls in _STRING_VALUES:
-        raise ValidationError([("cls", f"expected a crmkit entity or value-object class, got {cls!r}")])
+        raise ValidationError(
+            [("cls", f"expected a crmkit entity or value-object class, got {cls!r}")]
+        )
     fn = _STRUCTURE.get(cls) or _structure_fn(cls)
     try:
         return fn(data)  # type: ignore[no-any-return]
     except ValidationError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the promise: only ValidationError escapes
+    except Exception as exc:
         raise ValidationError(_flatten(exc, "$")) from None
 
 
@@ -631,7 +641,7 @@ def from_dicts(cls: type[T], rows: Iterable[Any]) -> list[T]:
     for i, row in enumerate(rows):
         try:
             out.append(fn(row))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.extend(_flatten(exc, f"[{i}]"))
     if errors:
         raise ValidationError(errors)
@@ -662,5 +672,3 @@ def from_json(cls: type[T], text: str | bytes) -> T:
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ValidationError([("$", f"invalid JSON: {exc}")]) from None
     return from_dict(cls, data)
-
-

@@ -3,4 +3,5 @@
 :mod:`crmkit.testing.strategies` holds hypothesis strategies that build
 valid instances of every entity. It needs hypothesis: ``pip install "crmkit[test]"``.
 """
+
 __all__: list[str] = []
