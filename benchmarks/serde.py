@@ -34,6 +34,7 @@ ensure_peers("pydantic>=2", "msgspec")
 import msgspec  # noqa: E402
 import pydantic  # noqa: E402
 
+from crmkit.datasets._demo import _FIRST, _LAST  # noqa: E402
 from crmkit.entities import Contact  # noqa: E402
 from crmkit.entities._iso import COUNTRIES, CURRENCY_MINOR_UNITS  # noqa: E402
 from crmkit.entities._values import _EMAIL  # noqa: E402
@@ -41,19 +42,6 @@ from crmkit.entities.serde import from_dict, make_converter, to_dict  # noqa: E4
 
 EMAIL = _EMAIL.pattern
 E164 = r"^\+[1-9][0-9]{4,14}$"
-FIRST = [
-    "Ada",
-    "Grace",
-    "Alan",
-    "Edsger",
-    "Barbara",
-    "Donald",
-    "Margaret",
-    "Ken",
-    "Frances",
-    "John",
-]
-LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson"]
 CITIES = [
     ("London", "GB", "SW1A 1AA"),
     ("Paris", "FR", "75001"),
@@ -69,7 +57,7 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     base = datetime(2024, 1, 1, tzinfo=timezone.utc)
     out = []
     for i in range(n):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
         city, country, postal = rng.choice(CITIES)
         created = base + timedelta(seconds=rng.randrange(60_000_000))
         out.append(

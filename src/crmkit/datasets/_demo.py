@@ -104,6 +104,15 @@ class _Place(NamedTuple):
     phone_prefix: str
     digits: int
 
+    def address(self, rng: random.Random) -> Address:
+        return Address(
+            lines=[f"{rng.randint(1, 250)} {rng.choice(_STREETS)}"],
+            city=self.city,
+            region=self.region,
+            postal_code=self.postal_code,
+            country=self.country,
+        )
+
 
 _PLACES = tuple(
     _Place(*p)
@@ -290,15 +299,7 @@ def demo_customer_base(
             phone=PhoneNumber(f"{prefix}{rng.randrange(10 ** (digits - 1), 10**digits)}")
             if rng.random() < 0.7
             else None,
-            address=Address(
-                lines=[f"{rng.randint(1, 250)} {rng.choice(_STREETS)}"],
-                city=place.city,
-                region=place.region,
-                postal_code=place.postal_code,
-                country=place.country,
-            )
-            if account is None
-            else None,
+            address=place.address(rng) if account is None else None,
             job_title=rng.choice(("Head of Sales", "CTO", "Office Manager", "Buyer", "CEO"))
             if account
             else None,
@@ -333,13 +334,7 @@ def demo_customer_base(
                 ("Retail", "Manufacturing", "Finance", "Public sector", "Logistics")
             ),
             website=f"https://{name.split()[0].lower()}.example",
-            address=Address(
-                lines=[f"{rng.randint(1, 99)} {rng.choice(_STREETS)}"],
-                city=place.city,
-                region=place.region,
-                postal_code=place.postal_code,
-                country=place.country,
-            ),
+            address=place.address(rng),
             employees=rng.choice((12, 45, 180, 950, 4200)),
             lifecycle_stage="acquisition",
         )

@@ -8,7 +8,6 @@ object too, so one error lists every broken field, not only the first.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -201,11 +200,6 @@ def to_decimal(field: str) -> Callable[[Any], Any]:
         return value
 
     return convert
-
-
-def finite_float(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
-    if type(value) not in (float, int) or not math.isfinite(value):
-        fail(inst, attr.name, f"must be a finite number, got {describe(value)}")
 
 
 # --------------------------------------------------------------------------- time
