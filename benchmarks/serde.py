@@ -204,12 +204,13 @@ def msgspec_convert(d: Any) -> MContact:
     return obj
 
 
-def best_of(repeat: int, fn: Callable[[], Any]) -> float:
-    """Best wall time of ``repeat`` runs, with the garbage collector paused as ``timeit`` does."""
+def best_of(repeat: int, fn: Callable[[], Any], *, pause_gc: bool) -> float:
+    """Best wall time of ``repeat`` runs; ``pause_gc`` pauses the collector as ``timeit`` does."""
     times = []
     for _ in range(repeat):
         gc.collect()
-        gc.disable()
+        if pause_gc:
+            gc.disable()
         try:
             t0 = time.perf_counter()
             fn()
@@ -217,6 +218,29 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
         finally:
             gc.enable()
     return min(times)
+
+
+def run(records: list[dict[str, Any]], repeat: int, pause_gc: bool) -> dict[str, dict[str, float]]:
+    contacts = [from_dict(Contact, r) for r in records]
+    p_models = [PContact.model_validate(r) for r in records]
+    m_models = [msgspec_convert(r) for r in records]
+    cases: dict[str, dict[str, Callable[[], Any]]] = {
+        "from_dict (validate)": {
+            "crmkit": lambda: [from_dict(Contact, r) for r in records],
+            "pydantic": lambda: [PContact.model_validate(r) for r in records],
+            "msgspec": lambda: [msgspec_convert(r) for r in records],
+        },
+        "to_dict (JSON-safe)": {
+            "crmkit": lambda: [to_dict(c) for c in contacts],
+            "pydantic": lambda: [m.model_dump(mode="json") for m in p_models],
+            "pydantic (python mode)": lambda: [m.model_dump() for m in p_models],
+            "msgspec": lambda: [msgspec.to_builtins(m) for m in m_models],
+        },
+    }
+    return {
+        op: {lib: best_of(repeat, fn, pause_gc=pause_gc) for lib, fn in libs.items()}
+        for op, libs in cases.items()
+    }
 
 
 def main() -> None:
@@ -229,51 +253,34 @@ def main() -> None:
     n = args.records
     records = make_records(n)
     make_converter()  # build once, outside the timings
-
-    contacts = [from_dict(Contact, r) for r in records]
-    assert [to_dict(c) for c in contacts[:1000]] == records[:1000], "crmkit round trip differs"
-    p_models = [PContact.model_validate(r) for r in records]
-    m_models = [msgspec_convert(r) for r in records]
-
-    results: dict[str, dict[str, float]] = {"from_dict": {}, "to_dict": {}}
-    results["from_dict"]["crmkit"] = best_of(
-        args.repeat, lambda: [from_dict(Contact, r) for r in records]
-    )
-    results["from_dict"]["pydantic"] = best_of(
-        args.repeat, lambda: [PContact.model_validate(r) for r in records]
-    )
-    results["from_dict"]["msgspec"] = best_of(
-        args.repeat, lambda: [msgspec_convert(r) for r in records]
-    )
-    results["to_dict"]["crmkit"] = best_of(args.repeat, lambda: [to_dict(c) for c in contacts])
-    results["to_dict"]["pydantic"] = best_of(
-        args.repeat, lambda: [m.model_dump(mode="json") for m in p_models]
-    )
-    results["to_dict"]["pydantic (python mode)"] = best_of(
-        args.repeat, lambda: [m.model_dump() for m in p_models]
-    )
-    results["to_dict"]["msgspec"] = best_of(
-        args.repeat, lambda: [msgspec.to_builtins(m) for m in m_models]
-    )
+    sample = records[:1000]
+    assert [to_dict(from_dict(Contact, r)) for r in sample] == sample, "crmkit round trip differs"
 
     print(
         f"{n:,} contact records, best of {args.repeat}; Python {sys.version.split()[0]}, "
         f"pydantic {pydantic.VERSION}, msgspec {msgspec.__version__}"
     )
-    for op, timings in results.items():
-        ours = timings["crmkit"]
-        print(f"\n{op}")
-        for lib, secs in timings.items():
-            ratio = "" if lib == "crmkit" else f"   crmkit speed / {lib} speed = {secs / ours:5.2f}"
-            print(f"  {lib:24s} {n / secs:12,.0f} records/s{ratio}")
-    target_from = results["from_dict"]["pydantic"] / results["from_dict"]["crmkit"]
-    target_to = results["to_dict"]["pydantic"] / results["to_dict"]["crmkit"]
-    print(
-        f"\ntargets: from_dict >= 0.5x pydantic: {target_from:.2f}x "
-        f"({'met' if target_from >= 0.5 else 'NOT met'}); "
-        f"to_dict >= 1x pydantic model_dump(mode='json'): {target_to:.2f}x "
-        f"({'met' if target_to >= 1 else 'NOT met'})"
-    )
+    for pause_gc in (False, True):
+        results = run(records, args.repeat, pause_gc)
+        print(
+            f"\n=== garbage collector {'paused (as timeit does)' if pause_gc else 'on (as in an app)'}"
+        )
+        for op, timings in results.items():
+            ours = timings["crmkit"]
+            print(f"{op}")
+            for lib, secs in timings.items():
+                ratio = "" if lib == "crmkit" else f"   crmkit/{lib} speed = {secs / ours:5.2f}"
+                print(f"  {lib:24s} {n / secs:12,.0f} records/s{ratio}")
+        frm = results["from_dict (validate)"]
+        to = results["to_dict (JSON-safe)"]
+        target_from = frm["pydantic"] / frm["crmkit"]
+        target_to = to["pydantic"] / to["crmkit"]
+        print(
+            f"targets: from_dict >= 0.5x pydantic: {target_from:.2f}x "
+            f"({'met' if target_from >= 0.5 else 'NOT met'}); "
+            f"to_dict >= 1x pydantic model_dump(mode='json'): {target_to:.2f}x "
+            f"({'met' if target_to >= 1 else 'NOT met'})"
+        )
 
 
 if __name__ == "__main__":
