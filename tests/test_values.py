@@ -181,6 +181,7 @@ def test_money_refuses_floats() -> None:
         ("NaN", "EUR", "amount"),
         ("Infinity", "EUR", "amount"),
         ("abc", "EUR", "amount"),
+        ("1e21", "EUR", "amount"),
         ("1", "EURO", "currency"),
         ("1", "XYZ", "currency"),
     ],

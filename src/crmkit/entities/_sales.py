@@ -95,7 +95,7 @@ class OrderLine:
     """
 
     description: str = b.text_field(max_length=500)
-    quantity: int = attrs.field(validator=r.integer(minimum=1))
+    quantity: int = attrs.field(validator=r.integer(minimum=1, maximum=10**9))
     unit_price: Money = b.money_field(optional=False)
     discount: Money | None = b.money_field()
     product_id: UUID | None = b.optional_uuid_field()

@@ -268,6 +268,13 @@ def _check_currency(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
 def _check_amount(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not Decimal or not value.is_finite():
         r.fail(inst, "amount", f"must be a finite Decimal, got {r.describe(value)}")
+    if value and value.adjusted() >= _MAX_DIGITS:
+        r.fail(inst, "amount", f"must be less than 10**{_MAX_DIGITS} in size (got {value:.3e})")
+
+
+# Larger amounts are typing errors or attacks; the bound keeps every product of an
+# amount and a quantity (at most 10**9) inside Decimal's default exponent range.
+_MAX_DIGITS = 21
 
 
 _decimal_amount = r.to_decimal("amount")
