@@ -1,0 +1,837 @@
+"""The query model: filters, ordering, limits and keyset cursors over entity fields.
+
+A :class:`Query` is bound to one entity type. Every field name in it is
+checked against that type when the query is built, and every value is
+checked against the field's type, so a query that reaches an adapter holds
+only known fields and typed values: it can never carry SQL.
+
+:meth:`Query.matches` and :meth:`Query.sort_key` are the reference
+semantics every adapter must reproduce (the contract suite compares them):
+
+* comparisons follow SQL's three-valued logic: a comparison with a missing
+  (``None``) field is *unknown*, ``not`` of unknown is unknown, and only
+  entities for which the filter is *true* match;
+* text compares by Unicode code point (``COLLATE "C"`` in SQL), datetimes
+  by instant, UUIDs by their 128-bit value, enums by their value;
+* ordering puts ``None`` after every value in ascending order and before
+  every value in descending order (PostgreSQL's default), and always ends
+  with ``id`` ascending, so the order is total and cursors are stable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import typing
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
+from uuid import UUID
+
+import attrs
+
+from crmkit.entities import Email, Entity, Money, PhoneNumber
+from crmkit.entities._rules import describe
+from crmkit.errors import ValidationError
+
+__all__ = [
+    "And",
+    "Comparison",
+    "F",
+    "FieldInfo",
+    "Filter",
+    "Not",
+    "Or",
+    "Page",
+    "Query",
+    "resolve_field",
+]
+
+E = TypeVar("E", bound=Entity)
+
+Kind = Literal[
+    "text",
+    "integer",
+    "number",
+    "decimal",
+    "bool",
+    "uuid",
+    "datetime",
+    "date",
+    "enum",
+    "email",
+    "phone",
+    "tags",
+    "uuids",
+]
+Op = Literal[
+    "eq", "ne", "lt", "le", "gt", "ge", "in", "is_null", "contains", "startswith", "email_is"
+]
+
+_ORDERABLE = frozenset(
+    {
+        "text",
+        "integer",
+        "number",
+        "decimal",
+        "bool",
+        "uuid",
+        "datetime",
+        "date",
+        "enum",
+        "email",
+        "phone",
+    }
+)
+_OPS_BY_KIND: dict[str, frozenset[str]] = {
+    kind: frozenset({"eq", "ne", "in", "is_null", "lt", "le", "gt", "ge"}) for kind in _ORDERABLE
+}
+_OPS_BY_KIND["text"] = _OPS_BY_KIND["text"] | {"contains", "startswith"}
+_OPS_BY_KIND["email"] = _OPS_BY_KIND["email"] | {"email_is", "contains", "startswith"}
+_OPS_BY_KIND["bool"] = frozenset({"eq", "ne", "in", "is_null"})
+_OPS_BY_KIND["tags"] = frozenset({"contains"})
+_OPS_BY_KIND["uuids"] = frozenset({"contains"})
+
+_SCALAR_KINDS: dict[Any, str] = {
+    str: "text",
+    int: "integer",
+    float: "number",
+    Decimal: "decimal",
+    bool: "bool",
+    UUID: "uuid",
+    datetime: "datetime",
+    date: "date",
+    Email: "email",
+    PhoneNumber: "phone",
+}
+
+
+@attrs.frozen
+class FieldInfo:
+    """A checked field path of an entity type: its parts, kind and Python type."""
+
+    path: str
+    parts: tuple[str, ...]
+    kind: str
+    python_type: Any
+    optional: bool
+
+    def get(self, entity: Any) -> Any:
+        """The field's value on ``entity`` (``None`` if any step on the way is ``None``)."""
+        value = entity
+        for part in self.parts:
+            value = getattr(value, part)
+            if value is None:
+                return None
+        return value
+
+    def storage_value(self, value: Any) -> Any:
+        """The value as crmkit's reference semantics compare it (an enum by its value, an e-mail as text)."""
+        if value is None:
+            return None
+        if self.kind == "enum":
+            return value.value
+        if self.kind == "email":
+            return value.address
+        if self.kind == "phone":
+            return str(value)
+        return value
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    args = get_args(tp)
+    if get_origin(tp) is Union or (args and type(None) in args and get_origin(tp) is not tuple):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1 and type(None) in args:
+            return inner[0], True
+    return tp, False
+
+
+def resolve_field(cls: type, path: str) -> FieldInfo:
+    """Check ``path`` (``"email"``, ``"address.country"``) against ``cls`` and describe it.
+
+    Raises :class:`~crmkit.errors.ValidationError` naming the unknown part,
+    or a field that cannot be filtered on (custom ``attributes``, a whole
+    ``Money`` or ``Address``: use ``lifetime_value.amount``, ``address.city``).
+    """
+    if type(path) is not str or not path:
+        raise ValidationError(
+            [("field", f"must be a field name such as 'email', got {describe(path)}")]
+        )
+    parts = tuple(path.split("."))
+    current: Any = cls
+    optional = False
+    for i, part in enumerate(parts):
+        if not attrs.has(current):
+            raise ValidationError(
+                [
+                    (
+                        "field",
+                        f"{'.'.join(parts[:i])!r} of {cls.__name__} has no fields; cannot read {path!r}",
+                    )
+                ]
+            )
+        names = attrs.fields_dict(current)
+        if part not in names:
+            known = ", ".join(sorted(names))
+            raise ValidationError(
+                [
+                    (
+                        "field",
+                        f"{current.__name__} has no field {part!r} (in {path!r}); known fields: {known}",
+                    )
+                ]
+            )
+        tp, opt = _unwrap_optional(typing.get_type_hints(current)[part])
+        optional = optional or opt
+        current = tp
+    kind: str | None
+    if isinstance(current, type) and issubclass(current, Enum):
+        kind = "enum"
+    elif get_origin(current) is frozenset:
+        kind = "tags"
+    elif get_origin(current) is tuple and get_args(current)[:1] == (UUID,):
+        kind = "uuids"
+    else:
+        kind = _SCALAR_KINDS.get(current)
+    if kind is None:
+        hint = ""
+        if current is Money:
+            hint = f"; filter on {path}.amount or {path}.currency"
+        elif attrs.has(current):
+            hint = f"; filter on one of its fields, e.g. {path}.{attrs.fields(current)[0].name}"
+        raise ValidationError(
+            [("field", f"{path!r} of {cls.__name__} cannot be filtered or ordered on{hint}")]
+        )
+    return FieldInfo(path, parts, kind, current, optional)
+
+
+def _coerce(info: FieldInfo, value: Any, where: str) -> Any:
+    """Check a query value against the field; return it in the field's Python type."""
+
+    def bad(expected: str) -> ValidationError:
+        return ValidationError([(where, f"{info.path!r} takes {expected}, got {describe(value)}")])
+
+    kind = info.kind
+    if kind == "text":
+        if type(value) is str:
+            return value
+        raise bad("a string")
+    if kind == "integer":
+        if type(value) is int:
+            return value
+        raise bad("an integer")
+    if kind == "number":
+        if type(value) in (int, float) and value == value:  # not NaN
+            return value
+        raise bad("a number")
+    if kind == "decimal":
+        if type(value) in (Decimal, int, str):
+            try:
+                result = Decimal(value)
+            except InvalidOperation:
+                raise bad("a decimal number") from None
+            if result.is_finite():
+                return result
+        raise bad("a finite Decimal, int or decimal string")
+    if kind == "bool":
+        if type(value) is bool:
+            return value
+        raise bad("true or false")
+    if kind in ("uuid", "uuids"):
+        if type(value) is UUID:
+            return value
+        if type(value) is str:
+            try:
+                return UUID(value)
+            except ValueError:
+                pass
+        raise bad("a UUID")
+    if kind == "datetime":
+        if (
+            isinstance(value, datetime)
+            and value.tzinfo is not None
+            and value.utcoffset() is not None
+        ):
+            return value
+        raise bad("a timezone-aware datetime")
+    if kind == "date":
+        if type(value) is date:
+            return value
+        raise bad("a date")
+    if kind == "enum":
+        enum = info.python_type
+        if isinstance(value, enum):
+            return value
+        try:
+            return enum(value)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in enum)
+            raise bad(f"one of {allowed}") from None
+    if kind == "email":
+        if isinstance(value, Email):
+            return value
+        if type(value) is str:
+            try:
+                return Email(value)
+            except ValidationError:
+                pass
+        raise bad("an e-mail address")
+    if kind == "phone":
+        if isinstance(value, PhoneNumber):
+            return value
+        if type(value) is str:
+            try:
+                return PhoneNumber(value)
+            except ValidationError:
+                pass
+        raise bad("an E.164 phone number")
+    if kind == "tags":
+        if type(value) is str:
+            return value
+        raise bad("a tag (a string)")
+    raise AssertionError(f"unhandled kind {kind}")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- filter expressions
+
+
+class _Combinable:
+    def __and__(self, other: Filter) -> And:
+        return And((self, other))  # type: ignore[arg-type]
+
+    def __or__(self, other: Filter) -> Or:
+        return Or((self, other))  # type: ignore[arg-type]
+
+    def __invert__(self) -> Not:
+        return Not(self)  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class Comparison(_Combinable):
+    """``field op value``: one condition on one field (``value`` unused by ``is_null`` only as a flag)."""
+
+    field: str
+    op: Op
+    value: Any = None
+
+
+@attrs.frozen
+class And(_Combinable):
+    """All of ``items`` hold (an empty ``And`` is true)."""
+
+    items: tuple[Filter, ...]
+
+
+@attrs.frozen
+class Or(_Combinable):
+    """At least one of ``items`` holds (an empty ``Or`` is false)."""
+
+    items: tuple[Filter, ...]
+
+
+@attrs.frozen
+class Not(_Combinable):
+    """``item`` does not hold (unknown stays unknown)."""
+
+    item: Filter
+
+
+Filter = Comparison | And | Or | Not
+
+
+class F:
+    """A field reference for building filters: ``F("address.country") == "GB"``.
+
+    Operators give :class:`Comparison` objects; combine them with ``&``,
+    ``|`` and ``~``. The field name is checked when the filter is given to a
+    :class:`Query`.
+
+    >>> (F("lifecycle_stage") == "loyalty") & F("email").email_is("ADA@example.com")
+    And(items=(Comparison(field='lifecycle_stage', op='eq', value='loyalty'), Comparison(field='email', op='email_is', value='ADA@example.com')))
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"F({self.name!r})"
+
+    def __eq__(self, value: object) -> Comparison:  # type: ignore[override]
+        return Comparison(self.name, "eq", value)
+
+    def __ne__(self, value: object) -> Comparison:  # type: ignore[override]
+        return Comparison(self.name, "ne", value)
+
+    def __lt__(self, value: object) -> Comparison:
+        return Comparison(self.name, "lt", value)
+
+    def __le__(self, value: object) -> Comparison:
+        return Comparison(self.name, "le", value)
+
+    def __gt__(self, value: object) -> Comparison:
+        return Comparison(self.name, "gt", value)
+
+    def __ge__(self, value: object) -> Comparison:
+        return Comparison(self.name, "ge", value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def in_(self, values: Iterable[Any]) -> Comparison:
+        """The field equals one of ``values``."""
+        return Comparison(self.name, "in", values)
+
+    def is_null(self, null: bool = True) -> Comparison:
+        """The field is ``None`` (or, with ``null=False``, is set)."""
+        return Comparison(self.name, "is_null", null)
+
+    def contains(self, value: Any) -> Comparison:
+        """Text contains ``value`` (case-sensitive), or a collection (tags, ids) holds it."""
+        return Comparison(self.name, "contains", value)
+
+    def startswith(self, prefix: str) -> Comparison:
+        """Text starts with ``prefix`` (case-sensitive)."""
+        return Comparison(self.name, "startswith", prefix)
+
+    def email_is(self, address: str) -> Comparison:
+        """The e-mail address equals ``address``, ignoring case in every part."""
+        return Comparison(self.name, "email_is", address)
+
+
+# --------------------------------------------------------------------------- binding and evaluation
+
+
+@attrs.frozen
+class _Bound:
+    """A comparison checked against the entity type: field resolved, value typed."""
+
+    info: FieldInfo
+    op: str
+    value: Any
+
+
+def _bind(cls: type, node: Any, where: str) -> Any:
+    if isinstance(node, Comparison):
+        info = resolve_field(cls, node.field)
+        allowed = _OPS_BY_KIND[info.kind]
+        if node.op not in allowed:
+            raise ValidationError(
+                [
+                    (
+                        where,
+                        f"{node.op!r} does not apply to {info.path!r} ({info.kind}); use one of {', '.join(sorted(allowed))}",
+                    )
+                ]
+            )
+        value: Any
+        if node.op == "is_null":
+            if type(node.value) is not bool:
+                raise ValidationError(
+                    [(where, f"is_null takes true or false, got {describe(node.value)}")]
+                )
+            value = node.value
+        elif node.op == "in":
+            if isinstance(node.value, (str, bytes)) or not isinstance(node.value, Iterable):
+                raise ValidationError(
+                    [(where, f"in_ takes a list of values, got {describe(node.value)}")]
+                )
+            value = tuple(_coerce(info, v, f"{where}[{i}]") for i, v in enumerate(node.value))
+        elif node.op in ("contains", "startswith") and info.kind in ("text", "email"):
+            if type(node.value) is not str:
+                raise ValidationError(
+                    [(where, f"{node.op} takes a string, got {describe(node.value)}")]
+                )
+            value = node.value
+        elif node.op == "email_is":
+            if type(node.value) is not str and not isinstance(node.value, Email):
+                raise ValidationError(
+                    [(where, f"email_is takes an e-mail address, got {describe(node.value)}")]
+                )
+            value = str(node.value).lower()
+        else:
+            value = _coerce(info, node.value, where)
+        return _Bound(info, node.op, value)
+    if isinstance(node, (And, Or)):
+        name = type(node).__name__
+        return type(node)(
+            tuple(
+                _bind(cls, item, f"{where}.{name.lower()}[{i}]")
+                for i, item in enumerate(node.items)
+            )
+        )
+    if isinstance(node, Not):
+        return Not(_bind(cls, node.item, f"{where}.not"))
+    raise ValidationError(
+        [(where, f"expected a filter such as F('email') == 'x', got {describe(node)}")]
+    )
+
+
+def _compare(op: str, field_value: Any, value: Any) -> bool:
+    if op == "eq":
+        return bool(field_value == value)
+    if op == "ne":
+        return bool(field_value != value)
+    if op == "lt":
+        return bool(field_value < value)
+    if op == "le":
+        return bool(field_value <= value)
+    if op == "gt":
+        return bool(field_value > value)
+    if op == "ge":
+        return bool(field_value >= value)
+    if op == "in":
+        return field_value in value
+    raise AssertionError(op)  # pragma: no cover
+
+
+def _evaluate(node: Any, entity: Any) -> bool | None:
+    """SQL's three-valued logic: True, False or None (unknown)."""
+    if isinstance(node, _Bound):
+        raw = node.info.get(entity)
+        if node.op == "is_null":
+            return (raw is None) is node.value
+        if raw is None:
+            return None
+        kind = node.info.kind
+        if node.op == "contains":
+            if kind in ("tags", "uuids"):
+                return node.value in raw
+            return node.value in node.info.storage_value(raw)
+        if node.op == "startswith":
+            return bool(node.info.storage_value(raw).startswith(node.value))
+        if node.op == "email_is":
+            return bool(raw.address.lower() == node.value)
+        if kind in ("enum", "email", "phone"):
+            raw = node.info.storage_value(raw)
+            value = (
+                tuple(node.info.storage_value(v) for v in node.value)
+                if node.op == "in"
+                else node.info.storage_value(node.value)
+            )
+            return _compare(node.op, raw, value)
+        return _compare(node.op, raw, node.value)
+    if isinstance(node, And):
+        result: bool | None = True
+        for item in node.items:
+            r = _evaluate(item, entity)
+            if r is False:
+                return False
+            if r is None:
+                result = None
+        return result
+    if isinstance(node, Or):
+        result = False
+        for item in node.items:
+            r = _evaluate(item, entity)
+            if r is True:
+                return True
+            if r is None:
+                result = None
+        return result
+    if isinstance(node, Not):
+        r = _evaluate(node.item, entity)
+        return None if r is None else not r
+    raise AssertionError(node)  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- ordering and cursors
+
+
+@attrs.frozen
+class OrderItem:
+    """One ordering key: a checked field and its direction."""
+
+    info: FieldInfo
+    descending: bool
+
+
+class _Key:
+    """Sort key of one value: ``None`` after everything (so before everything when descending)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Key) -> bool:
+        if self.value is None:
+            return False
+        if other.value is None:
+            return True
+        return bool(self.value < other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.value == other.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Desc(_Key):
+    __slots__ = ()
+
+    def __lt__(self, other: _Key) -> bool:
+        return _Key(other.value) < _Key(self.value)
+
+
+def _cursor_value(info: FieldInfo, value: Any) -> Any:
+    """A JSON-safe form of a sort value, for cursors."""
+    value = info.storage_value(value)
+    if isinstance(value, (UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def _from_cursor_value(info: FieldInfo, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = info.kind
+    if kind == "uuid":
+        return UUID(value)
+    if kind == "decimal":
+        return Decimal(value)
+    if kind == "datetime":
+        return datetime.fromisoformat(value)
+    if kind == "date":
+        return date.fromisoformat(value)
+    if kind == "enum":
+        return info.python_type(value)
+    if kind == "email":
+        return Email(value)
+    if kind == "phone":
+        number, sep, ext = value.partition(";ext=")
+        return PhoneNumber(number, extension=ext if sep else None)
+    return value
+
+
+# --------------------------------------------------------------------------- the query
+
+
+@attrs.frozen
+class Page(Generic[E]):
+    """One page of results: ``items`` and the cursor of the next page (``None`` at the end)."""
+
+    items: tuple[E, ...]
+    next_cursor: str | None
+
+
+def _order_item(cls: type, spec: Any, where: str) -> OrderItem:
+    if type(spec) is not str or not spec.lstrip("-"):
+        raise ValidationError(
+            [(where, f"must be a field name, '-' for descending, got {describe(spec)}")]
+        )
+    descending = spec.startswith("-")
+    info = resolve_field(cls, spec.lstrip("-"))
+    if info.kind not in _ORDERABLE:
+        raise ValidationError([(where, f"cannot order by {info.path!r} ({info.kind})")])
+    return OrderItem(info, descending)
+
+
+@attrs.frozen(init=False)
+class Query(Generic[E]):
+    """A checked query over one entity type.
+
+    Build it with chained calls, each returning a new query:
+
+    >>> from crmkit.entities import Contact
+    >>> q = (Query(Contact)
+    ...      .where(F("address.country") == "GB", F("lifecycle_stage").in_(["retention", "loyalty"]))
+    ...      .order_by("-created_at", "last_name")
+    ...      .limit(50))
+    >>> q.matches(Contact(first_name="Ada", lifecycle_stage="loyalty"))  # no address: unknown, so no match
+    False
+    >>> Query(Contact).where(F("shoe_size") > 40)
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ValidationError: field: Contact has no field 'shoe_size' (in 'shoe_size'); known fields: ...
+
+    Attributes
+    ----------
+    entity_type:
+        The entity class queried.
+    filter:
+        The checked filter (``None``: every entity).
+    ordering:
+        The requested order; :attr:`sort_order` adds the ``id`` tie-breaker.
+    page_size:
+        The limit (``None``: everything).
+    cursor:
+        Where the page starts (an opaque string from :attr:`Page.next_cursor`).
+    """
+
+    entity_type: type[E]
+    filter: Any
+    ordering: tuple[OrderItem, ...]
+    page_size: int | None
+    cursor: str | None
+
+    def __init__(
+        self,
+        entity_type: type[E],
+        *,
+        _filter: Any = None,
+        _ordering: tuple[OrderItem, ...] = (),
+        _limit: int | None = None,
+        _cursor: str | None = None,
+    ) -> None:
+        if not (isinstance(entity_type, type) and issubclass(entity_type, Entity)):
+            raise ValidationError(
+                [("entity_type", f"must be a crmkit entity class, got {describe(entity_type)}")]
+            )
+        self.__attrs_init__(entity_type, _filter, _ordering, _limit, _cursor)
+
+    def _copy(self, **changes: Any) -> Query[E]:
+        fields = {
+            "_filter": self.filter,
+            "_ordering": self.ordering,
+            "_limit": self.page_size,
+            "_cursor": self.cursor,
+        }
+        fields.update(changes)
+        return Query(self.entity_type, **fields)
+
+    # building -----------------------------------------------------------------------
+
+    def where(self, *filters: Filter) -> Query[E]:
+        """Add conditions (all must hold), checked against the entity type now."""
+        if not filters:
+            return self
+        bound = [_bind(self.entity_type, f, f"where[{i}]") for i, f in enumerate(filters)]
+        if self.filter is not None:
+            bound.insert(0, self.filter)
+        combined = bound[0] if len(bound) == 1 else And(tuple(bound))
+        return self._copy(_filter=combined)
+
+    def order_by(self, *fields: str) -> Query[E]:
+        """Order by these fields (``"-created_at"`` for descending); replaces any earlier order."""
+        items = tuple(
+            _order_item(self.entity_type, f, f"order_by[{i}]") for i, f in enumerate(fields)
+        )
+        return self._copy(_ordering=items, _cursor=None)
+
+    def limit(self, n: int | None) -> Query[E]:
+        """At most ``n`` entities per page (``None``: no limit)."""
+        if n is not None and (type(n) is not int or n < 1):
+            raise ValidationError(
+                [("limit", f"must be a positive integer or None, got {describe(n)}")]
+            )
+        return self._copy(_limit=n)
+
+    def after(self, cursor: str | None) -> Query[E]:
+        """Start after the position ``cursor`` (from :attr:`Page.next_cursor`)."""
+        if cursor is not None:
+            self._decode(cursor)  # refuse a bad cursor now, not in the adapter
+        return self._copy(_cursor=cursor)
+
+    # reference semantics --------------------------------------------------------------
+
+    @property
+    def sort_order(self) -> tuple[OrderItem, ...]:
+        """The full order: the requested fields, then ``id`` ascending as the tie-breaker."""
+        id_info = resolve_field(self.entity_type, "id")
+        if any(o.info.path == "id" for o in self.ordering):
+            return self.ordering
+        return (*self.ordering, OrderItem(id_info, False))
+
+    def matches(self, entity: Any) -> bool:
+        """Whether ``entity`` satisfies the filter: the reference semantics."""
+        if not isinstance(entity, self.entity_type):
+            raise ValidationError(
+                [("entity", f"must be a {self.entity_type.__name__}, got {describe(entity)}")]
+            )
+        return self.filter is None or _evaluate(self.filter, entity) is True
+
+    def sort_key(self, entity: Any) -> tuple[_Key, ...]:
+        """A key that sorts entities in this query's order (``sorted(xs, key=q.sort_key)``)."""
+        return tuple(
+            (_Desc if o.descending else _Key)(o.info.storage_value(o.info.get(entity)))
+            for o in self.sort_order
+        )
+
+    def cursor_for(self, entity: Any) -> str:
+        """The cursor of the position just after ``entity`` in this query's order."""
+        values = [_cursor_value(o.info, o.info.get(entity)) for o in self.sort_order]
+        raw = json.dumps(
+            {"t": self.entity_type.__name__, "o": self._order_spec(), "v": values},
+            separators=(",", ":"),
+        )
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def _order_spec(self) -> list[str]:
+        return [("-" if o.descending else "") + o.info.path for o in self.sort_order]
+
+    def _decode(self, cursor: str) -> tuple[_Key, ...]:
+        def bad(why: str) -> ValidationError:
+            return ValidationError([("cursor", f"not a cursor of this query ({why})")])
+
+        if type(cursor) is not str:
+            raise bad(f"expected a string, got {describe(cursor)}")
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            data = json.loads(raw)
+        except (binascii.Error, ValueError):
+            raise bad("it does not decode") from None
+        if (
+            not isinstance(data, dict)
+            or data.get("t") != self.entity_type.__name__
+            or data.get("o") != self._order_spec()
+        ):
+            raise bad("it belongs to another entity type or order")
+        values = data.get("v")
+        order = self.sort_order
+        if not isinstance(values, list) or len(values) != len(order):
+            raise bad("wrong number of values")
+        try:
+            typed = [_from_cursor_value(o.info, v) for o, v in zip(order, values, strict=True)]
+        except (ValueError, TypeError, ValidationError, InvalidOperation):
+            raise bad("a value does not fit its field") from None
+        return tuple(
+            (_Desc if o.descending else _Key)(o.info.storage_value(v))
+            for o, v in zip(order, typed, strict=True)
+        )
+
+    def cursor_position(self) -> tuple[_Key, ...] | None:
+        """The sort key the page starts after, or ``None`` for the first page."""
+        return None if self.cursor is None else self._decode(self.cursor)
+
+    def keyset(self) -> list[tuple[FieldInfo, bool, Any]]:
+        """``(field, descending, value)`` of the cursor position, for adapters building keyset predicates.
+
+        An entity comes after the cursor when its sort key is greater in the
+        lexicographic order of :attr:`sort_order` (``None`` last ascending).
+        """
+        if self.cursor is None:
+            return []
+        keys = self._decode(self.cursor)
+        return [(o.info, o.descending, k.value) for o, k in zip(self.sort_order, keys, strict=True)]
+
+    def run(self, entities: Iterable[E]) -> Page[E]:
+        """Evaluate the query over ``entities`` in Python: the reference result of an adapter."""
+        matched = sorted((e for e in entities if self.matches(e)), key=self.sort_key)
+        start = self.cursor_position()
+        if start is not None:
+            matched = [e for e in matched if start < self.sort_key(e)]
+        if self.page_size is None or len(matched) <= self.page_size:
+            return Page(tuple(matched), None)
+        items = tuple(matched[: self.page_size])
+        return Page(items, self.cursor_for(items[-1]))
+
+    def __repr__(self) -> str:
+        parts = [self.entity_type.__name__]
+        if self.filter is not None:
+            parts.append(f"where={self.filter!r}")
+        if self.ordering:
+            parts.append(
+                f"order_by={[('-' if o.descending else '') + o.info.path for o in self.ordering]}"
+            )
+        if self.page_size is not None:
+            parts.append(f"limit={self.page_size}")
+        if self.cursor is not None:
+            parts.append("after=...")
+        return f"Query({', '.join(parts)})"

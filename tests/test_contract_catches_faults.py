@@ -1,0 +1,98 @@
+"""The contract suite must fail broken adapters, or it proves nothing.
+
+Each faulty adapter below breaks one rule; the matching contract test is run
+against it and must fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from crmkit.repository import InMemoryRepository, InMemoryStore, InMemoryUnitOfWork, Page, Query
+from crmkit.testing.contract import RepositoryContract, UnitOfWorkContract
+
+
+class IgnoresVersion(InMemoryRepository[Any]):
+    """Saves whatever it is given: the classic lost update."""
+
+    def save(self, entity: Any) -> Any:
+        with self._store.lock:
+            stored = self._store.table(self.entity_type)[entity.id]
+            new = attrs.evolve(entity, version=stored.version + 1)
+            self._store.table(self.entity_type)[entity.id] = new
+        return new
+
+
+class IgnoresOrdering(InMemoryRepository[Any]):
+    """Filters correctly but returns entities in insertion order, paging by offset."""
+
+    def query(self, query: Query[Any]) -> Page[Any]:
+        with self._store.lock:
+            matched = [e for e in self._store.table(self.entity_type).values() if query.matches(e)]
+        start = int(query.cursor or 0)
+        size = query.page_size or len(matched) or 1
+        items = tuple(matched[start : start + size])
+        more = start + size < len(matched)
+        return Page(items, str(start + size) if more else None)
+
+
+class RollbackKeepsWrites(InMemoryUnitOfWork):
+    """Commits on rollback: leaving the block keeps every write."""
+
+    def rollback(self) -> None:
+        if self._active and self._changes:
+            InMemoryUnitOfWork.commit(self)
+        super().rollback()
+
+
+def _fails(test: Any, **fixtures: Any) -> bool:
+    try:
+        test(**fixtures)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        return not isinstance(exc, pytest.skip.Exception)
+    return False
+
+
+def test_the_suite_catches_a_repository_that_ignores_versions() -> None:
+    contract = RepositoryContract()
+    make = lambda t: IgnoresVersion(t)  # noqa: E731
+    assert _fails(contract.test_stale_save_raises_and_keeps_the_stored_entity, make_repository=make)
+    assert _fails(contract.test_no_update_is_lost_under_concurrent_saves, make_repository=make)
+
+
+def test_the_suite_catches_a_repository_that_ignores_ordering() -> None:
+    contract = RepositoryContract()
+    make = lambda t: IgnoresOrdering(t)  # noqa: E731
+    assert _fails(contract.test_query_equals_the_reference, make_repository=make)
+
+
+def test_the_suite_catches_a_unit_of_work_whose_rollback_keeps_writes() -> None:
+    contract = UnitOfWorkContract()
+    store = InMemoryStore()
+    make = lambda: RollbackKeepsWrites(store)  # noqa: E731
+    assert _fails(contract.test_leaving_without_commit_rolls_back, make_unit_of_work=make)
+    store2 = InMemoryStore()
+    assert _fails(
+        contract.test_an_exception_rolls_back_and_propagates,
+        make_unit_of_work=lambda: RollbackKeepsWrites(store2),
+    )
+
+
+def test_the_reference_passes_the_same_tests() -> None:
+    # The control: the same calls on the correct implementation do not fail.
+    contract = RepositoryContract()
+    make = lambda t: InMemoryRepository(t)  # noqa: E731
+    assert not _fails(
+        contract.test_stale_save_raises_and_keeps_the_stored_entity, make_repository=make
+    )
+    assert not _fails(contract.test_query_equals_the_reference, make_repository=make)
+    store = InMemoryStore()
+    assert not _fails(
+        UnitOfWorkContract().test_leaving_without_commit_rolls_back,
+        make_unit_of_work=lambda: InMemoryUnitOfWork(store),
+    )
