@@ -389,3 +389,13 @@ def test_consent_lifecycle() -> None:
     assert paths(info) == ["at"]
     with pytest.raises(ValidationError, match="after granted_at"):
         Consent(contact_id=uuid4(), purpose="x", granted_at=T0, expires_at=T0)
+
+
+def test_text_refuses_the_nul_character() -> None:
+    with pytest.raises(ValidationError, match="NUL"):
+        Contact(first_name="Ada\x00")
+    with pytest.raises(ValidationError, match="NUL"):
+        Account(name="Acme\x00Ltd")
+    with pytest.raises(ValidationError) as info:
+        Contact(first_name="Ada", tags={"v\x00ip"})
+    assert paths(info) == ["tags"]

@@ -58,14 +58,28 @@ def fail(instance: Any, path: str, message: str) -> NoReturn:
 # --------------------------------------------------------------------------- text
 
 
+# Text may hold any character but U+0000, which databases such as PostgreSQL cannot store.
+NUL = "\x00"
+NUL_MESSAGE = (
+    "must not contain the NUL character (U+0000): databases such as PostgreSQL cannot store it"
+)
+
+
 def text(*, max_length: int = 1000, blank: bool = False) -> Validator:
     """A ``str`` of at most ``max_length`` characters; not blank unless ``blank``."""
 
     def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
-        if type(value) is str and len(value) <= max_length and (blank or value.strip()):
+        if (
+            type(value) is str
+            and len(value) <= max_length
+            and (blank or value.strip())
+            and NUL not in value
+        ):
             return
         if type(value) is not str:
             fail(inst, attr.name, f"must be a string, got {describe(value)}")
+        if NUL in value:
+            fail(inst, attr.name, NUL_MESSAGE)
         if not blank and not value.strip():
             fail(inst, attr.name, "must not be blank")
         if len(value) > max_length:
@@ -80,7 +94,9 @@ def optional_text(*, max_length: int = 1000) -> Validator:
 
     def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         # The common case inline: this runs for most fields of every entity.
-        if value is None or (type(value) is str and len(value) <= max_length and value.strip()):
+        if value is None or (
+            type(value) is str and len(value) <= max_length and value.strip() and NUL not in value
+        ):
             return
         inner(inst, attr, value)
 
@@ -92,7 +108,7 @@ def tags(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not frozenset:
         fail(inst, attr.name, f"must be a frozenset of strings, got {describe(value)}")
     for tag in value:
-        if type(tag) is not str or not tag.strip() or len(tag) > 100:
+        if type(tag) is not str or not tag.strip() or len(tag) > 100 or NUL in tag:
             fail(
                 inst,
                 attr.name,

@@ -18,6 +18,7 @@ from crmkit.repository._protocols import AsyncRepository, AsyncUnitOfWork, Repos
 from crmkit.repository._query import (
     And,
     Comparison,
+    Condition,
     F,
     FieldInfo,
     Filter,
@@ -35,6 +36,7 @@ __all__ = [
     "AsyncRepository",
     "AsyncUnitOfWork",
     "Comparison",
+    "Condition",
     "F",
     "FieldInfo",
     "Filter",

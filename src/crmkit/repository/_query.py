@@ -40,6 +40,7 @@ from crmkit.errors import ValidationError
 __all__ = [
     "And",
     "Comparison",
+    "Condition",
     "F",
     "FieldInfo",
     "Filter",
@@ -406,13 +407,23 @@ class F:
 # --------------------------------------------------------------------------- binding and evaluation
 
 
-@attrs.frozen
-class _Bound:
-    """A comparison checked against the entity type: field resolved, value typed."""
+@attrs.frozen(repr=False)
+class Condition:
+    """A comparison checked against the entity type: what adapters translate.
+
+    ``info`` is the resolved field, ``op`` one of ``eq ne lt le gt ge in
+    is_null contains startswith email_is``, and ``value`` the typed value
+    (a tuple for ``in``, a bool for ``is_null``, the lower-cased address for
+    ``email_is``). :attr:`Query.filter` is a tree of conditions under
+    :class:`And`, :class:`Or` and :class:`Not`.
+    """
 
     info: FieldInfo
     op: str
     value: Any
+
+    def __repr__(self) -> str:
+        return f"{self.info.path} {self.op} {self.value!r}"
 
 
 def _bind(cls: type, node: Any, where: str) -> Any:
@@ -455,7 +466,7 @@ def _bind(cls: type, node: Any, where: str) -> Any:
             value = str(node.value).lower()
         else:
             value = _coerce(info, node.value, where)
-        return _Bound(info, node.op, value)
+        return Condition(info, node.op, value)
     if isinstance(node, (And, Or)):
         name = type(node).__name__
         return type(node)(
@@ -491,10 +502,12 @@ def _compare(op: str, field_value: Any, value: Any) -> bool:
 
 def _evaluate(node: Any, entity: Any) -> bool | None:
     """SQL's three-valued logic: True, False or None (unknown)."""
-    if isinstance(node, _Bound):
+    if isinstance(node, Condition):
         raw = node.info.get(entity)
         if node.op == "is_null":
             return (raw is None) is node.value
+        if node.op == "in" and not node.value:
+            return False  # SQL: a comparison with an empty set is false, even for NULL
         if raw is None:
             return None
         kind = node.info.kind
@@ -767,6 +780,13 @@ class Query(Generic[E]):
         return [("-" if o.descending else "") + o.info.path for o in self.sort_order]
 
     def _decode(self, cursor: str) -> tuple[_Key, ...]:
+        typed = self._decode_values(cursor)
+        return tuple(
+            (_Desc if o.descending else _Key)(o.info.storage_value(v))
+            for o, v in zip(self.sort_order, typed, strict=True)
+        )
+
+    def _decode_values(self, cursor: str) -> list[Any]:
         def bad(why: str) -> ValidationError:
             return ValidationError([("cursor", f"not a cursor of this query ({why})")])
 
@@ -791,10 +811,7 @@ class Query(Generic[E]):
             typed = [_from_cursor_value(o.info, v) for o, v in zip(order, values, strict=True)]
         except (ValueError, TypeError, ValidationError, InvalidOperation):
             raise bad("a value does not fit its field") from None
-        return tuple(
-            (_Desc if o.descending else _Key)(o.info.storage_value(v))
-            for o, v in zip(order, typed, strict=True)
-        )
+        return typed
 
     def cursor_position(self) -> tuple[_Key, ...] | None:
         """The sort key the page starts after, or ``None`` for the first page."""
@@ -808,8 +825,8 @@ class Query(Generic[E]):
         """
         if self.cursor is None:
             return []
-        keys = self._decode(self.cursor)
-        return [(o.info, o.descending, k.value) for o, k in zip(self.sort_order, keys, strict=True)]
+        values = self._decode_values(self.cursor)
+        return [(o.info, o.descending, v) for o, v in zip(self.sort_order, values, strict=True)]
 
     def run(self, entities: Iterable[E]) -> Page[E]:
         """Evaluate the query over ``entities`` in Python: the reference result of an adapter."""

@@ -578,7 +578,9 @@ class UnitOfWorkContract:
     def test_leaving_without_commit_rolls_back(self, make_unit_of_work: Any) -> None:
         with self.open(make_unit_of_work) as uow:
             uow.repository(Contact).add(Contact(first_name="Ada"))
-        assert self._ids(make_unit_of_work, Contact) == set()
+        assert self._ids(make_unit_of_work, Contact) == set(), (
+            "a write survived leaving the block without commit"
+        )
 
     def test_an_exception_rolls_back_and_propagates(self, make_unit_of_work: Any) -> None:
         class Boom(Exception):
@@ -591,7 +593,9 @@ class UnitOfWorkContract:
 
         with pytest.raises(Boom):
             fail_inside()
-        assert self._ids(make_unit_of_work, Contact) == set()
+        assert self._ids(make_unit_of_work, Contact) == set(), (
+            "a write survived an exception in the block"
+        )
 
     def test_rollback_leaves_no_trace(self, make_unit_of_work: Any) -> None:
         with self.open(make_unit_of_work) as uow:

@@ -90,9 +90,9 @@ _ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*
 
 def text(max_size: int = 40) -> SearchStrategy[str]:
     """Non-blank unicode text (no surrogates) of at most ``max_size`` characters."""
-    return st.text(st.characters(codec="utf-8"), min_size=1, max_size=max_size).filter(
-        lambda s: bool(s.strip())
-    )
+    return st.text(
+        st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=max_size
+    ).filter(lambda s: bool(s.strip()))
 
 
 def optional(strategy: SearchStrategy[Any]) -> SearchStrategy[Any]:
