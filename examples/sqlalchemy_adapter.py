@@ -46,8 +46,7 @@ from sqlalchemy.engine import Connection, Engine
 from crmkit.entities import ENTITY_TYPES, Entity
 from crmkit.entities.serde import from_json, to_json
 from crmkit.errors import ConcurrencyError, DuplicateError, NotFound, ValidationError
-from crmkit.repository import Page, Query, resolve_field
-from crmkit.repository._query import And, Condition, FieldInfo, Not, Or
+from crmkit.repository import And, Condition, FieldInfo, Not, Or, Page, Query, resolve_field
 
 E = TypeVar("E", bound=Entity)
 
