@@ -82,3 +82,25 @@ def test_python_dash_m_runs_the_demo() -> None:
         check=True,
     )
     assert "Lossless JSON round trip" in proc.stdout
+
+
+def test_demo_stores_and_queries_through_a_unit_of_work() -> None:
+    code, text = run("demo", "--customers", "40", "--accounts", "4", "--seed", "3")
+    assert code == 0
+    assert "Storing and querying through a unit of work" in text
+    assert "second save from the same old copy refused" in text
+
+
+def test_demo_on_sqlite_agrees_with_memory(tmp_path: Path) -> None:
+    pytest.importorskip("sqlalchemy")
+    args = ("demo", "--customers", "40", "--accounts", "4", "--seed", "3")
+    _, memory = run(*args)
+    code, sqlite = run(*args, "--database", f"sqlite:///{tmp_path / 'crm.db'}")
+    assert code == 0
+
+    def answers(text: str) -> list[str]:
+        keep = ("retail contacts", "next page", "EUR orders", "contacts tagged", "optimistic")
+        return [line for line in text.splitlines() if line.strip().startswith(keep)]
+
+    assert answers(sqlite) == answers(memory)
+    assert len(answers(memory)) >= 4  # the next page is there only with more than 5 matches

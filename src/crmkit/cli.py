@@ -199,7 +199,113 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
         f"  erased copy: name={erased.name!r}, email={erased.email}, phone={erased.phone}; kept {', '.join(kept)}",
         file=out,
     )
-    return 0 if same == len(records) else 1
+    stored_ok = _demo_storage(args, out, base, records)
+    return 0 if same == len(records) and stored_ok else 1
+
+
+def _load_sql_adapter() -> Any:
+    """The example SQLAlchemy adapter of the source checkout (``examples/sqlalchemy_adapter.py``)."""
+    import importlib.util
+
+    import crmkit
+
+    path = Path(crmkit.__file__).resolve().parents[2] / "examples" / "sqlalchemy_adapter.py"
+    if not path.exists():
+        raise ValidationError(
+            [("--database", f"needs the example adapter of a source checkout ({path} is missing)")]
+        )
+    try:
+        import sqlalchemy  # noqa: F401
+    except ImportError:
+        raise ValidationError(
+            [("--database", 'needs SQLAlchemy: pip install "crmkit[test]"')]
+        ) from None
+    spec = importlib.util.spec_from_file_location("crmkit_example_sqlalchemy_adapter", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _demo_storage(args: argparse.Namespace, out: TextIO, base: Any, records: list[Any]) -> bool:
+    from crmkit.entities import Contact, Order
+    from crmkit.errors import ConcurrencyError
+    from crmkit.repository import F, InMemoryStore, InMemoryUnitOfWork, Query
+
+    _heading(out, 5, "Storing and querying through a unit of work")
+    make_uow: Any
+    if args.database:
+        adapter = _load_sql_adapter()
+        url = args.database
+        engine = (
+            adapter.sqlite_engine(url)
+            if url.startswith("sqlite")
+            else adapter.sa.create_engine(url)
+        )
+        schema = adapter.Schema()
+        schema.create_all(engine)
+        with engine.begin() as conn:
+            schema.clear(conn)
+        make_uow = lambda: adapter.SqlUnitOfWork(engine, schema)  # noqa: E731
+        where = f"{url} (SQLAlchemy adapter)"
+    else:
+        store = InMemoryStore()
+        make_uow = lambda: InMemoryUnitOfWork(store)  # noqa: E731
+        where = "memory (the in-memory reference; --database sqlite:///crm.db to use SQLite)"
+    t0 = time.perf_counter()
+    with make_uow() as uow:
+        for record in records:
+            uow.repository(type(record)).add(record)
+        uow.record({"event": "customer_base_imported", "records": len(records)})
+        events = uow.commit()
+    elapsed = time.perf_counter() - t0
+    print(
+        f"  stored {len(records):,} records in one transaction in {elapsed * 1000:.0f} ms "
+        f"({len(records) / elapsed:,.0f} records/s) in {where}; events published: {len(events)}",
+        file=out,
+    )
+
+    start = base.observation_end.replace(month=1, day=1)
+    with make_uow() as uow:
+        contacts = uow.repository(Contact)
+        orders = uow.repository(Order)
+        q = (
+            Query(Contact)
+            .where(F("address.country").in_(["GB", "FR"]), F("preferred_channel") == "email")
+            .order_by("last_name", "first_name")
+            .limit(5)
+        )
+        page = contacts.query(q)
+        names = ", ".join(c.name for c in page.items)
+        print(
+            f"  retail contacts in GB or FR who prefer e-mail: {contacts.count(q)}; first page: {names}",
+            file=out,
+        )
+        second = contacts.query(q.after(page.next_cursor)) if page.next_cursor else None
+        if second is not None:
+            print(
+                f"  next page (keyset cursor): {', '.join(c.name for c in second.items)}", file=out
+            )
+        recent = Query(Order).where(F("ordered_at") >= start, F("currency") == "EUR")
+        print(f"  EUR orders since {start:%Y-%m-%d}: {orders.count(recent):,}", file=out)
+        vip = contacts.count(Query(Contact).where(F("tags").contains("vip")))
+        print(f"  contacts tagged vip: {vip}", file=out)
+
+        someone = page.items[0] if page.items else base.contacts[0]
+        mine, theirs = contacts.get(someone.id), contacts.get(someone.id)
+        saved = contacts.save(mine.evolve(lifecycle_stage="loyalty"))
+        try:
+            contacts.save(theirs.evolve(lifecycle_stage="churned"))
+            refused = False
+        except ConcurrencyError:
+            refused = True
+        uow.commit()
+    print(
+        f"  optimistic concurrency: first save -> version {saved.version}; "
+        f"second save from the same old copy {'refused' if refused else 'ACCEPTED (bug!)'}",
+        file=out,
+    )
+    return refused
 
 
 def _read_records(path: Path) -> list[Any]:
@@ -252,6 +358,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument("--customers", type=int, default=200, help="retail customers (default 200)")
     demo.add_argument("--accounts", type=int, default=30, help="B2B accounts (default 30)")
+    demo.add_argument(
+        "--database",
+        metavar="URL",
+        help="store the base through the example SQLAlchemy adapter, e.g. sqlite:///crm.db",
+    )
     demo.set_defaults(run=_demo)
     val = sub.add_parser("validate", help="validate a JSON / JSON Lines file of records")
     val.add_argument("entity", help="entity type, e.g. Contact or order")
