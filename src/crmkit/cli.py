@@ -221,7 +221,8 @@ def _load_sql_adapter() -> Any:
             [("--database", 'needs SQLAlchemy: pip install "crmkit[test]"')]
         ) from None
     spec = importlib.util.spec_from_file_location("crmkit_example_sqlalchemy_adapter", path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:  # pragma: no cover - the path exists
+        raise ValidationError([("--database", f"cannot load {path}")])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
