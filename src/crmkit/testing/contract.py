@@ -77,7 +77,7 @@ _fixture_ok = settings(
 )
 # The round trip runs once per entity type: a quarter of the profile's examples each
 # (the serialization tests already cover every type in depth).
-_per_type = settings(_fixture_ok, max_examples=max(10, settings.default.max_examples // 4))
+_per_type = settings(_fixture_ok, max_examples=max(10, settings().max_examples // 4))
 _T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 # --------------------------------------------------------------------------- generated data
