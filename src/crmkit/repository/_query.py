@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import heapq
 import json
+import operator
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -151,6 +154,11 @@ def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+@functools.lru_cache(maxsize=4096)
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def resolve_field(cls: type, path: str) -> FieldInfo:
     """Check ``path`` (``"email"``, ``"address.country"``) against ``cls`` and describe it.
 
@@ -186,7 +194,7 @@ def resolve_field(cls: type, path: str) -> FieldInfo:
                     )
                 ]
             )
-        tp, opt = _unwrap_optional(typing.get_type_hints(current)[part])
+        tp, opt = _unwrap_optional(_type_hints(current)[part])
         optional = optional or opt
         current = tp
     kind: str | None
@@ -482,73 +490,123 @@ def _bind(cls: type, node: Any, where: str) -> Any:
     )
 
 
-def _compare(op: str, field_value: Any, value: Any) -> bool:
-    if op == "eq":
-        return bool(field_value == value)
-    if op == "ne":
-        return bool(field_value != value)
-    if op == "lt":
-        return bool(field_value < value)
-    if op == "le":
-        return bool(field_value <= value)
-    if op == "gt":
-        return bool(field_value > value)
-    if op == "ge":
-        return bool(field_value >= value)
-    if op == "in":
-        return field_value in value
-    raise AssertionError(op)  # pragma: no cover
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "in": lambda field_value, values: field_value in values,
+}
+
+Predicate = Callable[[Any], "bool | None"]
 
 
-def _evaluate(node: Any, entity: Any) -> bool | None:
-    """SQL's three-valued logic: True, False or None (unknown)."""
+def _getter(info: FieldInfo) -> Callable[[Any], Any]:
+    """Read a field path, giving ``None`` when any step on the way is ``None``."""
+    if len(info.parts) == 1:
+        return operator.attrgetter(info.parts[0])
+    first, *rest = info.parts
+
+    def get(entity: Any) -> Any:
+        value = getattr(entity, first)
+        for part in rest:
+            if value is None:
+                return None
+            value = getattr(value, part)
+        return value
+
+    return get
+
+
+def _condition(node: Condition) -> Predicate:
+    get, op, info = _getter(node.info), node.op, node.info
+    if op == "is_null":
+        wanted = node.value
+        return lambda e: (get(e) is None) is wanted
+    if op == "in" and not node.value:
+        return lambda e: False  # SQL: a comparison with an empty set is false, even for NULL
+    if op == "contains" and info.kind in ("tags", "uuids"):
+        item = node.value
+
+        def holds(e: Any) -> bool | None:
+            raw = get(e)
+            return None if raw is None else item in raw
+
+        return holds
+    to_storage = info.storage_value if info.kind in ("enum", "email", "phone") else None
+    if op in ("contains", "startswith", "email_is"):
+        text = node.value
+        if op == "email_is":
+            return lambda e: None if (raw := get(e)) is None else raw.address.lower() == text
+        convert = info.storage_value
+        if op == "contains":
+            return lambda e: None if (raw := get(e)) is None else text in convert(raw)
+        return lambda e: None if (raw := get(e)) is None else convert(raw).startswith(text)
+    compare = _COMPARE[op]
+    value = node.value
+    if to_storage is not None:
+        value = tuple(to_storage(v) for v in value) if op == "in" else to_storage(value)
+
+        def compare_stored(e: Any) -> bool | None:
+            raw = get(e)
+            return None if raw is None else bool(compare(to_storage(raw), value))
+
+        return compare_stored
+
+    def compare_plain(e: Any) -> bool | None:
+        raw = get(e)
+        return None if raw is None else bool(compare(raw, value))
+
+    return compare_plain
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(node: Any) -> Predicate:
+    """Turn a checked filter into a function of an entity giving True, False or None (unknown).
+
+    SQL's three-valued logic: ``False and unknown`` is false, ``True or unknown``
+    is true, ``not unknown`` is unknown.
+    """
     if isinstance(node, Condition):
-        raw = node.info.get(entity)
-        if node.op == "is_null":
-            return (raw is None) is node.value
-        if node.op == "in" and not node.value:
-            return False  # SQL: a comparison with an empty set is false, even for NULL
-        if raw is None:
-            return None
-        kind = node.info.kind
-        if node.op == "contains":
-            if kind in ("tags", "uuids"):
-                return node.value in raw
-            return node.value in node.info.storage_value(raw)
-        if node.op == "startswith":
-            return bool(node.info.storage_value(raw).startswith(node.value))
-        if node.op == "email_is":
-            return bool(raw.address.lower() == node.value)
-        if kind in ("enum", "email", "phone"):
-            raw = node.info.storage_value(raw)
-            value = (
-                tuple(node.info.storage_value(v) for v in node.value)
-                if node.op == "in"
-                else node.info.storage_value(node.value)
-            )
-            return _compare(node.op, raw, value)
-        return _compare(node.op, raw, node.value)
+        return _condition(node)
     if isinstance(node, And):
-        result: bool | None = True
-        for item in node.items:
-            r = _evaluate(item, entity)
-            if r is False:
-                return False
-            if r is None:
-                result = None
-        return result
+        parts = [_compile(item) for item in node.items]
+
+        def all_of(e: Any) -> bool | None:
+            result: bool | None = True
+            for part in parts:
+                r = part(e)
+                if r is False:
+                    return False
+                if r is None:
+                    result = None
+            return result
+
+        return all_of
     if isinstance(node, Or):
-        result = False
-        for item in node.items:
-            r = _evaluate(item, entity)
-            if r is True:
-                return True
-            if r is None:
-                result = None
-        return result
+        parts = [_compile(item) for item in node.items]
+
+        def any_of(e: Any) -> bool | None:
+            result: bool | None = False
+            for part in parts:
+                r = part(e)
+                if r is True:
+                    return True
+                if r is None:
+                    result = None
+            return result
+
+        return any_of
     if isinstance(node, Not):
-        r = _evaluate(node.item, entity)
-        return None if r is None else not r
+        inner = _compile(node.item)
+
+        def negation(e: Any) -> bool | None:
+            r = inner(e)
+            return None if r is None else not r
+
+        return negation
     raise AssertionError(node)  # pragma: no cover
 
 
@@ -624,6 +682,17 @@ def _from_cursor_value(info: FieldInfo, value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- the query
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _full_order(entity_type: type, ordering: tuple[OrderItem, ...]) -> tuple[OrderItem, ...]:
+    if any(o.info.path == "id" for o in ordering):
+        return ordering
+    return (*ordering, OrderItem(resolve_field(entity_type, "id"), False))
 
 
 @attrs.frozen
@@ -747,10 +816,7 @@ class Query(Generic[E]):
     @property
     def sort_order(self) -> tuple[OrderItem, ...]:
         """The full order: the requested fields, then ``id`` ascending as the tie-breaker."""
-        id_info = resolve_field(self.entity_type, "id")
-        if any(o.info.path == "id" for o in self.ordering):
-            return self.ordering
-        return (*self.ordering, OrderItem(id_info, False))
+        return _full_order(self.entity_type, self.ordering)  # type: ignore[arg-type]
 
     def matches(self, entity: Any) -> bool:
         """Whether ``entity`` satisfies the filter: the reference semantics."""
@@ -758,7 +824,7 @@ class Query(Generic[E]):
             raise ValidationError(
                 [("entity", f"must be a {self.entity_type.__name__}, got {describe(entity)}")]
             )
-        return self.filter is None or _evaluate(self.filter, entity) is True
+        return self.filter is None or _compile(self.filter)(entity) is True
 
     def sort_key(self, entity: Any) -> tuple[_Key, ...]:
         """A key that sorts entities in this query's order (``sorted(xs, key=q.sort_key)``)."""
@@ -830,14 +896,28 @@ class Query(Generic[E]):
 
     def run(self, entities: Iterable[E]) -> Page[E]:
         """Evaluate the query over ``entities`` in Python: the reference result of an adapter."""
-        matched = sorted((e for e in entities if self.matches(e)), key=self.sort_key)
+        entity_type = self.entity_type
+        keep = (lambda e: True) if self.filter is None else _compile(self.filter)
+        matched = []
+        for e in entities:
+            if not isinstance(e, entity_type):
+                raise ValidationError(
+                    [("entities", f"must all be {entity_type.__name__}, got {describe(e)}")]
+                )
+            if keep(e) is True:
+                matched.append(e)
+        keyed = [(self.sort_key(e), e) for e in matched]
         start = self.cursor_position()
         if start is not None:
-            matched = [e for e in matched if start < self.sort_key(e)]
-        if self.page_size is None or len(matched) <= self.page_size:
-            return Page(tuple(matched), None)
-        items = tuple(matched[: self.page_size])
-        return Page(items, self.cursor_for(items[-1]))
+            keyed = [(k, e) for k, e in keyed if start < k]
+        if self.page_size is None:
+            keyed.sort(key=_first)
+            return Page(tuple(e for _, e in keyed), None)
+        # One more than a page tells whether there is a next one; no full sort needed.
+        head = heapq.nsmallest(self.page_size + 1, keyed, key=_first)
+        items = tuple(e for _, e in head[: self.page_size])
+        more = len(head) > self.page_size
+        return Page(items, self.cursor_for(items[-1]) if more else None)
 
     def __repr__(self) -> str:
         parts = [self.entity_type.__name__]
