@@ -16,7 +16,9 @@ import crmkit
 HEAVY = ("numpy", "scipy", "phonenumbers", "cattrs", "hypothesis")
 
 
-@pytest.mark.parametrize("module", ["crmkit", "crmkit.entities", "crmkit.entities.privacy"])
+@pytest.mark.parametrize(
+    "module", ["crmkit", "crmkit.entities", "crmkit.entities.privacy", "crmkit.repository"]
+)
 def test_import_stays_light(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -380,37 +380,10 @@ class InMemoryUnitOfWork:
         self._events = []
 
 
-class AsyncInMemoryRepository(Generic[E]):
-    """The asyncio twin of :class:`InMemoryRepository` (same store, same semantics)."""
+class _AsyncFacade(Generic[E]):
+    """An async repository over a synchronous in-memory one (memory never blocks)."""
 
-    def __init__(self, entity_type: type[E], store: InMemoryStore | None = None) -> None:
-        self._sync = InMemoryRepository(entity_type, store)
-
-    @property
-    def entity_type(self) -> type[E]:
-        return self._sync.entity_type
-
-    async def add(self, entity: E) -> E:
-        return self._sync.add(entity)
-
-    async def get(self, id: UUID) -> E:
-        return self._sync.get(id)
-
-    async def save(self, entity: E) -> E:
-        return self._sync.save(entity)
-
-    async def remove(self, id: UUID, *, expected_version: int) -> None:
-        self._sync.remove(id, expected_version=expected_version)
-
-    async def query(self, query: Query[E]) -> Page[E]:
-        return self._sync.query(query)
-
-    async def count(self, query: Query[E] | None = None) -> int:
-        return self._sync.count(query)
-
-
-class _AsyncTransactionRepository(Generic[E]):
-    def __init__(self, sync: _TransactionRepository[E]) -> None:
+    def __init__(self, sync: InMemoryRepository[E] | _TransactionRepository[E]) -> None:
         self._sync = sync
 
     @property
@@ -436,6 +409,13 @@ class _AsyncTransactionRepository(Generic[E]):
         return self._sync.count(query)
 
 
+class AsyncInMemoryRepository(_AsyncFacade[E]):
+    """The asyncio twin of :class:`InMemoryRepository` (same store, same semantics)."""
+
+    def __init__(self, entity_type: type[E], store: InMemoryStore | None = None) -> None:
+        super().__init__(InMemoryRepository(entity_type, store))
+
+
 class AsyncInMemoryUnitOfWork:
     """The asyncio twin of :class:`InMemoryUnitOfWork`: ``async with uow: ...``."""
 
@@ -458,8 +438,8 @@ class AsyncInMemoryUnitOfWork:
     ) -> None:
         self._sync.__exit__(exc_type, exc, tb)
 
-    def repository(self, entity_type: type[E]) -> _AsyncTransactionRepository[E]:
-        return _AsyncTransactionRepository(self._sync.repository(entity_type))
+    def repository(self, entity_type: type[E]) -> _AsyncFacade[E]:
+        return _AsyncFacade(self._sync.repository(entity_type))
 
     def record(self, *events: Any) -> None:
         self._sync.record(*events)

@@ -75,21 +75,7 @@ Op = Literal[
     "eq", "ne", "lt", "le", "gt", "ge", "in", "is_null", "contains", "startswith", "email_is"
 ]
 
-_ORDERABLE = frozenset(
-    {
-        "text",
-        "integer",
-        "number",
-        "decimal",
-        "bool",
-        "uuid",
-        "datetime",
-        "date",
-        "enum",
-        "email",
-        "phone",
-    }
-)
+_ORDERABLE = frozenset(get_args(Kind)) - {"tags", "uuids"}
 _OPS_BY_KIND: dict[str, frozenset[str]] = {
     kind: frozenset({"eq", "ne", "in", "is_null", "lt", "le", "gt", "ge"}) for kind in _ORDERABLE
 }
