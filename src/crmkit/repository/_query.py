@@ -607,32 +607,33 @@ class OrderItem:
     descending: bool
 
 
-class _Key:
-    """Sort key of one value: ``None`` after everything (so before everything when descending)."""
+class _Desc:
+    """Sort key of one value in descending order: ``None`` before everything, then larger first."""
 
     __slots__ = ("value",)
 
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def __lt__(self, other: _Key) -> bool:
-        if self.value is None:
-            return False
+    def __lt__(self, other: _Desc) -> bool:
         if other.value is None:
+            return False
+        if self.value is None:
             return True
-        return bool(self.value < other.value)
+        return bool(other.value < self.value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Key) and self.value == other.value
+        return isinstance(other, _Desc) and self.value == other.value
 
     __hash__ = None  # type: ignore[assignment]
 
 
-class _Desc(_Key):
-    __slots__ = ()
-
-    def __lt__(self, other: _Key) -> bool:
-        return _Key(other.value) < _Key(self.value)
+def _component(value: Any, descending: bool) -> Any:
+    """Sort key of one value. Ascending keys are plain ``(is None, value)`` pairs, compared
+    in C; ``None`` sorts after every value ascending and before every value descending."""
+    if descending:
+        return _Desc(value)
+    return (value is None, value)
 
 
 def _cursor_value(info: FieldInfo, value: Any) -> Any:
@@ -668,6 +669,30 @@ def _from_cursor_value(info: FieldInfo, value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- the query
+
+
+@functools.lru_cache(maxsize=256)
+def _key_function(order: tuple[OrderItem, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A compiled sort-key function for one order (getters resolved once)."""
+    steps = [
+        (
+            _getter(o.info),
+            o.info.storage_value if o.info.kind in ("enum", "email", "phone") else None,
+            o.descending,
+        )
+        for o in order
+    ]
+
+    def key(entity: Any) -> tuple[Any, ...]:
+        out = []
+        for get, convert, descending in steps:
+            value = get(entity)
+            if convert is not None and value is not None:
+                value = convert(value)
+            out.append(_Desc(value) if descending else (value is None, value))
+        return tuple(out)
+
+    return key
 
 
 def _first(pair: tuple[Any, Any]) -> Any:
@@ -812,12 +837,9 @@ class Query(Generic[E]):
             )
         return self.filter is None or _compile(self.filter)(entity) is True
 
-    def sort_key(self, entity: Any) -> tuple[_Key, ...]:
+    def sort_key(self, entity: Any) -> tuple[Any, ...]:
         """A key that sorts entities in this query's order (``sorted(xs, key=q.sort_key)``)."""
-        return tuple(
-            (_Desc if o.descending else _Key)(o.info.storage_value(o.info.get(entity)))
-            for o in self.sort_order
-        )
+        return _key_function(self.sort_order)(entity)
 
     def cursor_for(self, entity: Any) -> str:
         """The cursor of the position just after ``entity`` in this query's order."""
@@ -831,10 +853,10 @@ class Query(Generic[E]):
     def _order_spec(self) -> list[str]:
         return [("-" if o.descending else "") + o.info.path for o in self.sort_order]
 
-    def _decode(self, cursor: str) -> tuple[_Key, ...]:
+    def _decode(self, cursor: str) -> tuple[Any, ...]:
         typed = self._decode_values(cursor)
         return tuple(
-            (_Desc if o.descending else _Key)(o.info.storage_value(v))
+            _component(o.info.storage_value(v), o.descending)
             for o, v in zip(self.sort_order, typed, strict=True)
         )
 
@@ -865,7 +887,7 @@ class Query(Generic[E]):
             raise bad("a value does not fit its field") from None
         return typed
 
-    def cursor_position(self) -> tuple[_Key, ...] | None:
+    def cursor_position(self) -> tuple[Any, ...] | None:
         """The sort key the page starts after, or ``None`` for the first page."""
         return None if self.cursor is None else self._decode(self.cursor)
 
