@@ -914,7 +914,8 @@ class Query(Generic[E]):
                 )
             if keep(e) is True:
                 matched.append(e)
-        keyed = [(self.sort_key(e), e) for e in matched]
+        key = _key_function(self.sort_order)
+        keyed = [(key(e), e) for e in matched]
         start = self.cursor_position()
         if start is not None:
             keyed = [(k, e) for k, e in keyed if start < k]
