@@ -1,0 +1,560 @@
+"""The state-machine engine: machines as data, validated when built, fired as pure functions."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import attrs
+
+from crmkit.entities import Entity
+from crmkit.entities._base import utcnow
+from crmkit.entities._rules import aware_argument, describe
+from crmkit.errors import DefinitionError, InvalidTransition, ValidationError
+
+__all__ = [
+    "Guard",
+    "Machine",
+    "State",
+    "Transition",
+    "TransitionRecord",
+]
+
+E = TypeVar("E", bound=Entity)
+
+#: A guard looks at the entity and the firing context (which always holds ``"at"``)
+#: and returns ``None`` (or ``True``) to allow the move, or a reason (or ``False``) to refuse it.
+Guard = Callable[[Any, Mapping[str, Any]], "str | bool | None"]
+#: An effect gives the other fields a move changes (``{"resolved_at": ctx["at"]}``); its
+#: context holds ``"at"``, ``"actor"`` and ``"reason"`` besides the caller's context.
+Effect = Callable[[Any, Mapping[str, Any]], Mapping[str, Any]]
+
+
+def _named(fn: Any) -> str:
+    return getattr(fn, "__name__", repr(fn))
+
+
+def _names(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _types(value: Iterable[type[Entity]]) -> tuple[type[Entity], ...]:
+    return tuple(value)
+
+
+def _state_tuple(value: Iterable[State]) -> tuple[State, ...]:
+    return tuple(value)
+
+
+def _transition_tuple(value: Iterable[Transition]) -> tuple[Transition, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class State:
+    """One state of a machine.
+
+    ``terminal`` states have no way out; ``outcome`` marks won / lost ends
+    of a pipeline; ``probability`` is a default win probability (pipelines).
+    """
+
+    name: str
+    terminal: bool = False
+    outcome: str | None = None
+    probability: float | None = None
+    description: str | None = None
+
+
+@attrs.frozen
+class Transition:
+    """``event`` moves an entity from any of ``sources`` to ``target``.
+
+    ``guard`` may refuse the move with a reason; ``requires_reason`` refuses
+    it when the caller gives no ``reason``; ``effect`` returns other fields
+    to change with the move.
+    """
+
+    event: str
+    sources: frozenset[str] = attrs.field(converter=_names)
+    target: str
+    guard: Guard | None = attrs.field(default=None, eq=False, hash=False)
+    requires_reason: bool = False
+    effect: Effect | None = attrs.field(default=None, eq=False, hash=False)
+
+
+@attrs.frozen
+class TransitionRecord:
+    """What happened: a domain event for the unit of work's outbox, and the history to replay."""
+
+    machine: str
+    entity_type: str
+    entity_id: UUID
+    event: str
+    from_state: str
+    to_state: str
+    at: datetime
+    actor: str | None = None
+    reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Machine:
+    """A state machine over one field of an entity type, validated when built.
+
+    Parameters
+    ----------
+    name:
+        The machine's name (``"lead"``), written into every record.
+    entity_types:
+        The entity classes it moves (one or more; each must have ``field``).
+    field:
+        The string field holding the state (``"status"``, ``"stage"``).
+    states, transitions:
+        The states and moves. ``initial`` names the state new entities start in.
+
+    Raises
+    ------
+    DefinitionError
+        For unknown or duplicate states, a transition whose (state, event) is
+        already taken, a state no path reaches from ``initial``, a non-terminal
+        state with no way out, a terminal state with a way out, or an entity
+        type without ``field``.
+    """
+
+    name: str
+    entity_types: tuple[type[Entity], ...] = attrs.field(converter=_types)
+    field: str
+    states: tuple[State, ...] = attrs.field(converter=_state_tuple)
+    transitions: tuple[Transition, ...] = attrs.field(converter=_transition_tuple)
+    initial: str
+    probability_field: str | None = None
+    _index: dict[tuple[str, str], Transition] = attrs.field(
+        init=False, eq=False, repr=False, hash=False
+    )
+    _states: dict[str, State] = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        problems: list[str] = []
+        states: dict[str, State] = {}
+        for s in self.states:
+            if not isinstance(s, State):  # type: ignore[unreachable, unused-ignore]
+                raise DefinitionError(
+                    f"machine {self.name!r}: states must be State objects, got {describe(s)}"
+                )
+            if s.name in states:
+                problems.append(f"state {s.name!r} is defined twice")
+            states[s.name] = s
+        if self.initial not in states:
+            problems.append(f"initial state {self.initial!r} is not a state")
+        types: tuple[Any, ...] = self.entity_types  # checked: callers may pass anything
+        for cls in types:
+            if not (isinstance(cls, type) and issubclass(cls, Entity)):
+                problems.append(f"{describe(cls)} is not a crmkit entity type")
+            elif self.field not in attrs.fields_dict(cls):
+                problems.append(f"{cls.__name__} has no field {self.field!r}")
+            elif (
+                self.probability_field is not None
+                and self.probability_field not in attrs.fields_dict(cls)
+            ):
+                problems.append(f"{cls.__name__} has no field {self.probability_field!r}")
+        index: dict[tuple[str, str], Transition] = {}
+        for t in self.transitions:
+            if not isinstance(t, Transition):
+                raise DefinitionError(
+                    f"machine {self.name!r}: transitions must be Transition objects, got {describe(t)}"
+                )
+            if not t.sources:
+                problems.append(f"event {t.event!r} has no source state")
+            for name in (*sorted(t.sources), t.target):
+                if name not in states:
+                    problems.append(f"event {t.event!r} names the unknown state {name!r}")
+            for source in t.sources:
+                if (source, t.event) in index:
+                    problems.append(f"two transitions for event {t.event!r} from state {source!r}")
+                index[(source, t.event)] = t
+        if not problems:
+            outgoing: dict[str, set[str]] = {name: set() for name in states}
+            for (source, _), t in index.items():
+                outgoing[source].add(t.target)
+            seen = {self.initial}
+            todo = deque([self.initial])
+            while todo:
+                for nxt in outgoing[todo.popleft()]:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            for name, state in states.items():
+                if name not in seen:
+                    problems.append(f"state {name!r} cannot be reached from {self.initial!r}")
+                if state.terminal and outgoing[name]:
+                    problems.append(f"terminal state {name!r} has a way out")
+                if not state.terminal and not outgoing[name]:
+                    problems.append(f"state {name!r} is not terminal but has no way out")
+        if problems:
+            raise DefinitionError(f"machine {self.name!r} is badly defined: " + "; ".join(problems))
+        object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_states", states)
+
+    # looking ---------------------------------------------------------------------------
+
+    def state(self, name: str) -> State:
+        """The state called ``name``."""
+        try:
+            return self._states[name]
+        except KeyError:
+            raise ValidationError(
+                [("state", f"machine {self.name!r} has no state {name!r}")]
+            ) from None
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """Every event, in definition order."""
+        return tuple(dict.fromkeys(t.event for t in self.transitions))
+
+    def _current(self, entity: Any) -> str:
+        if not isinstance(entity, self.entity_types):
+            names = " or ".join(c.__name__ for c in self.entity_types)
+            raise ValidationError(
+                [("entity", f"machine {self.name!r} moves {names}, got {describe(entity)}")]
+            )
+        current: str = getattr(entity, self.field)
+        if current not in self._states:
+            raise InvalidTransition(
+                f"{type(entity).__name__} {entity.id} is in state {current!r}, which machine {self.name!r} "
+                f"does not know (states: {', '.join(self.state_names)})"
+            )
+        return current
+
+    def _context(self, at: datetime, context: Mapping[str, Any] | None) -> dict[str, Any]:
+        ctx = dict(context or {})
+        ctx.setdefault("at", at)
+        return ctx
+
+    @staticmethod
+    def _guard_reason(transition: Transition, entity: Any, ctx: Mapping[str, Any]) -> str | None:
+        if transition.guard is None:
+            return None
+        verdict = transition.guard(entity, ctx)
+        if verdict is None or verdict is True:
+            return None
+        if verdict is False:
+            return f"guard {_named(transition.guard)} refused"
+        return str(verdict)
+
+    def allowed_events(
+        self, entity: Any, *, context: Mapping[str, Any] | None = None
+    ) -> tuple[str, ...]:
+        """Events that would succeed now (guards included; reasons are not checked)."""
+        current = self._current(entity)
+        ctx = self._context(utcnow(), context)
+        return tuple(
+            event
+            for (source, event), t in self._index.items()
+            if source == current and self._guard_reason(t, entity, ctx) is None
+        )
+
+    def can_fire(
+        self, entity: Any, event: str, *, context: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Whether ``event`` would succeed now (guards included)."""
+        transition = self._index.get((self._current(entity), event))
+        return (
+            transition is not None
+            and self._guard_reason(transition, entity, self._context(utcnow(), context)) is None
+        )
+
+    # moving ----------------------------------------------------------------------------
+
+    def fire(
+        self,
+        entity: E,
+        event: str,
+        *,
+        at: datetime | None = None,
+        actor: str | None = None,
+        reason: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> tuple[E, TransitionRecord]:
+        """Move ``entity`` by ``event``: return the moved copy and the record of the move.
+
+        Pure: ``entity`` itself is never changed. The copy has the new state,
+        ``updated_at = at`` (default now; never earlier than before) and the
+        transition's effects.
+
+        Raises
+        ------
+        InvalidTransition
+            When the event is not allowed in the current state, a guard refuses
+            it, or a required reason is missing; the message names the state,
+            the event, the reason and the events allowed there.
+        """
+        current = self._current(entity)
+        when = utcnow() if at is None else aware_argument("at", at)
+        transition = self._index.get((current, event))
+        if transition is None:
+            raise InvalidTransition(self._refusal(entity, current, event, "no such move"))
+        ctx = self._context(when, context)
+        refused = self._guard_reason(transition, entity, ctx)
+        if refused is not None:
+            raise InvalidTransition(self._refusal(entity, current, event, refused, ctx))
+        if transition.requires_reason and not (isinstance(reason, str) and reason.strip()):
+            raise InvalidTransition(
+                self._refusal(entity, current, event, "a reason is required", ctx)
+            )
+        changes: dict[str, Any] = {
+            self.field: transition.target,
+            "updated_at": max(when, entity.updated_at),
+        }
+        target = self._states[transition.target]
+        if self.probability_field is not None and target.probability is not None:
+            changes[self.probability_field] = target.probability
+        if transition.effect is not None:
+            changes.update(transition.effect(entity, {**ctx, "actor": actor, "reason": reason}))
+        try:
+            moved = attrs.evolve(entity, **changes)
+        except ValidationError as exc:
+            raise InvalidTransition(
+                self._refusal(entity, current, event, f"the result would be invalid: {exc}", ctx)
+            ) from None
+        record = TransitionRecord(
+            machine=self.name,
+            entity_type=type(entity).__name__,
+            entity_id=entity.id,
+            event=event,
+            from_state=current,
+            to_state=transition.target,
+            at=when,
+            actor=actor,
+            reason=reason,
+        )
+        return moved, record
+
+    def _refusal(
+        self, entity: Any, current: str, event: str, why: str, ctx: Mapping[str, Any] | None = None
+    ) -> str:
+        allowed = [
+            e
+            for (s, e), t in self._index.items()
+            if s == current
+            and self._guard_reason(t, entity, ctx or self._context(utcnow(), None)) is None
+        ]
+        where = f"{type(entity).__name__} {entity.id} in state {current!r}"
+        return (
+            f"cannot {event!r} {where}: {why}; "
+            f"allowed there: {', '.join(repr(e) for e in allowed) or 'nothing (a final state)'}"
+        )
+
+    def replay(self, records: Iterable[TransitionRecord], *, start: str | None = None) -> str:
+        """The state that the history ``records`` leads to, from ``start`` (default: the initial state).
+
+        Raises :class:`~crmkit.errors.InvalidTransition` when a record does not
+        follow from the state before it.
+        """
+        state = self.initial if start is None else start
+        for i, record in enumerate(records):
+            transition = self._index.get((state, record.event))
+            if (
+                record.from_state != state
+                or transition is None
+                or transition.target != record.to_state
+            ):
+                raise InvalidTransition(
+                    f"record {i} ({record.event!r}: {record.from_state!r} -> {record.to_state!r}) "
+                    f"does not follow from state {state!r} in machine {self.name!r}"
+                )
+            state = record.to_state
+        return state
+
+    # pictures ---------------------------------------------------------------------------
+
+    def to_mermaid(self) -> str:
+        """A Mermaid ``stateDiagram-v2`` of the machine, for docs.
+
+        >>> from crmkit.lifecycle import TICKET
+        >>> print(TICKET.to_mermaid().splitlines()[1])
+            [*] --> new
+        """
+        lines = ["stateDiagram-v2", f"    [*] --> {self.initial}"]
+        for t in self.transitions:
+            label = t.event + (f" [{_named(t.guard)}]" if t.guard is not None else "")
+            if t.requires_reason:
+                label += " (reason)"
+            for source in sorted(t.sources, key=self.state_names.index):
+                lines.append(f"    {source} --> {t.target}: {label}")
+        for s in self.states:
+            if s.terminal:
+                lines.append(f"    {s.name} --> [*]")
+        return "\n".join(lines)
+
+    # deriving ----------------------------------------------------------------------------
+
+    def derive(self, **changes: Any) -> Machine:
+        """A copy with ``changes`` (any constructor argument), validated again."""
+        fields: dict[str, Any] = {
+            "name": self.name,
+            "entity_types": self.entity_types,
+            "field": self.field,
+            "states": self.states,
+            "transitions": self.transitions,
+            "initial": self.initial,
+            "probability_field": self.probability_field,
+        }
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise ValidationError([(k, "not a Machine argument") for k in sorted(unknown)])
+        fields.update(changes)
+        return Machine(**fields)
+
+    def with_states(self, *states: State, transitions: Iterable[Transition] = ()) -> Machine:
+        """Add states (and the transitions that connect them)."""
+        return self.derive(
+            states=(*self.states, *states), transitions=(*self.transitions, *transitions)
+        )
+
+    def with_transitions(self, *transitions: Transition) -> Machine:
+        """Add transitions."""
+        return self.derive(transitions=(*self.transitions, *transitions))
+
+    def without_state(self, name: str, *, rewire: Mapping[str, str] | None = None) -> Machine:
+        """Drop a state and every move into it; moves out of it lose it as a source.
+
+        ``rewire`` redirects events that led into the dropped state to another
+        state (``{"needs_analysis": "proposal"}`` keeps the pipeline connected).
+        """
+        self.state(name)
+        rewire = dict(rewire or {})
+        kept: list[Transition] = []
+        for t in self.transitions:
+            sources = t.sources - {name}
+            target = rewire.get(t.target, t.target) if t.target == name else t.target
+            if target == name or not sources:
+                continue
+            kept.append(attrs.evolve(t, sources=sources, target=target))
+        return self.derive(states=tuple(s for s in self.states if s.name != name), transitions=kept)
+
+    def rename_state(self, old: str, new: str) -> Machine:
+        """Rename a state everywhere it appears."""
+        state = self.state(old)
+
+        def swap(n: str) -> str:
+            return new if n == old else n
+
+        return self.derive(
+            states=tuple(attrs.evolve(s, name=new) if s is state else s for s in self.states),
+            transitions=tuple(
+                attrs.evolve(
+                    t, sources=frozenset(swap(x) for x in t.sources), target=swap(t.target)
+                )
+                for t in self.transitions
+            ),
+            initial=swap(self.initial),
+        )
+
+    def without_transition(self, event: str, *, source: str | None = None) -> Machine:
+        """Drop the transitions of ``event`` (only from ``source`` if given)."""
+        out: list[Transition] = []
+        for t in self.transitions:
+            if t.event != event:
+                out.append(t)
+            elif source is not None and source in t.sources and len(t.sources) > 1:
+                out.append(attrs.evolve(t, sources=t.sources - {source}))
+            elif source is not None and source not in t.sources:
+                out.append(t)
+        return self.derive(transitions=out)
+
+    def with_guard(self, event: str, guard: Guard | None) -> Machine:
+        """Set (or, with ``None``, remove) the guard of every transition of ``event``."""
+        if event not in self.events:
+            raise ValidationError([("event", f"machine {self.name!r} has no event {event!r}")])
+        return self.derive(
+            transitions=tuple(
+                attrs.evolve(t, guard=guard) if t.event == event else t for t in self.transitions
+            )
+        )
+
+    # plain data ----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The machine as plain data (guards and effects by their function names)."""
+        return {
+            "name": self.name,
+            "entity_types": [c.__name__ for c in self.entity_types],
+            "field": self.field,
+            "initial": self.initial,
+            "probability_field": self.probability_field,
+            "states": [attrs.asdict(s) for s in self.states],
+            "transitions": [
+                {
+                    "event": t.event,
+                    "sources": sorted(t.sources, key=self.state_names.index),
+                    "target": t.target,
+                    "guard": None if t.guard is None else _named(t.guard),
+                    "requires_reason": t.requires_reason,
+                    "effect": None if t.effect is None else _named(t.effect),
+                }
+                for t in self.transitions
+            ],
+        }
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        guards: Mapping[str, Guard] | None = None,
+        effects: Mapping[str, Effect] | None = None,
+    ) -> Machine:
+        """Build a machine from :meth:`to_dict` data (from your config or database).
+
+        Guards and effects are looked up by name in ``guards`` / ``effects``
+        and in crmkit's standard ones. Raises :class:`~crmkit.errors.DefinitionError`
+        for anything that does not fit.
+        """
+        from crmkit.entities import ENTITY_TYPES
+        from crmkit.lifecycle._standard import STANDARD_EFFECTS, STANDARD_GUARDS
+
+        guard_table = {**STANDARD_GUARDS, **(guards or {})}
+        effect_table = {**STANDARD_EFFECTS, **(effects or {})}
+        types = {t.__name__: t for t in ENTITY_TYPES}
+        try:
+            states = tuple(State(**s) for s in data["states"])
+            transitions = []
+            for t in data["transitions"]:
+                guard = t.get("guard")
+                effect = t.get("effect")
+                if guard is not None and guard not in guard_table:
+                    raise DefinitionError(f"unknown guard {guard!r}: pass it in guards=")
+                if effect is not None and effect not in effect_table:
+                    raise DefinitionError(f"unknown effect {effect!r}: pass it in effects=")
+                transitions.append(
+                    Transition(
+                        event=t["event"],
+                        sources=frozenset(t["sources"]),
+                        target=t["target"],
+                        guard=None if guard is None else guard_table[guard],
+                        requires_reason=bool(t.get("requires_reason", False)),
+                        effect=None if effect is None else effect_table[effect],
+                    )
+                )
+            return cls(
+                name=data["name"],
+                entity_types=tuple(types[n] for n in data["entity_types"]),
+                field=data["field"],
+                states=states,
+                transitions=tuple(transitions),
+                initial=data["initial"],
+                probability_field=data.get("probability_field"),
+            )
+        except DefinitionError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DefinitionError(
+                f"not a machine definition: {type(exc).__name__}: {exc}"
+            ) from None

@@ -1,0 +1,332 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from crmkit.entities import Account, Contact, Lead, Money, Opportunity, Ticket
+from crmkit.entities.serde import from_dict, to_dict
+from crmkit.errors import DefinitionError, InvalidTransition, ValidationError
+from crmkit.lifecycle import (
+    CUSTOMER_LIFECYCLE,
+    LEAD,
+    OPPORTUNITY_PIPELINE,
+    TICKET,
+    Machine,
+    State,
+    Transition,
+    TransitionRecord,
+    ticket_machine,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def deal() -> Opportunity:
+    return Opportunity(name="Deal", account_id=uuid4(), amount=Money("1000", "EUR"), created_at=T0)
+
+
+# ---------------------------------------------------------------- definitions are validated
+
+
+def _tiny(**changes: Any) -> Machine:
+    spec: dict[str, Any] = {
+        "name": "tiny",
+        "entity_types": (Lead,),
+        "field": "status",
+        "initial": "new",
+        "states": (State("new"), State("done", terminal=True)),
+        "transitions": (Transition("finish", {"new"}, "done"),),
+    }
+    spec.update(changes)
+    return Machine(**spec)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"initial": "start"}, "initial state 'start' is not a state"),
+        ({"states": (State("new"), State("new"), State("done", terminal=True))}, "defined twice"),
+        ({"transitions": (Transition("finish", {"new"}, "gone"),)}, "unknown state 'gone'"),
+        (
+            {"states": (State("new"), State("done", terminal=True), State("limbo"))},
+            "'limbo' cannot be reached",
+        ),
+        ({"states": (State("new"), State("done"))}, "'done' is not terminal but has no way out"),
+        (
+            {
+                "transitions": (
+                    Transition("finish", {"new"}, "done"),
+                    Transition("finish", {"new"}, "new"),
+                )
+            },
+            "two transitions for event 'finish' from state 'new'",
+        ),
+        (
+            {
+                "transitions": (
+                    Transition("finish", {"new"}, "done"),
+                    Transition("undo", {"done"}, "new"),
+                )
+            },
+            "terminal state 'done' has a way out",
+        ),
+        ({"field": "stage"}, "Lead has no field 'stage'"),
+        ({"transitions": (Transition("finish", set(), "done"),)}, "no source state"),
+    ],
+)
+def test_bad_definitions_are_refused(changes: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(DefinitionError) as info:
+        _tiny(**changes)
+    assert fragment in str(info.value)
+
+
+def test_standard_machines_are_valid_and_complete() -> None:
+    for machine in (LEAD, OPPORTUNITY_PIPELINE, CUSTOMER_LIFECYCLE, TICKET):
+        assert machine.derive() == machine
+    assert {s.name for s in OPPORTUNITY_PIPELINE.states if s.outcome} == {
+        "closed_won",
+        "closed_lost",
+    }
+    assert all(s.probability is not None for s in OPPORTUNITY_PIPELINE.states)
+    assert set(CUSTOMER_LIFECYCLE.state_names) >= {
+        "awareness",
+        "acquisition",
+        "conversion",
+        "retention",
+        "loyalty",
+        "churned",
+        "win_back",
+        "terminated",
+    }
+    assert TICKET.state_names == ("new", "open", "pending", "on_hold", "solved", "closed")
+
+
+# ---------------------------------------------------------------- firing
+
+
+def test_fire_is_pure_and_records_the_move() -> None:
+    lead = Lead(company="Initech", email="p@initech.example", created_at=T0)
+    moved, record = LEAD.fire(lead, "contact", at=T0 + timedelta(hours=1), actor="rep-7")
+    assert lead.status == "new"
+    assert moved.status == "contacted" and moved.updated_at == T0 + timedelta(hours=1)
+    assert record == TransitionRecord(
+        machine="lead",
+        entity_type="Lead",
+        entity_id=lead.id,
+        event="contact",
+        from_state="new",
+        to_state="contacted",
+        at=T0 + timedelta(hours=1),
+        actor="rep-7",
+    )
+    assert from_dict(TransitionRecord, to_dict(record)) == record
+
+
+def test_refusals_name_state_event_reason_and_allowed_events() -> None:
+    lead = Lead(company="Initech", created_at=T0)  # no e-mail, no phone
+    with pytest.raises(InvalidTransition) as info:
+        LEAD.fire(lead, "qualify", at=T0)
+    text = str(info.value)
+    assert "'qualify'" in text and "state 'new'" in text
+    assert "needs an e-mail address or a phone number" in text
+    assert "allowed there: 'contact', 'disqualify'" in text
+    with pytest.raises(InvalidTransition, match="a reason is required"):
+        LEAD.fire(lead, "disqualify", at=T0)
+    with pytest.raises(InvalidTransition, match="no such move"):
+        LEAD.fire(lead, "convert", at=T0)
+    moved, _ = LEAD.fire(lead, "disqualify", at=T0, reason="no budget")
+    assert moved.disqualified_reason == "no budget"
+    assert LEAD.fire(moved, "reopen", at=T0)[0].disqualified_reason is None
+
+
+def test_allowed_events_and_can_fire_respect_guards() -> None:
+    unreachable = Lead(company="Initech")
+    reachable = Lead(company="Initech", phone="+442079460958")
+    assert "qualify" not in LEAD.allowed_events(unreachable)
+    assert "qualify" in LEAD.allowed_events(reachable)
+    assert LEAD.can_fire(reachable, "qualify") and not LEAD.can_fire(unreachable, "qualify")
+    assert not LEAD.can_fire(reachable, "no-such-event")
+
+
+def test_unknown_state_and_wrong_entity() -> None:
+    with pytest.raises(InvalidTransition, match="does not know"):
+        LEAD.fire(Lead(company="X", status="zombie"), "contact")
+    with pytest.raises(ValidationError, match="moves Lead"):
+        LEAD.fire(Contact(first_name="A"), "contact")  # type: ignore[type-var]
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        LEAD.fire(Lead(company="X"), "contact", at=datetime(2026, 1, 1))
+
+
+def test_pipeline_sets_probability_and_closes_with_a_reason() -> None:
+    d = deal()
+    d, _ = OPPORTUNITY_PIPELINE.fire(d, "qualify", at=T0)
+    assert (d.stage, d.probability) == ("qualification", 0.2)
+    with pytest.raises(InvalidTransition, match="reason"):
+        OPPORTUNITY_PIPELINE.fire(d, "lose", at=T0)
+    lost, record = OPPORTUNITY_PIPELINE.fire(d, "lose", at=T0 + timedelta(days=3), reason="price")
+    assert (lost.stage, lost.probability, lost.close_reason) == ("closed_lost", 0.0, "price")
+    assert lost.closed_at == T0 + timedelta(days=3)
+    assert record.reason == "price"
+
+
+def test_customer_lifecycle_terminate_needs_a_reason_and_works_for_accounts() -> None:
+    acme = Account(name="Acme")
+    acme, _ = CUSTOMER_LIFECYCLE.fire(acme, "acquire")
+    with pytest.raises(InvalidTransition, match="reason"):
+        CUSTOMER_LIFECYCLE.fire(acme, "terminate")
+    ended, _ = CUSTOMER_LIFECYCLE.fire(acme, "terminate", reason="fraud")
+    assert ended.lifecycle_stage == "terminated"
+    assert CUSTOMER_LIFECYCLE.allowed_events(ended) == ()
+
+
+def test_ticket_reopen_window() -> None:
+    t = Ticket(subject="Broken", contact_id=uuid4(), created_at=T0)
+    t, _ = TICKET.fire(t, "open", at=T0 + timedelta(minutes=5))
+    assert t.first_response_at == T0 + timedelta(minutes=5)
+    t, _ = TICKET.fire(t, "solve", at=T0 + timedelta(hours=2))
+    assert t.resolved_at == T0 + timedelta(hours=2)
+    again, _ = TICKET.fire(t, "reopen", at=T0 + timedelta(days=6))
+    assert again.status == "open" and again.resolved_at is None
+    with pytest.raises(InvalidTransition, match="solved more than 7 days"):
+        TICKET.fire(t, "reopen", at=T0 + timedelta(days=8))
+    short = ticket_machine(reopen_window=timedelta(days=1))
+    with pytest.raises(InvalidTransition, match="1 day"):
+        short.fire(t, "reopen", at=T0 + timedelta(days=2))
+    closed, _ = TICKET.fire(t, "close", at=T0 + timedelta(days=1))
+    with pytest.raises(InvalidTransition, match="a final state"):
+        TICKET.fire(closed, "reopen", at=T0 + timedelta(days=1))
+
+
+def test_replay_rebuilds_and_checks_history() -> None:
+    lead = Lead(company="Initech", email="p@initech.example")
+    history = []
+    for event in ("contact", "qualify", "convert"):
+        lead, record = LEAD.fire(lead, event)
+        history.append(record)
+    assert LEAD.replay(history) == "converted"
+    with pytest.raises(InvalidTransition, match="record 0"):
+        LEAD.replay(history[1:])
+
+
+# ---------------------------------------------------------------- customising
+
+
+def test_derive_a_custom_pipeline() -> None:
+    def needs_budget(opportunity: Any, ctx: Any) -> str | None:
+        return None if opportunity.amount.amount > 0 else "a proposal needs a budget"
+
+    custom = (
+        OPPORTUNITY_PIPELINE.without_state("needs_analysis")
+        .rename_state("negotiation", "contracting")
+        .with_states(
+            State("verbal_yes", probability=0.9),
+            transitions=[
+                Transition("agree", {"contracting"}, "verbal_yes"),
+                Transition("win", {"verbal_yes"}, "closed_won"),
+            ],
+        )
+        .with_guard("propose", needs_budget)
+    )
+    assert "needs_analysis" not in custom.state_names and "contracting" in custom.state_names
+    d = deal()
+    for event in ("qualify", "propose", "negotiate", "agree", "win"):
+        d, _ = custom.fire(d, event, at=T0)
+    assert (d.stage, d.probability) == ("closed_won", 1.0)
+    free = Opportunity(
+        name="Free", account_id=uuid4(), amount=Money("0", "EUR"), stage="qualification"
+    )
+    with pytest.raises(InvalidTransition, match="needs a budget"):
+        custom.fire(free, "propose")
+    with pytest.raises(DefinitionError, match="cannot be reached"):
+        OPPORTUNITY_PIPELINE.without_transition("qualify")
+
+
+def test_machines_load_and_dump_as_plain_data() -> None:
+    import json
+
+    for machine in (LEAD, OPPORTUNITY_PIPELINE, CUSTOMER_LIFECYCLE, TICKET):
+        data = json.loads(json.dumps(machine.to_dict()))
+        assert Machine.from_dict(data) == machine
+        assert Machine.from_dict(data).to_mermaid() == machine.to_mermaid()
+    data = LEAD.to_dict()
+    data["transitions"][1]["guard"] = "has_budget"
+    with pytest.raises(DefinitionError, match="unknown guard 'has_budget'"):
+        Machine.from_dict(data)
+    with pytest.raises(DefinitionError, match="not a machine definition"):
+        Machine.from_dict({"name": "x"})
+
+
+def test_mermaid() -> None:
+    text = LEAD.to_mermaid()
+    assert text.startswith("stateDiagram-v2\n    [*] --> new")
+    assert "new --> qualified: qualify [reachable]" in text
+    assert "converted --> [*]" in text
+
+
+# ---------------------------------------------------------------- model-based tests
+
+
+def _entity_for(machine: Machine) -> Any:
+    if machine is LEAD:
+        return Lead(company="Initech", created_at=T0)
+    if machine is OPPORTUNITY_PIPELINE:
+        return deal()
+    if machine is TICKET:
+        return Ticket(subject="Broken", contact_id=uuid4(), created_at=T0)
+    return Contact(first_name="Ada", created_at=T0)
+
+
+def _machine_test(machine: Machine) -> type[RuleBasedStateMachine]:
+    class Walk(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.entity = _entity_for(machine)
+            self.history: list[TransitionRecord] = []
+            self.now = T0
+
+        @rule(
+            event=st.sampled_from([*machine.events, "no-such-event"]),
+            minutes=st.integers(0, 60 * 24 * 10),
+            reason=st.none() | st.sampled_from(["price", "fraud", "no budget"]),
+            reach=st.booleans(),
+        )
+        def fire(self, event: str, minutes: int, reason: str | None, reach: bool) -> None:
+            if machine is LEAD and reach and self.entity.phone is None:
+                self.entity = self.entity.evolve(phone="+442079460958")
+            self.now = self.now + timedelta(minutes=minutes)
+            before = self.entity
+            try:
+                moved, record = machine.fire(before, event, at=self.now, reason=reason)
+            except InvalidTransition:
+                assert self.entity == before  # refused: nothing changed
+                return
+            assert before == self.entity  # fire is pure
+            self.entity = moved
+            self.history.append(record)
+
+        @invariant()
+        def state_is_defined(self) -> None:
+            assert getattr(self.entity, machine.field) in machine.state_names
+
+        @invariant()
+        def replay_equals_current_state(self) -> None:
+            assert machine.replay(self.history) == getattr(self.entity, machine.field)
+
+        @invariant()
+        def final_states_allow_nothing(self) -> None:
+            if machine.state(getattr(self.entity, machine.field)).terminal:
+                assert machine.allowed_events(self.entity, context={"at": self.now}) == ()
+
+    Walk.__name__ = f"Walk{machine.name.title()}"
+    return Walk
+
+
+TestLeadWalk = _machine_test(LEAD).TestCase
+TestPipelineWalk = _machine_test(OPPORTUNITY_PIPELINE).TestCase
+TestCustomerWalk = _machine_test(CUSTOMER_LIFECYCLE).TestCase
+TestTicketWalk = _machine_test(TICKET).TestCase
