@@ -330,3 +330,93 @@ TestLeadWalk = _machine_test(LEAD).TestCase
 TestPipelineWalk = _machine_test(OPPORTUNITY_PIPELINE).TestCase
 TestCustomerWalk = _machine_test(CUSTOMER_LIFECYCLE).TestCase
 TestTicketWalk = _machine_test(TICKET).TestCase
+
+
+# ---------------------------------------------------------------- lead conversion
+
+
+def _qualified() -> Lead:
+    lead = Lead(
+        first_name="Peter",
+        last_name="Gibbons",
+        company="Initech",
+        email="peter@initech.example",
+        job_title="Engineer",
+        tags={"tps"},
+        created_at=T0,
+    )
+    lead, _ = LEAD.fire(lead, "contact", at=T0)
+    lead, _ = LEAD.fire(lead, "qualify", at=T0)
+    return lead
+
+
+def test_convert_lead_with_a_unit_of_work() -> None:
+    from crmkit.lifecycle import convert_lead
+    from crmkit.repository import InMemoryRepository, InMemoryStore, InMemoryUnitOfWork
+
+    store = InMemoryStore()
+    lead = _qualified()
+    InMemoryRepository(Lead, store).add(lead)
+    with InMemoryUnitOfWork(store) as uow:
+        result = convert_lead(
+            lead,
+            opportunity_amount=Money("5000", "USD"),
+            at=T0 + timedelta(days=1),
+            actor="rep-7",
+            uow=uow,
+        )
+        events = uow.commit()
+    assert [type(e) for e in events] == [TransitionRecord]
+    stored = InMemoryRepository(Lead, store).get(lead.id)
+    assert stored.status == "converted" and stored.version == lead.version + 1
+    assert stored.converted_contact_id == result.contact.id
+    assert stored.converted_account_id == result.account.id
+    assert stored.converted_opportunity_id == result.opportunity.id  # type: ignore[union-attr]
+    contact = InMemoryRepository(Contact, store).get(result.contact.id)
+    assert (contact.name, str(contact.email), contact.account_id) == (
+        "Peter Gibbons",
+        "peter@initech.example",
+        result.account.id,
+    )
+    assert InMemoryRepository(Account, store).get(result.account.id).name == "Initech"
+    assert InMemoryRepository(Opportunity, store).get(result.opportunity.id).probability == 0.1  # type: ignore[union-attr]
+    with (
+        InMemoryUnitOfWork(store) as uow,
+        pytest.raises(InvalidTransition, match="converted already"),
+    ):
+        convert_lead(stored, uow=uow)
+
+
+def test_convert_lead_refuses_unqualified_and_changes_nothing() -> None:
+    from crmkit.lifecycle import convert_lead
+    from crmkit.repository import InMemoryRepository, InMemoryStore, InMemoryUnitOfWork
+
+    store = InMemoryStore()
+    lead = InMemoryRepository(Lead, store).add(Lead(company="Initech", email="p@initech.example"))
+    with InMemoryUnitOfWork(store) as uow:
+        with pytest.raises(InvalidTransition, match="not qualified"):
+            convert_lead(lead, uow=uow)
+        uow.commit()
+    assert InMemoryRepository(Contact, store).count() == 0
+    assert InMemoryRepository(Lead, store).get(lead.id) == lead
+
+
+def test_convert_lead_into_an_existing_account_and_a_stale_lead() -> None:
+    from crmkit.errors import ConcurrencyError
+    from crmkit.lifecycle import convert_lead
+    from crmkit.repository import InMemoryRepository, InMemoryStore, InMemoryUnitOfWork
+
+    store = InMemoryStore()
+    acme = InMemoryRepository(Account, store).add(Account(name="Acme"))
+    lead = _qualified()
+    InMemoryRepository(Lead, store).add(lead)
+    InMemoryRepository(Lead, store).save(lead.evolve(score=50.0))  # someone else edits it
+    with InMemoryUnitOfWork(store) as uow, pytest.raises(ConcurrencyError):
+        convert_lead(lead, account=acme, uow=uow)
+    assert InMemoryRepository(Contact, store).count() == 0
+    plain = convert_lead(lead, account=acme)
+    assert (
+        not plain.created_account
+        and plain.contact.account_id == acme.id
+        and plain.opportunity is None
+    )

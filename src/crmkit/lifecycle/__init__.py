@@ -18,6 +18,7 @@ crmkit.errors.InvalidTransition: cannot 'contact' Lead ... in state 'qualified':
 """
 
 from crmkit.lifecycle._machine import Guard, Machine, State, Transition, TransitionRecord
+from crmkit.lifecycle._services import Conversion, convert_lead
 from crmkit.lifecycle._standard import (
     CUSTOMER_LIFECYCLE,
     LEAD,
@@ -33,10 +34,12 @@ __all__ = [
     "OPPORTUNITY_PIPELINE",
     "REOPEN_WINDOW",
     "TICKET",
+    "Conversion",
     "Guard",
     "Machine",
     "State",
     "Transition",
     "TransitionRecord",
+    "convert_lead",
     "ticket_machine",
 ]

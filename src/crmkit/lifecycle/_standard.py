@@ -60,7 +60,8 @@ def clear_disqualification(lead: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record_conversion(lead: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"converted_at": lead.converted_at or ctx["at"]}
+    """Stamp the conversion, with the ids of what the lead became (``ctx["converted_ids"]``)."""
+    return {"converted_at": lead.converted_at or ctx["at"], **ctx.get("converted_ids", {})}
 
 
 def close_deal(deal: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,149 @@
+"""Services that move several entities at once: lead conversion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from crmkit.entities import Account, Contact, CustomerType, Lead, Money, Opportunity
+from crmkit.entities._base import utcnow
+from crmkit.entities._rules import aware_argument, describe
+from crmkit.errors import InvalidTransition, ValidationError
+from crmkit.lifecycle._machine import Machine, TransitionRecord
+from crmkit.lifecycle._standard import LEAD, OPPORTUNITY_PIPELINE
+
+__all__ = ["Conversion", "convert_lead"]
+
+
+@attrs.frozen(kw_only=True)
+class Conversion:
+    """What converting a lead produced: the moved lead, the new (or given) account,
+    the new contact, the new opportunity if one was asked for, and the records."""
+
+    lead: Lead
+    account: Account
+    contact: Contact
+    opportunity: Opportunity | None
+    records: tuple[TransitionRecord, ...]
+    created_account: bool
+
+
+def convert_lead(
+    lead: Lead,
+    *,
+    account: Account | None = None,
+    opportunity_amount: Money | None = None,
+    opportunity_name: str | None = None,
+    customer_type: CustomerType = CustomerType.COMMERCIAL,
+    at: datetime | None = None,
+    actor: str | None = None,
+    uow: Any = None,
+    machine: Machine = LEAD,
+) -> Conversion:
+    """Turn a qualified lead into an account, a contact and optionally an opportunity.
+
+    The new contact carries the lead's name, e-mail, phone and job title and
+    belongs to ``account`` (an existing one) or to a new account named after
+    the lead's company (else the person). With ``opportunity_amount`` an
+    opportunity is opened for the account. The lead moves to ``converted``
+    with the ids of what it became.
+
+    With a unit of work (``uow``), the new entities are added and the lead is
+    saved in it (optimistically: a lead changed meanwhile raises
+    :class:`~crmkit.errors.ConcurrencyError`), and the transition record is
+    recorded as a domain event; commit it yourself. Without one, nothing is
+    stored: the result holds plain objects.
+
+    Raises
+    ------
+    InvalidTransition
+        When the lead is not qualified, or was converted already; nothing changes.
+
+    >>> from crmkit.entities import Lead
+    >>> lead = Lead(company="Initech", first_name="Peter", email="peter@initech.example", status="qualified")
+    >>> result = convert_lead(lead, opportunity_amount=Money("12000", "USD"))
+    >>> result.lead.status, result.account.name, result.contact.name, result.opportunity.stage
+    ('converted', 'Initech', 'Peter', 'prospecting')
+    >>> result.lead.converted_contact_id == result.contact.id
+    True
+    >>> convert_lead(result.lead)
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.InvalidTransition: lead ... was converted already (at ...); nothing was changed
+    """
+    if not isinstance(lead, Lead):
+        raise ValidationError([("lead", f"must be a Lead, got {describe(lead)}")])
+    if account is not None and not isinstance(account, Account):
+        raise ValidationError([("account", f"must be an Account or None, got {describe(account)}")])
+    when = utcnow() if at is None else aware_argument("at", at)
+    if lead.converted_at is not None or lead.status == "converted":
+        stamp = lead.converted_at.isoformat() if lead.converted_at else "an unknown time"
+        raise InvalidTransition(
+            f"lead {lead.id} was converted already (at {stamp}); nothing was changed"
+        )
+    if not machine.can_fire(lead, "convert", context={"at": when}):
+        allowed = ", ".join(repr(e) for e in machine.allowed_events(lead, context={"at": when}))
+        raise InvalidTransition(
+            f"lead {lead.id} is {lead.status!r}, not qualified: qualify it first "
+            f"(allowed there: {allowed or 'nothing'}); nothing was changed"
+        )
+    person = " ".join(p for p in (lead.first_name, lead.last_name) if p)
+    created = account is None
+    if account is None:
+        account = Account(
+            name=lead.company or person or str(lead.email or lead.phone),
+            customer_type=customer_type,
+            owner=lead.owner,
+            lifecycle_stage="acquisition",
+            created_at=when,
+        )
+    contact = Contact(
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        email=lead.email,
+        phone=lead.phone,
+        job_title=lead.job_title,
+        account_id=account.id,
+        owner=lead.owner,
+        lifecycle_stage="acquisition",
+        tags=lead.tags,
+        created_at=when,
+    )
+    opportunity = None
+    if opportunity_amount is not None:
+        opportunity = Opportunity(
+            name=opportunity_name or f"{account.name}: first deal",
+            account_id=account.id,
+            contact_id=contact.id,
+            amount=opportunity_amount,
+            probability=OPPORTUNITY_PIPELINE.state(OPPORTUNITY_PIPELINE.initial).probability,
+            owner=lead.owner,
+            source_lead_id=lead.id,
+            created_at=when,
+        )
+    ids = {
+        "converted_account_id": account.id,
+        "converted_contact_id": contact.id,
+        "converted_opportunity_id": opportunity.id if opportunity else None,
+    }
+    moved, record = machine.fire(
+        lead, "convert", at=when, actor=actor, context={"converted_ids": ids}
+    )
+    if uow is not None:
+        if created:
+            uow.repository(Account).add(account)
+        uow.repository(Contact).add(contact)
+        if opportunity is not None:
+            uow.repository(Opportunity).add(opportunity)
+        moved = uow.repository(Lead).save(moved)
+        uow.record(record)
+    return Conversion(
+        lead=moved,
+        account=account,
+        contact=contact,
+        opportunity=opportunity,
+        records=(record,),
+        created_account=created,
+    )
