@@ -104,3 +104,14 @@ def test_demo_on_sqlite_agrees_with_memory(tmp_path: Path) -> None:
 
     assert answers(sqlite) == answers(memory)
     assert len(answers(memory)) >= 4  # the next page is there only with more than 5 matches
+
+
+def test_demo_walks_the_lifecycles() -> None:
+    code, text = run("demo", "--customers", "40", "--accounts", "4", "--seed", "5")
+    assert code == 0
+    assert "refused: cannot 'qualify' Lead" in text
+    assert "converted lead 'Initech'" in text
+    assert "closed_won (100%)" in text
+    assert "customers by lifecycle stage" in text
+    again = run("demo", "--customers", "40", "--accounts", "4", "--seed", "5")[1]
+    assert again.split("6. Lifecycles")[1] == text.split("6. Lifecycles")[1]  # deterministic

@@ -420,3 +420,11 @@ def test_convert_lead_into_an_existing_account_and_a_stale_lead() -> None:
         and plain.contact.account_id == acme.id
         and plain.opportunity is None
     )
+
+
+def test_the_docs_show_the_current_diagrams() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text()
+    for machine in (LEAD, OPPORTUNITY_PIPELINE, CUSTOMER_LIFECYCLE, TICKET):
+        assert f"```mermaid\n{machine.to_mermaid()}\n```" in text, f"docs/lifecycle.md: redraw {machine.name}"

@@ -92,3 +92,17 @@ def test_console_script_and_module_agree() -> None:
         [sys.executable, "-m", "crmkit", "--version"], capture_output=True, text=True, check=True
     )
     assert a.stdout.strip() == f"crmkit {crmkit.__version__}"
+
+
+def test_entities_type_check_with_the_conveniences_users_write(tmp_path: Path) -> None:
+    mypy = pytest.importorskip("mypy.api")
+    code = tmp_path / "user_code.py"
+    code.write_text(
+        "from crmkit.entities import Contact, Email\n"
+        "c = Contact(first_name='Ada', email='ada@example.com', phone='+442079460958', tags={'vip'})\n"
+        "e: Email | None = c.email\n"
+        "bad = Contact(first_name=3)\n"
+    )
+    out, _, status = mypy.run(["--strict", "--no-incremental", str(code)])
+    assert status == 1, out
+    assert out.count("error:") == 1 and "first_name" in out, out

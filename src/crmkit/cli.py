@@ -199,7 +199,8 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
         f"  erased copy: name={erased.name!r}, email={erased.email}, phone={erased.phone}; kept {', '.join(kept)}",
         file=out,
     )
-    stored_ok = _demo_storage(args, out, base, records)
+    stored_ok, make_uow = _demo_storage(args, out, base, records)
+    _demo_lifecycle(out, base, make_uow)
     return 0 if same == len(records) and stored_ok else 1
 
 
@@ -228,7 +229,9 @@ def _load_sql_adapter() -> Any:
     return module
 
 
-def _demo_storage(args: argparse.Namespace, out: TextIO, base: Any, records: list[Any]) -> bool:
+def _demo_storage(
+    args: argparse.Namespace, out: TextIO, base: Any, records: list[Any]
+) -> tuple[bool, Any]:
     from crmkit.entities import Contact, Order
     from crmkit.errors import ConcurrencyError
     from crmkit.repository import F, InMemoryStore, InMemoryUnitOfWork, Query
@@ -306,7 +309,106 @@ def _demo_storage(args: argparse.Namespace, out: TextIO, base: Any, records: lis
         f"second save from the same old copy {'refused' if refused else 'ACCEPTED (bug!)'}",
         file=out,
     )
-    return refused
+    return refused, make_uow
+
+
+def _demo_lifecycle(out: TextIO, base: Any, make_uow: Any) -> None:
+    from datetime import timedelta
+    from uuid import UUID
+
+    from crmkit.entities import Account, Contact, Lead, Money, Opportunity
+    from crmkit.errors import InvalidTransition
+    from crmkit.lifecycle import CUSTOMER_LIFECYCLE, LEAD, OPPORTUNITY_PIPELINE, convert_lead
+    from crmkit.repository import F, Query
+
+    _heading(out, 6, "Lifecycles: leads, a deal, and every customer's stage")
+    at = base.observation_end
+    leads = [
+        Lead(
+            id=UUID(int=base.seed * 2 + 1, version=4),
+            first_name="Peter",
+            last_name="Gibbons",
+            company="Initech",
+            email="peter@initech.example",
+            source="web",
+            created_at=at - timedelta(days=9),
+        ),
+        Lead(
+            id=UUID(int=base.seed * 2 + 2, version=4),
+            company="Chotchkie's",
+            source="event",
+            created_at=at - timedelta(days=8),
+        ),
+    ]
+    with make_uow() as uow:
+        repo = uow.repository(Lead)
+        for lead in leads:
+            repo.add(lead)
+        uow.commit()
+    for lead in leads:
+        with make_uow() as uow:
+            repo = uow.repository(Lead)
+            current = repo.get(lead.id)
+            current, _ = LEAD.fire(current, "contact", at=at - timedelta(days=7), actor="rep-7")
+            try:
+                current, _ = LEAD.fire(current, "qualify", at=at - timedelta(days=5), actor="rep-7")
+            except InvalidTransition as exc:
+                print(f"  refused: {exc}", file=out)
+            repo.save(current)
+            uow.commit()
+    deal: Opportunity | None = None
+    with make_uow() as uow:
+        qualified = uow.repository(Lead).query(Query(Lead).where(F("status") == "qualified")).items
+        for lead in qualified:
+            result = convert_lead(
+                lead,
+                opportunity_amount=Money("24000", "EUR"),
+                at=at - timedelta(days=4),
+                actor="rep-7",
+                uow=uow,
+            )
+            events = uow.commit()
+            print(
+                f"  converted lead {lead.company!r}: account {result.account.name!r}, contact "
+                f"{result.contact.name!r}, opportunity of {result.opportunity.amount if result.opportunity else '-'}; "
+                f"{len(events)} event(s) for the outbox",
+                file=out,
+            )
+            deal = result.opportunity
+    if deal is not None:
+        steps = []
+        for event in ("qualify", "propose", "negotiate", "win"):
+            deal, _ = OPPORTUNITY_PIPELINE.fire(deal, event, at=at - timedelta(days=2))
+            steps.append(f"{deal.stage} ({deal.probability:.0%})")
+        print(f"  the deal moves: {' -> '.join(steps)}", file=out)
+
+    # Every customer's lifecycle stage from its order history.
+    last_order: dict[Any, Any] = {}
+    orders: dict[Any, int] = {}
+    for order in base.orders:
+        orders[order.customer_id] = orders.get(order.customer_id, 0) + 1
+        last_order[order.customer_id] = order.ordered_at
+    stages: dict[str, int] = {}
+    for customer in (*base.accounts, *(c for c in base.contacts if c.account_id is None)):
+        n = orders.get(customer.id, 0)
+        events = ["acquire"] if n == 0 else ["convert"]
+        if n >= 2:
+            events.append("retain")
+        if n >= 4:
+            events.append("reward")
+        if n and at - last_order[customer.id] > timedelta(days=180):
+            events.append("churn")
+        moved: Account | Contact = customer.evolve(lifecycle_stage="awareness")
+        for event in events:
+            moved, _ = CUSTOMER_LIFECYCLE.fire(moved, event, at=at)
+        stages[moved.lifecycle_stage] = stages.get(moved.lifecycle_stage, 0) + 1
+    names = CUSTOMER_LIFECYCLE.state_names
+    print(
+        "  customers by lifecycle stage (replayed from their orders): "
+        + ", ".join(f"{k} {stages[k]}" for k in names if k in stages),
+        file=out,
+    )
+    print("  (diagrams of every machine: docs/lifecycle.md)", file=out)
 
 
 def _read_records(path: Path) -> list[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, TypeVar
@@ -58,26 +58,24 @@ def json_object_field(*, required: bool = False) -> Any:
     )
 
 
-def _to_email(value: Any) -> Any:
-    return Email(value) if type(value) is str else value
+def to_email(value: Email | str | None) -> Email | None:
+    """Converter: a ``str`` becomes an :class:`Email` (and is validated)."""
+    return Email(value) if type(value) is str else value  # type: ignore[return-value]
 
 
-def _to_phone(value: Any) -> Any:
-    return PhoneNumber(value) if type(value) is str else value
+def to_phone(value: PhoneNumber | str | None) -> PhoneNumber | None:
+    """Converter: an E.164 ``str`` becomes a :class:`PhoneNumber`."""
+    return PhoneNumber(value) if type(value) is str else value  # type: ignore[return-value]
 
 
-def email_field() -> Any:
-    """An optional :class:`Email`; a ``str`` is converted (and validated)."""
-    return attrs.field(
-        default=None, converter=_to_email, validator=r.instance_of(Email, optional=True)
-    )
+def to_tags(value: Iterable[str]) -> frozenset[str]:
+    """Converter: any iterable of tags (a set, a list) becomes a frozenset."""
+    return r.to_frozenset(value)  # type: ignore[no-any-return]
 
 
-def phone_field() -> Any:
-    """An optional :class:`PhoneNumber`; an E.164 ``str`` is converted."""
-    return attrs.field(
-        default=None, converter=_to_phone, validator=r.instance_of(PhoneNumber, optional=True)
-    )
+#: Validators of the optional e-mail and phone fields.
+OPTIONAL_EMAIL = r.instance_of(Email, optional=True)
+OPTIONAL_PHONE = r.instance_of(PhoneNumber, optional=True)
 
 
 def money_field(*, optional: bool = True) -> Any:
@@ -108,10 +106,6 @@ def optional_time_field() -> Any:
 
 def time_field() -> Any:
     return attrs.field(validator=r.aware)
-
-
-def tags_field() -> Any:
-    return attrs.field(factory=frozenset, converter=r.to_frozenset, validator=r.tags)
 
 
 def enum_field(enum: type[Enum], *, default: Any = attrs.NOTHING, optional: bool = False) -> Any:

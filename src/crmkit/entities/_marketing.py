@@ -32,7 +32,7 @@ class Campaign(b.Entity):
     cost: Money | None = b.money_field()
     description: str | None = b.optional_text_field(max_length=5000)
     owner: str | None = b.optional_text_field()
-    tags: frozenset[str] = b.tags_field()
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=b.to_tags, validator=r.tags)
 
     def _check(self, errors: list[tuple[str, str]]) -> None:
         r.not_before(self, "ends_at", "starts_at", errors)

@@ -49,15 +49,19 @@ class Contact(b.Entity):
 
     first_name: str | None = b.optional_text_field()
     last_name: str | None = b.optional_text_field()
-    email: Email | None = b.email_field()
-    phone: PhoneNumber | None = b.phone_field()
+    email: Email | None = attrs.field(
+        default=None, converter=b.to_email, validator=b.OPTIONAL_EMAIL
+    )
+    phone: PhoneNumber | None = attrs.field(
+        default=None, converter=b.to_phone, validator=b.OPTIONAL_PHONE
+    )
     address: Address | None = _address_field()
     job_title: str | None = b.optional_text_field()
     account_id: UUID | None = b.optional_uuid_field()
     owner: str | None = b.optional_text_field()
     lifecycle_stage: str = b.stage_field("awareness")
     preferred_channel: Channel | None = b.enum_field(Channel, optional=True)
-    tags: frozenset[str] = b.tags_field()
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=b.to_tags, validator=r.tags)
     lifetime_value: Money | None = b.money_field()
     erased_at: datetime | None = b.optional_time_field()
 
@@ -111,8 +115,12 @@ class Account(b.Entity):
     customer_type: CustomerType = b.enum_field(CustomerType, default=CustomerType.COMMERCIAL)
     industry: str | None = b.optional_text_field()
     website: str | None = attrs.field(default=None, validator=_website)
-    email: Email | None = b.email_field()
-    phone: PhoneNumber | None = b.phone_field()
+    email: Email | None = attrs.field(
+        default=None, converter=b.to_email, validator=b.OPTIONAL_EMAIL
+    )
+    phone: PhoneNumber | None = attrs.field(
+        default=None, converter=b.to_phone, validator=b.OPTIONAL_PHONE
+    )
     address: Address | None = _address_field()
     parent_id: UUID | None = b.optional_uuid_field()
     owner: str | None = b.optional_text_field()
@@ -120,7 +128,7 @@ class Account(b.Entity):
     employees: int | None = attrs.field(default=None, validator=r.optional_integer(minimum=0))
     annual_revenue: Money | None = b.money_field()
     lifetime_value: Money | None = b.money_field()
-    tags: frozenset[str] = b.tags_field()
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=b.to_tags, validator=r.tags)
 
     def _check(self, errors: list[tuple[str, str]]) -> None:
         if self.parent_id is not None and self.parent_id == self.id:

@@ -33,8 +33,12 @@ class Lead(b.Entity):
     last_name: str | None = b.optional_text_field()
     company: str | None = b.optional_text_field(max_length=300)
     job_title: str | None = b.optional_text_field()
-    email: Email | None = b.email_field()
-    phone: PhoneNumber | None = b.phone_field()
+    email: Email | None = attrs.field(
+        default=None, converter=b.to_email, validator=b.OPTIONAL_EMAIL
+    )
+    phone: PhoneNumber | None = attrs.field(
+        default=None, converter=b.to_phone, validator=b.OPTIONAL_PHONE
+    )
     source: str = b.text_field(max_length=100, default="unknown")
     status: str = b.stage_field("new")
     score: float | None = attrs.field(default=None, validator=r.optional_number(0, 100))
@@ -44,7 +48,7 @@ class Lead(b.Entity):
     converted_account_id: UUID | None = b.optional_uuid_field()
     converted_contact_id: UUID | None = b.optional_uuid_field()
     converted_opportunity_id: UUID | None = b.optional_uuid_field()
-    tags: frozenset[str] = b.tags_field()
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=b.to_tags, validator=r.tags)
 
     def _check(self, errors: list[tuple[str, str]]) -> None:
         if not (self.first_name or self.last_name or self.company or self.email or self.phone):
@@ -161,7 +165,7 @@ class Opportunity(b.Entity):
     )
     owner: str | None = b.optional_text_field()
     source_lead_id: UUID | None = b.optional_uuid_field()
-    tags: frozenset[str] = b.tags_field()
+    tags: frozenset[str] = attrs.field(factory=frozenset, converter=b.to_tags, validator=r.tags)
 
     def _check(self, errors: list[tuple[str, str]]) -> None:
         if self.amount.amount < 0:
