@@ -427,4 +427,6 @@ def test_the_docs_show_the_current_diagrams() -> None:
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md").read_text()
     for machine in (LEAD, OPPORTUNITY_PIPELINE, CUSTOMER_LIFECYCLE, TICKET):
-        assert f"```mermaid\n{machine.to_mermaid()}\n```" in text, f"docs/lifecycle.md: redraw {machine.name}"
+        assert f"```mermaid\n{machine.to_mermaid()}\n```" in text, (
+            f"docs/lifecycle.md: redraw {machine.name}"
+        )
