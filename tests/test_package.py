@@ -17,7 +17,14 @@ HEAVY = ("numpy", "scipy", "phonenumbers", "cattrs", "hypothesis")
 
 
 @pytest.mark.parametrize(
-    "module", ["crmkit", "crmkit.entities", "crmkit.entities.privacy", "crmkit.repository"]
+    "module",
+    [
+        "crmkit",
+        "crmkit.entities",
+        "crmkit.entities.privacy",
+        "crmkit.repository",
+        "crmkit.lifecycle",
+    ],
 )
 def test_import_stays_light(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"

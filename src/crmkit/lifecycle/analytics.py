@@ -1,0 +1,388 @@
+"""Funnel analytics over transition records, vectorised with numpy.
+
+Every function takes a :class:`TransitionLog`: the records of many entities
+as columns (entity, from state, to state, time), built once from
+:class:`~crmkit.lifecycle.TransitionRecord` objects or from arrays (for
+millions of records straight from a database or a data frame). No Python
+loop runs over records or entities.
+
+>>> from datetime import datetime, timedelta, timezone
+>>> t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+>>> log = TransitionLog.from_columns(
+...     entity=[1, 1, 1, 2, 2, 3],
+...     from_state=["new", "contacted", "qualified", "new", "contacted", "new"],
+...     to_state=["contacted", "qualified", "converted", "contacted", "disqualified", "contacted"],
+...     at=[t0 + timedelta(days=d) for d in (1, 3, 10, 2, 5, 4)],
+... )
+>>> f = funnel(log, ["new", "contacted", "qualified", "converted"])
+>>> f.reached
+(3, 3, 1, 1)
+>>> [round(r, 3) for r in f.step_rates]
+[1.0, 0.333, 1.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from crmkit.errors import InsufficientData, ValidationError
+
+__all__ = [
+    "CohortConversion",
+    "Funnel",
+    "StageTimes",
+    "TransitionLog",
+    "TransitionMatrix",
+    "cohort_conversion",
+    "funnel",
+    "time_in_stage",
+    "transition_matrix",
+]
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _as_states(
+    values: Any, name: str, vocabulary: Sequence[str] | None
+) -> tuple[npt.NDArray[np.int64], tuple[str, ...]]:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValidationError([(name, f"must be one-dimensional, got shape {arr.shape}")])
+    if arr.dtype.kind not in "UO":
+        raise ValidationError([(name, f"must hold state names (strings), got dtype {arr.dtype}")])
+    if arr.dtype.kind == "O":
+        bad = np.flatnonzero(~np.frompyfunc(lambda v: isinstance(v, str), 1, 1)(arr).astype(bool))
+        if bad.size:
+            raise ValidationError(
+                [(f"{name}[{int(bad[0])}]", f"must be a state name, got {arr[bad[0]]!r}")]
+            )
+        arr = arr.astype(str)
+    if vocabulary is None:
+        names, codes = np.unique(arr, return_inverse=True)
+        return codes.astype(np.int64), tuple(str(n) for n in names)
+    vocab = np.asarray(sorted(vocabulary))
+    pos = np.searchsorted(vocab, arr)
+    pos_clipped = np.minimum(pos, len(vocab) - 1)
+    unknown = np.flatnonzero(vocab[pos_clipped] != arr)
+    if unknown.size:
+        i = int(unknown[0])
+        raise ValidationError(
+            [(f"{name}[{i}]", f"unknown state {str(arr[i])!r}; known: {', '.join(vocab)}")]
+        )
+    return pos_clipped.astype(np.int64), tuple(str(v) for v in vocab)
+
+
+def _as_times(values: Any) -> npt.NDArray[np.int64]:
+    """UTC nanoseconds since the epoch, from aware datetimes or datetime64 values (taken as UTC)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "M":
+        return arr.astype("datetime64[ns]").astype(np.int64)
+    if arr.dtype.kind == "O":
+        if arr.size == 0:
+            return np.zeros(0, dtype=np.int64)
+
+        def ns(v: Any) -> int:
+            if not isinstance(v, datetime) or v.tzinfo is None or v.utcoffset() is None:
+                raise ValidationError([("at", f"must hold timezone-aware datetimes, got {v!r}")])
+            delta = v - _EPOCH
+            return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
+
+        return np.fromiter((ns(v) for v in arr), dtype=np.int64, count=arr.size)
+    raise ValidationError(
+        [("at", f"must hold datetimes or numpy datetime64 values, got dtype {arr.dtype}")]
+    )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@attrs.frozen(eq=False)
+class TransitionLog:
+    """Transition records as columns: entity codes, state codes, UTC nanoseconds.
+
+    Build it with :meth:`from_records` or :meth:`from_columns`; the records
+    need not be sorted.
+    """
+
+    entity: npt.NDArray[np.int64]
+    from_state: npt.NDArray[np.int64]
+    to_state: npt.NDArray[np.int64]
+    at: npt.NDArray[np.int64]
+    states: tuple[str, ...]
+    n_entities: int
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        entity: Any,
+        from_state: Any,
+        to_state: Any,
+        at: Any,
+        states: Sequence[str] | None = None,
+    ) -> TransitionLog:
+        """From array-likes of equal length: entity ids (any values), state names, times.
+
+        ``states`` (for example ``machine.state_names``) speeds up reading
+        millions of records and refuses unknown names; ``at`` holds
+        timezone-aware datetimes or ``datetime64`` values (read as UTC).
+        """
+        ent = np.asarray(entity)
+        n = ent.shape[0] if ent.ndim == 1 else -1
+        lengths = {
+            "entity": n,
+            "from_state": len(from_state),
+            "to_state": len(to_state),
+            "at": len(at),
+        }
+        if len(set(lengths.values())) != 1 or n < 0:
+            raise ValidationError(
+                [("columns", f"must be one-dimensional and of equal length, got {lengths}")]
+            )
+        vocabulary = tuple(states) if states is not None else None
+        if vocabulary is None:
+            both = np.concatenate(
+                [np.asarray(from_state, dtype=object), np.asarray(to_state, dtype=object)]
+            )
+            fs_to, names = _as_states(both, "states", None)
+            fs, ts = fs_to[:n], fs_to[n:]
+        else:
+            fs, names = _as_states(from_state, "from_state", vocabulary)
+            ts, _ = _as_states(to_state, "to_state", vocabulary)
+        if ent.dtype.kind in "iu":
+            uniq, codes = np.unique(ent, return_inverse=True)
+        else:
+            uniq, codes = np.unique(ent.astype(str), return_inverse=True)
+        return cls(
+            entity=codes.astype(np.int64),
+            from_state=fs,
+            to_state=ts,
+            at=_as_times(at),
+            states=names,
+            n_entities=int(uniq.size),
+        )
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[Any], *, states: Sequence[str] | None = None
+    ) -> TransitionLog:
+        """From :class:`~crmkit.lifecycle.TransitionRecord` objects."""
+        rows = list(records)
+        return cls.from_columns(
+            entity=np.array([str(r.entity_id) for r in rows], dtype=object),
+            from_state=np.array([r.from_state for r in rows], dtype=object),
+            to_state=np.array([r.to_state for r in rows], dtype=object),
+            at=np.array([r.at for r in rows], dtype=object),
+            states=states,
+        )
+
+    def __len__(self) -> int:
+        return int(self.entity.shape[0])
+
+    def code(self, state: str) -> int:
+        try:
+            return self.states.index(state)
+        except ValueError:
+            raise ValidationError(
+                [("stage", f"unknown state {state!r}; the log knows {', '.join(self.states)}")]
+            ) from None
+
+    def reached(self) -> npt.NDArray[np.bool_]:
+        """``reached[e, s]``: entity ``e`` was ever in state ``s`` (left it or entered it)."""
+        out = np.zeros((self.n_entities, len(self.states)), dtype=bool)
+        out[self.entity, self.from_state] = True
+        out[self.entity, self.to_state] = True
+        return out
+
+
+@attrs.frozen
+class Funnel:
+    """Entities that reached each stage, and the conversion between stages."""
+
+    stages: tuple[str, ...]
+    reached: tuple[int, ...]
+    step_rates: tuple[float, ...]
+    overall_rate: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def __str__(self) -> str:
+        lines = ["stage                 reached   from previous"]
+        for i, (s, n) in enumerate(zip(self.stages, self.reached, strict=True)):
+            rate = "" if i == 0 else f"{self.step_rates[i - 1]:>12.1%}"
+            lines.append(f"{s:<20} {n:>8,} {rate}")
+        lines.append(f"overall conversion {self.overall_rate:.1%}")
+        return "\n".join(lines)
+
+
+def funnel(log: TransitionLog, stages: Sequence[str]) -> Funnel:
+    """How many entities reached each of ``stages``, and the step-to-step conversion.
+
+    A step rate is the share of the entities that reached one stage which
+    also reached the next; the overall rate is last stage over first.
+    """
+    if len(stages) < 2:
+        raise ValidationError([("stages", "name at least two stages")])
+    codes = [log.code(s) for s in stages]
+    reached = log.reached()[:, codes]
+    counts = reached.sum(axis=0)
+    both = (reached[:, :-1] & reached[:, 1:]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.where(counts[:-1] > 0, both / np.maximum(counts[:-1], 1), np.nan)
+    if np.isnan(rates).any():
+        empty = stages[int(np.flatnonzero(np.isnan(rates))[0])]
+        raise InsufficientData(
+            f"no entity reached stage {empty!r}: its conversion rate is undefined"
+        )
+    overall = float((reached[:, 0] & reached[:, -1]).sum() / counts[0])
+    return Funnel(
+        tuple(stages), tuple(int(c) for c in counts), tuple(float(r) for r in rates), overall
+    )
+
+
+@attrs.frozen
+class StageTimes:
+    """Time spent in each state before leaving it, in days."""
+
+    states: tuple[str, ...]
+    n: tuple[int, ...]
+    mean: tuple[float, ...]
+    median: tuple[float, ...]
+    p25: tuple[float, ...]
+    p75: tuple[float, ...]
+    p90: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def __str__(self) -> str:
+        lines = ["state                    n   mean days   median      p90"]
+        for i, s in enumerate(self.states):
+            lines.append(
+                f"{s:<20} {self.n[i]:>6,} {self.mean[i]:>10.2f} {self.median[i]:>8.2f} {self.p90[i]:>8.2f}"
+            )
+        return "\n".join(lines)
+
+
+def _sorted_by_entity_time(log: TransitionLog) -> npt.NDArray[np.intp]:
+    return np.lexsort((log.at, log.entity))
+
+
+def time_in_stage(log: TransitionLog) -> StageTimes:
+    """Days spent in each state: from entering it (the previous record of the entity) to leaving it.
+
+    The first state of each entity has no recorded entry, so it is not counted.
+    Records of one entity at the same instant keep their input order.
+    States nobody left appear with ``n == 0`` and NaN statistics are not
+    returned: they are left out.
+    """
+    order = _sorted_by_entity_time(log)
+    ent, at, frm = log.entity[order], log.at[order], log.from_state[order]
+    same = ent[1:] == ent[:-1]
+    durations = (at[1:] - at[:-1])[same] / _NS_PER_DAY
+    state = frm[1:][same]
+    if durations.size == 0:
+        raise InsufficientData("no entity has two records: no time in a stage can be measured")
+    # Group statistics without a loop over groups: sort by (state, duration), then index.
+    idx = np.lexsort((durations, state))
+    state, durations = state[idx], durations[idx]
+    present, starts, counts = np.unique(state, return_index=True, return_counts=True)
+
+    def quantile(q: float) -> npt.NDArray[np.float64]:
+        pos = starts + q * (counts - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, starts + counts - 1)
+        frac = pos - lo
+        return durations[lo] * (1 - frac) + durations[hi] * frac  # type: ignore[no-any-return]
+
+    sums = np.add.reduceat(durations, starts)
+    names = tuple(log.states[int(s)] for s in present)
+    return StageTimes(
+        states=names,
+        n=tuple(int(c) for c in counts),
+        mean=tuple(float(v) for v in sums / counts),
+        median=tuple(float(v) for v in quantile(0.5)),
+        p25=tuple(float(v) for v in quantile(0.25)),
+        p75=tuple(float(v) for v in quantile(0.75)),
+        p90=tuple(float(v) for v in quantile(0.9)),
+    )
+
+
+@attrs.frozen(eq=False)
+class TransitionMatrix:
+    """Counts and row shares of moves between states (``counts[i, j]``: from state i to state j)."""
+
+    states: tuple[str, ...]
+    counts: npt.NDArray[np.int64]
+
+    @property
+    def probabilities(self) -> npt.NDArray[np.float64]:
+        """Each row divided by its total (rows without moves stay zero)."""
+        totals = self.counts.sum(axis=1, keepdims=True)
+        out: npt.NDArray[np.float64] = np.zeros(self.counts.shape)
+        np.divide(self.counts, totals, out=out, where=totals > 0)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"states": list(self.states), "counts": self.counts.tolist()}
+
+    def __str__(self) -> str:
+        width = max(len(s) for s in self.states) + 1
+        head = " " * width + "".join(f"{s[:9]:>10}" for s in self.states)
+        rows = [head] + [
+            f"{s:<{width}}" + "".join(f"{int(c):>10,}" for c in self.counts[i])
+            for i, s in enumerate(self.states)
+        ]
+        return "\n".join(rows)
+
+
+def transition_matrix(log: TransitionLog) -> TransitionMatrix:
+    """How often each state led to each other state."""
+    k = len(log.states)
+    flat = np.bincount(log.from_state * k + log.to_state, minlength=k * k)
+    return TransitionMatrix(log.states, flat.reshape(k, k).astype(np.int64))
+
+
+@attrs.frozen
+class CohortConversion:
+    """Per entry month: entities that entered, how many reached the target, and the rate."""
+
+    months: tuple[str, ...]
+    entered: tuple[int, ...]
+    converted: tuple[int, ...]
+    rates: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def cohort_conversion(log: TransitionLog, *, entry: str, target: str) -> CohortConversion:
+    """Conversion from ``entry`` to ``target`` by the month each entity first left or entered ``entry``.
+
+    The entry time is the entity's earliest record touching ``entry``.
+    """
+    e, t = log.code(entry), log.code(target)
+    touches = (log.from_state == e) | (log.to_state == e)
+    if not touches.any():
+        raise InsufficientData(f"no record touches {entry!r}")
+    first = np.full(log.n_entities, np.iinfo(np.int64).max)
+    np.minimum.at(first, log.entity[touches], log.at[touches])
+    entered = first < np.iinfo(np.int64).max
+    reached = log.reached()[:, t] & entered
+    months = first[entered].astype("datetime64[ns]").astype("datetime64[M]")
+    labels, inverse = np.unique(months, return_inverse=True)
+    n_in = np.bincount(inverse)
+    n_conv = np.bincount(inverse, weights=reached[entered].astype(np.float64)).astype(np.int64)
+    return CohortConversion(
+        months=tuple(str(m) for m in labels),
+        entered=tuple(int(v) for v in n_in),
+        converted=tuple(int(v) for v in n_conv),
+        rates=tuple(float(c / n) for c, n in zip(n_conv, n_in, strict=True)),
+    )

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmkit.entities import Lead
+from crmkit.errors import InsufficientData, ValidationError
+from crmkit.lifecycle import LEAD
+from crmkit.lifecycle.analytics import (
+    TransitionLog,
+    cohort_conversion,
+    funnel,
+    time_in_stage,
+    transition_matrix,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+STATES = ["a", "b", "c", "d"]
+
+
+@st.composite
+def logs(draw: st.DrawFn) -> list[tuple[int, str, str, datetime]]:
+    return draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 5),
+                st.sampled_from(STATES),
+                st.sampled_from(STATES),
+                st.integers(0, 400 * 24).map(lambda h: T0 + timedelta(hours=h)),
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+
+
+def _log(rows: list[tuple[int, str, str, datetime]]) -> TransitionLog:
+    return TransitionLog.from_columns(
+        entity=[r[0] for r in rows],
+        from_state=[r[1] for r in rows],
+        to_state=[r[2] for r in rows],
+        at=np.array([r[3] for r in rows], dtype=object),
+        states=STATES,
+    )
+
+
+@given(logs())
+def test_funnel_equals_a_brute_force_count(rows: list[tuple[int, str, str, datetime]]) -> None:
+    reached: dict[int, set[str]] = defaultdict(set)
+    for e, f, t, _ in rows:
+        reached[e] |= {f, t}
+    stages = ["a", "b", "c"]
+    counts = [sum(1 for s in reached.values() if st_ in s) for st_ in stages]
+    if 0 in counts[:-1]:
+        with pytest.raises(InsufficientData):
+            funnel(_log(rows), stages)
+        return
+    result = funnel(_log(rows), stages)
+    assert result.reached == tuple(counts)
+    for i in range(2):
+        both = sum(1 for s in reached.values() if stages[i] in s and stages[i + 1] in s)
+        assert result.step_rates[i] == pytest.approx(both / counts[i])
+
+
+@given(logs())
+def test_transition_matrix_equals_a_brute_force_count(
+    rows: list[tuple[int, str, str, datetime]],
+) -> None:
+    m = transition_matrix(_log(rows))
+    expected = Counter((f, t) for _, f, t, _ in rows)
+    for i, f in enumerate(m.states):
+        for j, t in enumerate(m.states):
+            assert m.counts[i, j] == expected[(f, t)]
+    assert np.allclose(m.probabilities.sum(axis=1)[m.counts.sum(axis=1) > 0], 1.0)
+
+
+@given(logs())
+def test_time_in_stage_equals_numpy_percentiles_per_state(
+    rows: list[tuple[int, str, str, datetime]],
+) -> None:
+    by_entity: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for e, f, _, at in rows:
+        by_entity[e].append((at, f))
+    spans: dict[str, list[float]] = defaultdict(list)
+    for events in by_entity.values():
+        events.sort(key=lambda ev: ev[0])  # ties keep their input order, as in the library
+        for (t_prev, _), (t_next, f_next) in itertools.pairwise(events):
+            spans[f_next].append((t_next - t_prev).total_seconds() / 86400)
+    if not spans:
+        with pytest.raises(InsufficientData):
+            time_in_stage(_log(rows))
+        return
+    result = time_in_stage(_log(rows))
+    assert set(result.states) == set(spans)
+    for i, state in enumerate(result.states):
+        values = np.array(spans[state])
+        assert result.n[i] == len(values)
+        assert result.mean[i] == pytest.approx(values.mean())
+        assert result.median[i] == pytest.approx(np.percentile(values, 50))
+        assert result.p90[i] == pytest.approx(np.percentile(values, 90))
+
+
+def test_time_in_stage_ties_sort_like_python() -> None:
+    # Records of one entity at the same instant: the durations are zero, not negative.
+    log = _log([(1, "a", "b", T0), (1, "b", "c", T0), (1, "c", "d", T0 + timedelta(days=1))])
+    assert min(time_in_stage(log).mean) >= 0
+
+
+def test_cohorts() -> None:
+    rows = [
+        (1, "a", "b", T0),
+        (1, "b", "c", T0 + timedelta(days=3)),
+        (2, "a", "b", T0 + timedelta(days=40)),
+        (3, "a", "c", T0 + timedelta(days=45)),
+        (4, "d", "b", T0),
+    ]
+    result = cohort_conversion(_log(rows), entry="a", target="c")
+    assert result.months == ("2026-01", "2026-02")
+    assert result.entered == (1, 2)
+    assert result.converted == (1, 1)
+    assert result.rates == (1.0, 0.5)
+
+
+def test_from_records_of_a_machine() -> None:
+    history = []
+    for i in range(3):
+        lead = Lead(company=f"C{i}", email=f"x{i}@example.com", created_at=T0)
+        for event in ("contact", "qualify", "convert")[: i + 1]:
+            lead, record = LEAD.fire(lead, event, at=T0 + timedelta(days=i + 1))
+            history.append(record)
+    log = TransitionLog.from_records(history, states=LEAD.state_names)
+    assert funnel(log, ["new", "contacted", "qualified", "converted"]).reached == (3, 3, 2, 1)
+
+
+def test_bad_columns() -> None:
+    with pytest.raises(ValidationError, match="equal length"):
+        TransitionLog.from_columns(entity=[1, 2], from_state=["a"], to_state=["b"], at=[T0])
+    with pytest.raises(ValidationError, match=r"to_state\[0\].*unknown state 'z'"):
+        TransitionLog.from_columns(
+            entity=[1], from_state=["a"], to_state=["z"], at=[T0], states=STATES
+        )
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        TransitionLog.from_columns(
+            entity=[1],
+            from_state=["a"],
+            to_state=["b"],
+            at=np.array([datetime(2026, 1, 1)], dtype=object),
+        )
+    with pytest.raises(ValidationError, match="unknown state 'q'"):
+        funnel(_log([(1, "a", "b", T0)]), ["a", "q"])
+
+
+def test_datetime64_columns_and_millions_of_records_stay_vectorised() -> None:
+    rng = np.random.default_rng(7)
+    n = 200_000
+    entity = rng.integers(0, 20_000, n)
+    frm = np.array(STATES)[rng.integers(0, 4, n)]
+    to = np.array(STATES)[rng.integers(0, 4, n)]
+    at = np.datetime64("2026-01-01") + rng.integers(0, 10**6, n).astype("timedelta64[m]")
+    log = TransitionLog.from_columns(
+        entity=entity, from_state=frm, to_state=to, at=at, states=STATES
+    )
+    f = funnel(log, STATES)
+    assert f.reached[0] > 0
+    m = transition_matrix(log)
+    assert int(m.counts.sum()) == n
+    assert sum(time_in_stage(log).n) == n - len(np.unique(entity))
