@@ -18,9 +18,12 @@ HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 
 
-def ensure_peers(*packages: str) -> None:
-    """Re-exec the calling script in the benchmark venv unless ``packages`` import here."""
-    modules = [p.split("==")[0].split(">=")[0].replace("-", "_") for p in packages]
+def ensure_peers(*packages: str, modules: tuple[str, ...] = ()) -> None:
+    """Re-exec the calling script in the benchmark venv unless ``packages`` import here.
+
+    ``modules`` names what to import when it differs from the package names.
+    """
+    modules = modules or tuple(p.split("==")[0].split(">=")[0].replace("-", "_") for p in packages)
     if all(importlib.util.find_spec(m) is not None for m in modules):
         return
     if os.environ.get("CRMKIT_BENCH_VENV") == "1":
