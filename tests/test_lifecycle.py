@@ -430,3 +430,34 @@ def test_the_docs_show_the_current_diagrams() -> None:
         assert f"```mermaid\n{machine.to_mermaid()}\n```" in text, (
             f"docs/lifecycle.md: redraw {machine.name}"
         )
+
+
+def test_effects_are_checked_like_any_change() -> None:
+    def absurd_score(lead: Any, ctx: Any) -> dict[str, Any]:
+        return {"score": 500.0}
+
+    def set_email(lead: Any, ctx: Any) -> dict[str, Any]:
+        return {"email": "found@initech.example"}
+
+    def unlink(lead: Any, ctx: Any) -> dict[str, Any]:
+        return {"converted_contact_id": uuid4()}  # without converted_at: a cross-field rule
+
+    base = Lead(company="Initech", created_at=T0)
+    for effect, fragment in ((absurd_score, "score"), (unlink, "converted_at")):
+        machine = LEAD.without_transition("contact").with_transitions(
+            Transition("contact", {"new"}, "contacted", effect=effect)
+        )
+        with pytest.raises(InvalidTransition, match=fragment):
+            machine.fire(base, "contact", at=T0)
+    machine = LEAD.without_transition("contact").with_transitions(
+        Transition("contact", {"new"}, "contacted", effect=set_email)
+    )
+    moved, _ = machine.fire(base, "contact", at=T0)
+    assert str(moved.email) == "found@initech.example"  # converted like in the constructor
+    assert moved == Lead(
+        **{
+            **{a: getattr(moved, a) for a in ("id", "company", "created_at", "updated_at")},
+            "status": "contacted",
+            "email": "found@initech.example",
+        }
+    )
