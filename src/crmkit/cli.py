@@ -389,6 +389,7 @@ def _demo_lifecycle(out: TextIO, base: Any, make_uow: Any) -> None:
         orders[order.customer_id] = orders.get(order.customer_id, 0) + 1
         last_order[order.customer_id] = order.ordered_at
     stages: dict[str, int] = {}
+    history = []
     for customer in (*base.accounts, *(c for c in base.contacts if c.account_id is None)):
         n = orders.get(customer.id, 0)
         events = ["acquire"] if n == 0 else ["convert"]
@@ -399,8 +400,13 @@ def _demo_lifecycle(out: TextIO, base: Any, make_uow: Any) -> None:
         if n and at - last_order[customer.id] > timedelta(days=180):
             events.append("churn")
         moved: Account | Contact = customer.evolve(lifecycle_stage="awareness")
+        when = customer.created_at
         for event in events:
-            moved, _ = CUSTOMER_LIFECYCLE.fire(moved, event, at=at)
+            when = (
+                last_order.get(customer.id, at) if event == "churn" else when + timedelta(days=30)
+            )
+            moved, record = CUSTOMER_LIFECYCLE.fire(moved, event, at=max(when, moved.updated_at))
+            history.append(record)
         stages[moved.lifecycle_stage] = stages.get(moved.lifecycle_stage, 0) + 1
     names = CUSTOMER_LIFECYCLE.state_names
     print(
@@ -408,6 +414,15 @@ def _demo_lifecycle(out: TextIO, base: Any, make_uow: Any) -> None:
         + ", ".join(f"{k} {stages[k]}" for k in names if k in stages),
         file=out,
     )
+    from crmkit.lifecycle.analytics import TransitionLog, funnel
+
+    log = TransitionLog.from_records(history, states=names)
+    report = funnel(log, ["awareness", "conversion", "retention", "loyalty"])
+    rates_text = ", ".join(
+        f"{a} -> {b} {r:.0%}"
+        for a, b, r in zip(report.stages, report.stages[1:], report.step_rates, strict=False)
+    )
+    print(f"  funnel over {len(log):,} transition records: {rates_text}", file=out)
     print("  (diagrams of every machine: docs/lifecycle.md)", file=out)
 
 
