@@ -13,7 +13,7 @@ import attrs
 
 from crmkit.entities import Entity
 from crmkit.entities._base import utcnow
-from crmkit.entities._rules import describe
+from crmkit.entities._rules import describe, to_uuid
 from crmkit.errors import ConcurrencyError, DuplicateError, NotFound, ValidationError
 from crmkit.repository._query import Page, Query
 
@@ -56,13 +56,9 @@ def _check_entity(entity_type: type, entity: Any) -> None:
 
 
 def _check_id(value: Any) -> UUID:
-    if type(value) is UUID:
-        return value
-    if type(value) is str:
-        try:
-            return UUID(value)
-        except ValueError:
-            pass
+    parsed = to_uuid(value)
+    if type(parsed) is UUID:
+        return parsed
     raise ValidationError([("id", f"must be a UUID, got {describe(value)}")])
 
 

@@ -37,7 +37,7 @@ from uuid import UUID
 import attrs
 
 from crmkit.entities import Email, Entity, Money, PhoneNumber
-from crmkit.entities._rules import describe
+from crmkit.entities._rules import describe, to_uuid
 from crmkit.errors import ValidationError
 
 __all__ = [
@@ -237,13 +237,9 @@ def _coerce(info: FieldInfo, value: Any, where: str) -> Any:
             return value
         raise bad("true or false")
     if kind in ("uuid", "uuids"):
-        if type(value) is UUID:
-            return value
-        if type(value) is str:
-            try:
-                return UUID(value)
-            except ValueError:
-                pass
+        parsed = to_uuid(value)
+        if type(parsed) is UUID:
+            return parsed
         raise bad("a UUID")
     if kind == "datetime":
         if (
