@@ -171,3 +171,52 @@ def test_datetime64_columns_and_millions_of_records_stay_vectorised() -> None:
     m = transition_matrix(log)
     assert int(m.counts.sum()) == n
     assert sum(time_in_stage(log).n) == n - len(np.unique(entity))
+
+
+def test_pipeline_metrics_by_hand() -> None:
+    from uuid import uuid4
+
+    from crmkit.entities import Money, Opportunity
+    from crmkit.lifecycle.analytics import pipeline_metrics
+
+    def deal(
+        stage: str,
+        amount: str,
+        days: int | None = None,
+        currency: str = "EUR",
+        p: float | None = None,
+    ) -> Opportunity:
+        closed = None if days is None else T0 + timedelta(days=days)
+        return Opportunity(
+            name="d",
+            account_id=uuid4(),
+            amount=Money(amount, currency),
+            stage=stage,
+            probability=p,
+            created_at=T0,
+            closed_at=closed,
+        )
+
+    deals = [
+        deal("closed_won", "1000", 10),
+        deal("closed_won", "3000", 30),
+        deal("closed_lost", "500", 5),
+        deal("proposal", "2000"),
+        deal("negotiation", "1000", p=0.5),
+        deal("closed_won", "99", 1, "USD"),
+    ]
+    eur, usd = pipeline_metrics(deals)
+    assert (eur.currency, eur.open_deals, eur.won, eur.lost) == ("EUR", 2, 2, 1)
+    assert eur.open_amount == 3000.0
+    assert eur.weighted_pipeline == pytest.approx(
+        2000 * 0.6 + 1000 * 0.5
+    )  # stage default, given probability
+    assert eur.win_rate == pytest.approx(2 / 3)
+    assert eur.average_deal == 2000.0
+    assert eur.cycle_days == 20.0 and eur.median_cycle_days == 20.0
+    assert eur.velocity_per_day == pytest.approx(2 * (2 / 3) * 2000 / 20)
+    assert usd.open_deals == 0 and usd.velocity_per_day == 0.0
+    with pytest.raises(InsufficientData, match="no closed GBP deal"):
+        pipeline_metrics([deal("proposal", "1", currency="GBP")])
+    with pytest.raises(ValidationError, match="unknown stage"):
+        pipeline_metrics([deal("limbo", "1")])

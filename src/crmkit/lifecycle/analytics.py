@@ -36,11 +36,13 @@ from crmkit.errors import InsufficientData, ValidationError
 __all__ = [
     "CohortConversion",
     "Funnel",
+    "PipelineMetrics",
     "StageTimes",
     "TransitionLog",
     "TransitionMatrix",
     "cohort_conversion",
     "funnel",
+    "pipeline_metrics",
     "time_in_stage",
     "transition_matrix",
 ]
@@ -386,3 +388,110 @@ def cohort_conversion(log: TransitionLog, *, entry: str, target: str) -> CohortC
         converted=tuple(int(v) for v in n_conv),
         rates=tuple(float(c / n) for c, n in zip(n_conv, n_in, strict=True)),
     )
+
+
+@attrs.frozen
+class PipelineMetrics:
+    """Sales-pipeline figures for one currency.
+
+    ``weighted_pipeline`` adds open amounts times their win probability;
+    ``win_rate`` is won / (won + lost); ``average_deal`` is the mean won
+    amount; ``cycle_days`` the mean days from creation to winning;
+    ``velocity`` is open deals x win rate x average deal / cycle days: the
+    expected won amount per day (the usual "pipeline velocity").
+    """
+
+    currency: str
+    open_deals: int
+    open_amount: float
+    weighted_pipeline: float
+    won: int
+    lost: int
+    win_rate: float
+    average_deal: float
+    cycle_days: float
+    median_cycle_days: float
+    velocity_per_day: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def pipeline_metrics(
+    opportunities: Iterable[Any], *, machine: Any = None
+) -> tuple[PipelineMetrics, ...]:
+    """Pipeline figures per currency from :class:`~crmkit.entities.Opportunity` entities.
+
+    Stages are read with ``machine`` (default: the standard pipeline): its
+    terminal states with outcome ``won`` / ``lost`` close a deal; an open
+    deal without a ``probability`` takes its stage's default. Raises
+    :class:`~crmkit.errors.InsufficientData` for a currency with no closed deal.
+    """
+    from crmkit.lifecycle._standard import OPPORTUNITY_PIPELINE
+
+    m = machine or OPPORTUNITY_PIPELINE
+    deals = list(opportunities)
+    if not deals:
+        raise InsufficientData("no opportunities given")
+    outcome = {s.name: s.outcome for s in m.states}
+    default_p = {s.name: s.probability for s in m.states}
+    for i, d in enumerate(deals):
+        if getattr(d, "stage", None) not in outcome:
+            raise ValidationError(
+                [
+                    (
+                        f"opportunities[{i}].stage",
+                        f"unknown stage {getattr(d, 'stage', None)!r} for machine {m.name!r}",
+                    )
+                ]
+            )
+    currency = np.array([d.amount.currency for d in deals])
+    amount = np.array([float(d.amount.amount) for d in deals])
+    kind = np.array(
+        [outcome[d.stage] or ("open" if not m.state(d.stage).terminal else "closed") for d in deals]
+    )
+    prob = np.array(
+        [
+            d.probability if d.probability is not None else (default_p[d.stage] or 0.0)
+            for d in deals
+        ],
+        dtype=float,
+    )
+    created = _as_times(np.array([d.created_at for d in deals], dtype=object))
+    closed_at = np.array(
+        [d.closed_at if d.closed_at is not None else d.created_at for d in deals], dtype=object
+    )
+    cycle = (_as_times(closed_at) - created) / _NS_PER_DAY
+    out = []
+    for cur in np.unique(currency):
+        sel = currency == cur
+        is_open, is_won, is_lost = (
+            sel & (kind == "open"),
+            sel & (kind == "won"),
+            sel & (kind == "lost"),
+        )
+        won, lost = int(is_won.sum()), int(is_lost.sum())
+        if won + lost == 0:
+            raise InsufficientData(f"no closed {cur} deal: the win rate is undefined")
+        win_rate = won / (won + lost)
+        average = float(amount[is_won].mean()) if won else 0.0
+        cycle_mean = float(cycle[is_won].mean()) if won else float("nan")
+        if won and cycle_mean <= 0:
+            raise InsufficientData(f"{cur} deals were won in no time: the cycle length is zero")
+        velocity = int(is_open.sum()) * win_rate * average / cycle_mean if won else 0.0
+        out.append(
+            PipelineMetrics(
+                currency=str(cur),
+                open_deals=int(is_open.sum()),
+                open_amount=float(amount[is_open].sum()),
+                weighted_pipeline=float((amount * prob)[is_open].sum()),
+                won=won,
+                lost=lost,
+                win_rate=win_rate,
+                average_deal=average,
+                cycle_days=cycle_mean if won else 0.0,
+                median_cycle_days=float(np.median(cycle[is_won])) if won else 0.0,
+                velocity_per_day=velocity,
+            )
+        )
+    return tuple(out)
