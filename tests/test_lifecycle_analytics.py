@@ -4,6 +4,8 @@ import itertools
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -220,3 +222,83 @@ def test_pipeline_metrics_by_hand() -> None:
         pipeline_metrics([deal("proposal", "1", currency="GBP")])
     with pytest.raises(ValidationError, match="unknown stage"):
         pipeline_metrics([deal("limbo", "1")])
+
+
+def _simulate_pipeline(
+    n: int, seed: int
+) -> tuple[TransitionLog, dict[int, float], np.ndarray, dict[int, Any]]:
+    """Deals moving through a known continuous-time Markov chain (rates per day)."""
+    states = ["prospecting", "proposal", "closed_won", "closed_lost"]
+    rates = np.array(
+        [
+            [0.0, 0.10, 0.0, 0.05],
+            [0.0, 0.0, 0.08, 0.04],
+            [0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0],
+        ]
+    )
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[int, str, str, np.datetime64]] = []
+    start = np.datetime64("2026-01-01T00:00:00")
+    started = {}
+    for deal in range(n):  # a simulation in the test, not in the library
+        t = rng.uniform(0, 200)
+        started[deal] = start + np.timedelta64(int(t * 86400), "s")
+        state = 0
+        while rates[state].sum() > 0:
+            total = rates[state].sum()
+            t += rng.exponential(1 / total)
+            nxt = int(rng.choice(4, p=rates[state] / total))
+            rows.append(
+                (deal, states[state], states[nxt], start + np.timedelta64(int(t * 86400), "s"))
+            )
+            state = nxt
+    log = TransitionLog.from_columns(
+        entity=np.array([r[0] for r in rows]),
+        from_state=[r[1] for r in rows],
+        to_state=[r[2] for r in rows],
+        at=np.array([r[3] for r in rows]),
+        states=states,
+    )
+    amounts = {d: float(rng.choice([1000.0, 5000.0, 20000.0])) for d in range(n)}
+    return log, amounts, rates, started
+
+
+def test_forecast_recovers_known_rates_and_backtests_well() -> None:
+    from crmkit.lifecycle.analytics import forecast_pipeline
+
+    log, amounts, rates, started = _simulate_pipeline(4000, seed=3)
+    as_of = np.datetime64("2026-01-01") + np.timedelta64(150, "D")
+    result = forecast_pipeline(
+        log, amounts, as_of=as_of, period_days=7, periods=8, started=started, backtest=True
+    )
+    idx = {s: i for i, s in enumerate(result.states)}
+    for a, b in [
+        ("prospecting", "proposal"),
+        ("prospecting", "closed_lost"),
+        ("proposal", "closed_won"),
+        ("proposal", "closed_lost"),
+    ]:
+        true = rates[
+            ["prospecting", "proposal", "closed_won", "closed_lost"].index(a),
+            ["prospecting", "proposal", "closed_won", "closed_lost"].index(b),
+        ]
+        assert result.generator[idx[a], idx[b]] == pytest.approx(true, rel=0.12), (a, b)
+    assert np.allclose(result.step.sum(axis=1), 1.0)
+    assert result.actual is not None and result.total_relative_error is not None
+    assert abs(result.total_relative_error) < 0.1  # the deals open at as_of, eight weeks on
+    assert result.mean_absolute_error is not None
+    assert sum(result.expected_won) > 0
+
+
+def test_forecast_refuses_bad_input() -> None:
+    from crmkit.lifecycle.analytics import forecast_pipeline
+
+    log, amounts, _, _ = _simulate_pipeline(50, seed=1)
+    as_of = np.datetime64("2026-03-01")
+    with pytest.raises(ValidationError, match="periods"):
+        forecast_pipeline(log, amounts, as_of=as_of, periods=0)
+    with pytest.raises(ValidationError, match="no value for entity"):
+        forecast_pipeline(log, {}, as_of=as_of)
+    with pytest.raises(InsufficientData):
+        forecast_pipeline(log, amounts, as_of=np.datetime64("2000-01-01"))
