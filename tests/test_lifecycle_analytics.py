@@ -3,7 +3,6 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
-
 from typing import Any
 
 import numpy as np
