@@ -113,5 +113,7 @@ def test_demo_walks_the_lifecycles() -> None:
     assert "converted lead 'Initech'" in text
     assert "closed_won (100%)" in text
     assert "customers by lifecycle stage" in text
+    assert "funnel over" in text and "pipeline of 400 simulated deals" in text
+    assert "Markov forecast of won EUR per 4 weeks" in text
     again = run("demo", "--customers", "40", "--accounts", "4", "--seed", "5")[1]
     assert again.split("6. Lifecycles")[1] == text.split("6. Lifecycles")[1]  # deterministic

@@ -423,7 +423,76 @@ def _demo_lifecycle(out: TextIO, base: Any, make_uow: Any) -> None:
         for a, b, r in zip(report.stages, report.stages[1:], report.step_rates, strict=False)
     )
     print(f"  funnel over {len(log):,} transition records: {rates_text}", file=out)
+    _demo_pipeline(out, base)
     print("  (diagrams of every machine: docs/lifecycle.md)", file=out)
+
+
+def _demo_pipeline(out: TextIO, base: Any) -> None:
+    """A year of deals through the standard pipeline, then metrics and a backtested forecast."""
+    import random
+    from datetime import timedelta
+    from uuid import UUID
+
+    from crmkit.entities import Money, Opportunity
+    from crmkit.lifecycle import OPPORTUNITY_PIPELINE
+    from crmkit.lifecycle.analytics import TransitionLog, forecast_pipeline, pipeline_metrics
+
+    rng = random.Random(base.seed)
+    start = base.observation_start
+    # Each stage: (chance to move on rather than lose, mean days in the stage, the next event).
+    plan = {
+        "prospecting": (0.7, 6, "qualify"),
+        "qualification": (0.75, 8, "analyze_needs"),
+        "needs_analysis": (0.8, 10, "propose"),
+        "proposal": (0.7, 12, "negotiate"),
+        "negotiation": (0.75, 9, "win"),
+    }
+    deals, history, started, amounts = [], [], {}, {}
+    for i in range(400):
+        opened = start + timedelta(days=rng.uniform(0, (base.observation_end - start).days))
+        deal = Opportunity(
+            id=UUID(int=base.seed * 10_000 + i, version=4),
+            name=f"Deal {i}",
+            account_id=base.accounts[i % len(base.accounts)].id if base.accounts else UUID(int=1),
+            amount=Money(rng.choice(("4800", "12000", "36000", "90000")), "EUR"),
+            created_at=opened,
+        )
+        started[str(deal.id)], amounts[str(deal.id)] = opened, float(deal.amount.amount)
+        when = opened
+        while deal.stage in plan:
+            go_on, mean_days, event = plan[deal.stage]
+            when = when + timedelta(days=rng.expovariate(1 / mean_days))
+            if when > base.observation_end:
+                break
+            if rng.random() < go_on:
+                deal, record = OPPORTUNITY_PIPELINE.fire(deal, event, at=when)
+            else:
+                deal, record = OPPORTUNITY_PIPELINE.fire(
+                    deal, "lose", at=when, reason="lost to a competitor"
+                )
+            history.append(record)
+        deals.append(deal)
+    (eur,) = pipeline_metrics(deals)
+    print(
+        f"  pipeline of {len(deals)} simulated deals: {eur.open_deals} open, weighted "
+        f"EUR {eur.weighted_pipeline:,.0f}; win rate {eur.win_rate:.0%}; average deal EUR "
+        f"{eur.average_deal:,.0f}; cycle {eur.cycle_days:.0f} days; velocity EUR {eur.velocity_per_day:,.0f}/day",
+        file=out,
+    )
+    log = TransitionLog.from_records(history, states=OPPORTUNITY_PIPELINE.state_names)
+    as_of = base.observation_end - timedelta(weeks=12)
+    fc = forecast_pipeline(
+        log, amounts, as_of=as_of, started=started, period_days=28, periods=3, backtest=True
+    )
+    pairs = ", ".join(
+        f"{e:,.0f} vs {a:,.0f}" for e, a in zip(fc.expected_won, fc.actual or (), strict=False)
+    )
+    error = "n/a" if fc.total_relative_error is None else f"{fc.total_relative_error:+.0%}"
+    print(
+        f"  Markov forecast of won EUR per 4 weeks from {as_of:%Y-%m-%d} (forecast vs actual): {pairs}; "
+        f"total error {error}",
+        file=out,
+    )
 
 
 def _read_records(path: Path) -> list[Any]:
