@@ -99,6 +99,20 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     answers = Counter(int(r.answers["nps"]) for r in base.survey_responses)
     bar = " ".join(f"{k}:{answers.get(k, 0)}" for k in range(11))
     print(f"  likelihood-to-recommend answers (0-10): {bar}", file=out)
+    from crmkit.satisfaction import nps, nps_by
+
+    scores = [int(r.answers["nps"]) for r in base.survey_responses]
+    print(f"  {nps(scores)}", file=out)
+    segment = ["B2B" if r.account_id is not None else "retail" for r in base.survey_responses]
+    by = nps_by(scores, segment)
+    print(
+        "  by segment: "
+        + "; ".join(
+            f"{g} {s:+.1f} ({lo:+.1f} to {hi:+.1f}, n = {n})"
+            for g, s, lo, hi, n in zip(by.groups, by.score, by.lower, by.upper, by.n, strict=True)
+        ),
+        file=out,
+    )
 
     # 2. Validation ------------------------------------------------------------------------
     _heading(out, 2, "Validation catches bad records (and says where)")
