@@ -1,4 +1,4 @@
-"""Satisfaction models on survey answers: NPS so far (CSAT, SERVQUAL, Kano ... to come).
+"""Satisfaction models on survey answers: NPS, CSAT, CES and Cronbach's alpha so far.
 
 Functions take array-likes (lists, numpy arrays, pandas or polars columns)
 and return frozen result objects with ``to_dict()`` and a readable
@@ -7,5 +7,18 @@ and return frozen result objects with ``to_dict()`` and a readable
 """
 
 from crmkit.satisfaction._nps import NpsComparison, NpsGroups, NpsResult, nps, nps_by, nps_compare
+from crmkit.satisfaction._scores import RatingSummary, Reliability, ces, cronbach_alpha, csat
 
-__all__ = ["NpsComparison", "NpsGroups", "NpsResult", "nps", "nps_by", "nps_compare"]
+__all__ = [
+    "NpsComparison",
+    "NpsGroups",
+    "NpsResult",
+    "RatingSummary",
+    "Reliability",
+    "ces",
+    "cronbach_alpha",
+    "csat",
+    "nps",
+    "nps_by",
+    "nps_compare",
+]
