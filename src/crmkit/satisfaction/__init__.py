@@ -6,10 +6,13 @@ and return frozen result objects with ``to_dict()`` and a readable
 ``import crmkit``.
 """
 
+from crmkit.satisfaction._kano import KanoFeature, KanoResult, kano, kano_category
 from crmkit.satisfaction._nps import NpsComparison, NpsGroups, NpsResult, nps, nps_by, nps_compare
 from crmkit.satisfaction._scores import RatingSummary, Reliability, ces, cronbach_alpha, csat
 
 __all__ = [
+    "KanoFeature",
+    "KanoResult",
     "NpsComparison",
     "NpsGroups",
     "NpsResult",
@@ -18,6 +21,8 @@ __all__ = [
     "ces",
     "cronbach_alpha",
     "csat",
+    "kano",
+    "kano_category",
     "nps",
     "nps_by",
     "nps_compare",
