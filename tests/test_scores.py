@@ -80,3 +80,24 @@ def test_alpha_bad_input() -> None:
         cronbach_alpha([[1, 2], [np.nan, 3], [2, 2], [3, 1]])
     with pytest.raises(ValidationError, match="2-D"):
         cronbach_alpha([1, 2, 3])
+
+
+def test_disconfirmation() -> None:
+    from crmkit.satisfaction import disconfirmation
+
+    d = disconfirmation([4, 4, 3, 5, 2], [5, 4, 2, 5, 4])
+    assert d.difference.tolist() == [1, 0, -1, 0, 2]
+    assert (d.positive, d.zero, d.negative, d.n) == (2, 2, 1, 5)
+    assert d.mean == pytest.approx(0.4)
+    sd = np.std([1, 0, -1, 0, 2], ddof=1)
+    assert d.mean_interval[1] - d.mean == pytest.approx(
+        2.776445 * sd / np.sqrt(5), rel=1e-5
+    )  # t(0.975, 4)
+    assert "40% positive" in str(d)
+    with pytest.raises(ValidationError, match="nan_policy"):
+        disconfirmation([1, np.nan], [1, 2])
+    assert disconfirmation([1, np.nan, 2, 3], [1, 2, 2, 4], nan_policy="omit").n == 3
+    with pytest.raises(ValidationError, match="one answer per expectation"):
+        disconfirmation([1, 2], [1])
+    with pytest.raises(InsufficientData):
+        disconfirmation([1], [2])

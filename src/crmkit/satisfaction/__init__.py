@@ -8,9 +8,18 @@ and return frozen result objects with ``to_dict()`` and a readable
 
 from crmkit.satisfaction._kano import KanoFeature, KanoResult, kano, kano_category
 from crmkit.satisfaction._nps import NpsComparison, NpsGroups, NpsResult, nps, nps_by, nps_compare
-from crmkit.satisfaction._scores import RatingSummary, Reliability, ces, cronbach_alpha, csat
+from crmkit.satisfaction._scores import (
+    Disconfirmation,
+    RatingSummary,
+    Reliability,
+    ces,
+    cronbach_alpha,
+    csat,
+    disconfirmation,
+)
 
 __all__ = [
+    "Disconfirmation",
     "KanoFeature",
     "KanoResult",
     "NpsComparison",
@@ -21,6 +30,7 @@ __all__ = [
     "ces",
     "cronbach_alpha",
     "csat",
+    "disconfirmation",
     "kano",
     "kano_category",
     "nps",

@@ -11,7 +11,15 @@ import numpy.typing as npt
 from crmkit._validation import as_scale, check_confidence
 from crmkit.errors import InsufficientData, ValidationError
 
-__all__ = ["RatingSummary", "Reliability", "ces", "cronbach_alpha", "csat"]
+__all__ = [
+    "Disconfirmation",
+    "RatingSummary",
+    "Reliability",
+    "ces",
+    "cronbach_alpha",
+    "csat",
+    "disconfirmation",
+]
 
 
 @attrs.frozen
@@ -235,4 +243,106 @@ def cronbach_alpha(
         items=k,
         item_total_correlation=item_total,
         alpha_if_deleted=deleted,
+    )
+
+
+@attrs.frozen(eq=False)
+class Disconfirmation:
+    """Expectancy disconfirmation per respondent (perceived - expected) and its summary."""
+
+    difference: npt.NDArray[np.float64]
+    sign: npt.NDArray[np.int64]
+    positive: int
+    zero: int
+    negative: int
+    mean: float
+    mean_interval: tuple[float, float]
+    confidence: float
+
+    @property
+    def n(self) -> int:
+        return self.positive + self.zero + self.negative
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "difference": self.difference.tolist(),
+            "positive": self.positive,
+            "zero": self.zero,
+            "negative": self.negative,
+            "mean": self.mean,
+            "mean_interval": list(self.mean_interval),
+            "confidence": self.confidence,
+        }
+
+    def __str__(self) -> str:
+        lo, hi = self.mean_interval
+        return (
+            f"disconfirmation: {self.positive / self.n:.0%} positive, {self.zero / self.n:.0%} confirmed, "
+            f"{self.negative / self.n:.0%} negative; mean {self.mean:+.2f} ({lo:+.2f} to {hi:+.2f}), n = {self.n:,}"
+        )
+
+
+def disconfirmation(
+    expected: Any,
+    perceived: Any,
+    *,
+    confidence: float = 0.95,
+    nan_policy: Literal["raise", "omit"] = "raise",
+) -> Disconfirmation:
+    """Expectancy disconfirmation (Oliver 1980): did the experience beat what each respondent expected?
+
+    ``perceived - expected`` per respondent: positive disconfirmation (better
+    than expected) raises satisfaction, negative lowers it, zero confirms.
+    Returns the differences, their signs, the counts and the mean difference
+    with a Student-t interval.
+
+    >>> d = disconfirmation([4, 4, 3, 5], [5, 4, 2, 5])
+    >>> d.sign.tolist(), d.positive, d.zero, d.negative, d.mean
+    ([1, 0, -1, 0], 1, 2, 1, 0.0)
+    """
+    from scipy.stats import t as student_t
+
+    from crmkit._validation import as_array
+
+    conf = check_confidence(confidence)
+    e = as_array(expected, "expected").astype(float)
+    p = as_array(perceived, "perceived").astype(float)
+    if e.shape != p.shape:
+        raise ValidationError(
+            [
+                (
+                    "perceived",
+                    f"must have one answer per expectation ({e.shape[0]}), got {p.shape[0]}",
+                )
+            ]
+        )
+    missing = np.isnan(e) | np.isnan(p)
+    if missing.any():
+        if nan_policy != "omit":
+            first = int(np.flatnonzero(missing)[0])
+            raise ValidationError(
+                [("expected", f"a pair is missing at position {first}; pass nan_policy='omit'")]
+            )
+        e, p = e[~missing], p[~missing]
+    if e.size < 2:
+        raise InsufficientData(f"need at least two complete pairs, got {e.size}")
+    if not (np.isfinite(e).all() and np.isfinite(p).all()):
+        raise ValidationError([("expected", "must hold finite numbers")])
+    diff = p - e
+    sign = np.sign(diff).astype(np.int64)
+    mean = float(diff.mean())
+    half = (
+        float(student_t.ppf(0.5 + conf / 2, diff.size - 1))
+        * float(diff.std(ddof=1))
+        / np.sqrt(diff.size)
+    )
+    return Disconfirmation(
+        difference=diff,
+        sign=sign,
+        positive=int((sign > 0).sum()),
+        zero=int((sign == 0).sum()),
+        negative=int((sign < 0).sum()),
+        mean=mean,
+        mean_interval=(mean - half, mean + half),
+        confidence=conf,
     )
