@@ -126,3 +126,16 @@ def test_missing_answers_only_with_a_policy() -> None:
         nps([10, 9], weights=[1])
     with pytest.raises(ValidationError, match="one label per answer"):
         nps_by([10, 9], ["a"])
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int64", "uint64"])
+def test_integer_arrays_take_the_fast_path_with_the_same_answer(dtype: str) -> None:
+    arr = np.array([0, 6, 7, 8, 9, 10, 10], dtype=dtype)
+    assert nps(arr) == nps(arr.tolist())
+
+
+def test_fast_path_still_refuses_out_of_range_arrays() -> None:
+    with pytest.raises(ValidationError, match="positions 1"):
+        nps(np.array([3, -2, 5]))
+    with pytest.raises(ValidationError, match="positions 2"):
+        nps(np.array([3, 5, 12]))

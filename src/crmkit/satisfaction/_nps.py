@@ -106,9 +106,31 @@ class NpsResult:
         )
 
 
+def _fast_counts(scores: Any) -> npt.NDArray[np.int64] | None:
+    """Answer counts 0-10 of an integer array in one pass, or None to take the checking path."""
+    arr = scores.to_numpy() if hasattr(scores, "to_numpy") else scores
+    if (
+        not isinstance(arr, np.ndarray)
+        or arr.ndim != 1
+        or arr.dtype.kind not in "iu"
+        or arr.size == 0
+    ):
+        return None
+    try:
+        counts = np.bincount(arr, minlength=11)
+    except (TypeError, ValueError):  # a negative answer or an odd dtype: let the checks speak
+        return None
+    return counts if counts.shape[0] == 11 else None
+
+
 def _categories(
     scores: Any, weights: Any, nan_policy: Any
 ) -> tuple[npt.NDArray[np.float64], int, float, npt.NDArray[np.bool_]]:
+    if weights is None:
+        fast = _fast_counts(scores)
+        if fast is not None:  # integers 0-10, counted and checked in one pass
+            n = int(fast.sum())
+            return _CATEGORY_OF_ANSWER @ fast.astype(float), n, float(n), np.ones(n, dtype=bool)
     values, keep = as_scale(scores, "scores", low=0, high=10, nan_policy=nan_policy)
     w = (
         as_weights(weights, "weights", keep.shape[0])[keep]
