@@ -117,3 +117,21 @@ def test_demo_walks_the_lifecycles() -> None:
     assert "Markov forecast of won EUR per 4 weeks" in text
     again = run("demo", "--customers", "40", "--accounts", "4", "--seed", "5")[1]
     assert again.split("6. Lifecycles")[1] == text.split("6. Lifecycles")[1]  # deterministic
+
+
+def test_nps_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text("score,region\n10,north\n9,north\n3,south\n8,south\n,south\n10,north\n")
+    code, text = run("nps", str(path), "--column", "score", "--by", "region", "--skip-missing")
+    assert code == 0
+    assert text.startswith("NPS +40.0")
+    assert "north" in text and "south" in text
+    code, text = run("nps", str(path), "--column", "score", "--skip-missing", "--json")
+    assert json.loads(text)["nps"]["score"] == pytest.approx(40.0)
+    assert main(["nps", str(path), "--column", "score"]) == 2
+    assert "--skip-missing" in capsys.readouterr().err
+    assert main(["nps", str(path), "--column", "nope"]) == 2
+    assert "no column 'nope'" in capsys.readouterr().err
+    path.write_text("score\n10\nten\n")
+    assert main(["nps", str(path), "--column", "score"]) == 2
+    assert "line 3" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from crmkit._version import __version__
 from crmkit.errors import ValidationError
@@ -549,6 +549,63 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     return 1 if bad else 0
 
 
+def _read_csv_columns(path: str, names: list[str]) -> dict[str, list[str]]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [n for n in names if n not in header]
+        if missing:
+            raise ValidationError(
+                [
+                    (
+                        "--column",
+                        f"{path} has no column {missing[0]!r}; it has {', '.join(header) or 'no header'}",
+                    )
+                ]
+            )
+        columns: dict[str, list[str]] = {n: [] for n in names}
+        for row in reader:
+            for n in names:
+                columns[n].append(row[n])
+    return columns
+
+
+def _nps_command(args: argparse.Namespace, out: TextIO) -> int:
+    from crmkit.satisfaction import nps, nps_by
+
+    wanted = [args.column] + ([args.by] if args.by else [])
+    try:
+        columns = _read_csv_columns(args.file, wanted)
+    except OSError as exc:
+        print(f"crmkit nps: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    values = []
+    for row, text in enumerate(columns[args.column], start=2):
+        try:
+            values.append(float(text) if text.strip() else float("nan"))
+        except ValueError:
+            raise ValidationError(
+                [(f"{args.column} (line {row})", f"must be a number 0-10, got {text!r}")]
+            ) from None
+    policy: Literal["raise", "omit"] = "omit" if args.skip_missing else "raise"
+    try:
+        overall = nps(values, method=args.method, nan_policy=policy)
+        by = nps_by(values, columns[args.by], nan_policy=policy) if args.by else None
+    except ValidationError as exc:
+        hint = " (add --skip-missing to drop empty answers)" if "missing" in str(exc) else ""
+        raise ValidationError([(p, m + hint) for p, m in exc.errors]) from None
+    if args.json:
+        doc = {"nps": overall.to_dict(), "by": None if by is None else by.to_dict()}
+        print(json.dumps(doc, indent=2, default=str), file=out)
+    else:
+        print(overall, file=out)
+        if by is not None:
+            print(by, file=out)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crmkit", description="crmkit: an embeddable CRM domain library."
@@ -569,6 +626,18 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("entity", help="entity type, e.g. Contact or order")
     val.add_argument("file", help="a .json file (an object or an array) or a .jsonl file")
     val.set_defaults(run=_validate)
+    np_ = sub.add_parser("nps", help="Net Promoter Score of a CSV column of 0-10 answers")
+    np_.add_argument("file", help="a CSV file with a header row")
+    np_.add_argument("--column", required=True, help="the column of 0-10 answers")
+    np_.add_argument("--by", help="a column to group by (a segment or a period)")
+    np_.add_argument(
+        "--method", default="adjusted_wald", choices=["adjusted_wald", "wald", "score"]
+    )
+    np_.add_argument(
+        "--skip-missing", action="store_true", help="drop empty answers instead of refusing them"
+    )
+    np_.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    np_.set_defaults(run=_nps_command)
     return parser
 
 
