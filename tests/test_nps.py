@@ -139,3 +139,21 @@ def test_fast_path_still_refuses_out_of_range_arrays() -> None:
         nps(np.array([3, -2, 5]))
     with pytest.raises(ValidationError, match="positions 2"):
         nps(np.array([3, 5, 12]))
+
+
+def test_nps_reads_survey_responses() -> None:
+    from datetime import datetime, timezone
+
+    from crmkit.entities import SurveyResponse
+
+    t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    responses = [
+        SurveyResponse(instrument="nps", answers={"nps": s}, answered_at=t) for s in (10, 9, 3)
+    ]
+    responses.append(SurveyResponse(instrument="nps", answers={"why": "no score"}, answered_at=t))
+    r = nps(responses, nan_policy="omit")
+    assert r == nps([10, 9, 3])
+    with pytest.raises(ValidationError, match="nan_policy"):
+        nps(responses)
+    with pytest.raises(ValidationError, match=r"scores\[1\]"):
+        nps([responses[0], 5])

@@ -106,6 +106,29 @@ class NpsResult:
         )
 
 
+def _answers(scores: Any, item: str) -> Any:
+    """The answers to ``item`` when ``scores`` holds SurveyResponse entities; else ``scores``."""
+    if isinstance(scores, (list, tuple)) and scores:
+        from crmkit.entities import SurveyResponse
+
+        if isinstance(scores[0], SurveyResponse):
+            out = []
+            for i, r in enumerate(scores):
+                if not isinstance(r, SurveyResponse):
+                    raise ValidationError(
+                        [
+                            (
+                                f"scores[{i}]",
+                                f"must be a SurveyResponse like the others, got {type(r).__name__}",
+                            )
+                        ]
+                    )
+                value = r.answers.get(item)
+                out.append(float("nan") if value is None else value)
+            return out
+    return scores
+
+
 def _fast_counts(scores: Any) -> npt.NDArray[np.int64] | None:
     """Answer counts 0-10 of an integer array in one pass, or None to take the checking path."""
     arr = scores.to_numpy() if hasattr(scores, "to_numpy") else scores
@@ -152,6 +175,7 @@ def nps(
     confidence: float = 0.95,
     method: Method = "adjusted_wald",
     nan_policy: Literal["raise", "omit"] = "raise",
+    item: str = "nps",
 ) -> NpsResult:
     """Net Promoter Score of 0-10 answers: % promoters (9-10) minus % detractors (0-6).
 
@@ -170,6 +194,9 @@ def nps(
     ``weights`` give a weighted NPS; its standard error uses Kish's effective
     sample size ``(sum w)^2 / sum w^2``.
 
+    ``scores`` may also be :class:`~crmkit.entities.SurveyResponse` entities:
+    their answer to ``item`` is read (a response without it counts as missing).
+
     >>> r = nps([0, 7, 8, 9, 10, 10])  # 1 detractor, 2 passives, 3 promoters
     >>> round(r.score, 1), round(r.standard_error / 100, 3), r.n
     (33.3, 0.304, 6)
@@ -179,7 +206,7 @@ def nps(
     conf = check_confidence(confidence)
     if method not in METHODS:
         raise ValidationError([("method", f"must be one of {', '.join(METHODS)}, got {method!r}")])
-    counts, n, n_eff, _ = _categories(scores, weights, nan_policy)
+    counts, n, n_eff, _ = _categories(_answers(scores, item), weights, nan_policy)
     d, o, p = (float(c) for c in counts)
     total = d + o + p
     # Scale the (weighted) counts to the effective sample size for the variance.
