@@ -17,8 +17,15 @@ from crmkit.satisfaction._scores import (
     csat,
     disconfirmation,
 )
+from crmkit.satisfaction._servqual import (
+    STANDARD_SERVQUAL,
+    ServqualInstrument,
+    ServqualResult,
+    servqual,
+)
 
 __all__ = [
+    "STANDARD_SERVQUAL",
     "Disconfirmation",
     "KanoFeature",
     "KanoResult",
@@ -27,6 +34,8 @@ __all__ = [
     "NpsResult",
     "RatingSummary",
     "Reliability",
+    "ServqualInstrument",
+    "ServqualResult",
     "ces",
     "cronbach_alpha",
     "csat",
@@ -36,4 +45,5 @@ __all__ = [
     "nps",
     "nps_by",
     "nps_compare",
+    "servqual",
 ]
