@@ -6,6 +6,12 @@ and return frozen result objects with ``to_dict()`` and a readable
 ``import crmkit``.
 """
 
+from crmkit.satisfaction._ipa import (
+    IpaResult,
+    PenaltyReward,
+    importance_performance,
+    penalty_reward,
+)
 from crmkit.satisfaction._kano import KanoFeature, KanoResult, kano, kano_category
 from crmkit.satisfaction._nps import NpsComparison, NpsGroups, NpsResult, nps, nps_by, nps_compare
 from crmkit.satisfaction._scores import (
@@ -27,11 +33,13 @@ from crmkit.satisfaction._servqual import (
 __all__ = [
     "STANDARD_SERVQUAL",
     "Disconfirmation",
+    "IpaResult",
     "KanoFeature",
     "KanoResult",
     "NpsComparison",
     "NpsGroups",
     "NpsResult",
+    "PenaltyReward",
     "RatingSummary",
     "Reliability",
     "ServqualInstrument",
@@ -40,10 +48,12 @@ __all__ = [
     "cronbach_alpha",
     "csat",
     "disconfirmation",
+    "importance_performance",
     "kano",
     "kano_category",
     "nps",
     "nps_by",
     "nps_compare",
+    "penalty_reward",
     "servqual",
 ]
