@@ -135,3 +135,25 @@ def test_nps_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     path.write_text("score\n10\nten\n")
     assert main(["nps", str(path), "--column", "score"]) == 2
     assert "line 3" in capsys.readouterr().err
+
+
+def test_servqual_and_kano_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    header = ",".join([f"E{i}" for i in range(1, 23)] + [f"P{i}" for i in range(1, 23)])
+    rows = [header] + [",".join(["6"] * 22 + [str(4 + i % 3)] * 22) for i in range(5)]
+    sq = tmp_path / "sq.csv"
+    sq.write_text("\n".join(rows) + "\n")
+    code, text = run("servqual", str(sq))
+    assert code == 0
+    assert text.startswith("SERVQUAL, n = 5")
+    assert "largest negative gap" in text
+    code, text = run("servqual", str(sq), "--servperf", "--json")
+    assert json.loads(text)["measure"] == "SERVPERF"
+    ka = tmp_path / "kano.csv"
+    ka.write_text("chat_functional,chat_dysfunctional\n1,5\n1,5\n1,3\n")
+    code, text = run("kano", str(ka), "--features", "chat")
+    assert code == 0
+    assert "one-dimensional" in text
+    assert main(["kano", str(ka), "--features", "export"]) == 2
+    assert "no column 'export_functional'" in capsys.readouterr().err
+    assert main(["kano", str(tmp_path / "missing.csv"), "--features", "chat"]) == 2
+    assert "cannot read" in capsys.readouterr().err

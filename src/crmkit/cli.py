@@ -552,7 +552,11 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
 def _read_csv_columns(path: str, names: list[str]) -> dict[str, list[str]]:
     import csv
 
-    with open(path, newline="", encoding="utf-8") as handle:
+    try:
+        handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ValidationError([("file", f"cannot read {path}: {exc.strerror or exc}")]) from None
+    with handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         missing = [n for n in names if n not in header]
@@ -560,7 +564,7 @@ def _read_csv_columns(path: str, names: list[str]) -> dict[str, list[str]]:
             raise ValidationError(
                 [
                     (
-                        "--column",
+                        "columns",
                         f"{path} has no column {missing[0]!r}; it has {', '.join(header) or 'no header'}",
                     )
                 ]
@@ -576,11 +580,7 @@ def _nps_command(args: argparse.Namespace, out: TextIO) -> int:
     from crmkit.satisfaction import nps, nps_by
 
     wanted = [args.column] + ([args.by] if args.by else [])
-    try:
-        columns = _read_csv_columns(args.file, wanted)
-    except OSError as exc:
-        print(f"crmkit nps: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
+    columns = _read_csv_columns(args.file, wanted)
     values = []
     for row, text in enumerate(columns[args.column], start=2):
         try:
@@ -603,6 +603,47 @@ def _nps_command(args: argparse.Namespace, out: TextIO) -> int:
         print(overall, file=out)
         if by is not None:
             print(by, file=out)
+    return 0
+
+
+def _numbers(columns: dict[str, list[str]], names: list[str]) -> list[list[float]]:
+    """Rows of numbers from CSV columns; an empty or non-numeric cell names its column and line."""
+    rows = []
+    for line, values in enumerate(zip(*(columns[n] for n in names), strict=True), start=2):
+        row = []
+        for name, text in zip(names, values, strict=True):
+            try:
+                row.append(float(text))
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    [(f"{name} (line {line})", f"must be a number, got {text!r}")]
+                ) from None
+        rows.append(row)
+    return rows
+
+
+def _servqual_command(args: argparse.Namespace, out: TextIO) -> int:
+    from crmkit.satisfaction import STANDARD_SERVQUAL, servqual
+
+    k = STANDARD_SERVQUAL.n_items
+    p_cols = [f"{args.perception_prefix}{i}" for i in range(1, k + 1)]
+    e_cols = [] if args.servperf else [f"{args.expectation_prefix}{i}" for i in range(1, k + 1)]
+    columns = _read_csv_columns(args.file, e_cols + p_cols)
+    expectations = None if args.servperf else _numbers(columns, e_cols)
+    result = servqual(expectations, _numbers(columns, p_cols), scale=(args.low, args.high))
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
+    return 0
+
+
+def _kano_command(args: argparse.Namespace, out: TextIO) -> int:
+    from crmkit.satisfaction import kano
+
+    features = [f.strip() for f in args.features.split(",") if f.strip()]
+    f_cols = [f + args.functional_suffix for f in features]
+    d_cols = [f + args.dysfunctional_suffix for f in features]
+    columns = _read_csv_columns(args.file, f_cols + d_cols)
+    result = kano(_numbers(columns, f_cols), _numbers(columns, d_cols), features=features)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
     return 0
 
 
@@ -638,6 +679,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     np_.add_argument("--json", action="store_true", help="print JSON instead of a table")
     np_.set_defaults(run=_nps_command)
+    sq = sub.add_parser("servqual", help="SERVQUAL gaps of a CSV with columns E1..E22 and P1..P22")
+    sq.add_argument("file", help="a CSV file with a header row")
+    sq.add_argument(
+        "--expectation-prefix", default="E", help="expectation columns are PREFIX1..PREFIX22"
+    )
+    sq.add_argument(
+        "--perception-prefix", default="P", help="perception columns are PREFIX1..PREFIX22"
+    )
+    sq.add_argument(
+        "--servperf", action="store_true", help="perceptions only (Cronin & Taylor 1992)"
+    )
+    sq.add_argument("--low", type=int, default=1, help="lowest answer on the scale (default 1)")
+    sq.add_argument("--high", type=int, default=7, help="highest answer on the scale (default 7)")
+    sq.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sq.set_defaults(run=_servqual_command)
+    ka = sub.add_parser("kano", help="Kano categories of features from a CSV of question pairs")
+    ka.add_argument("file", help="a CSV file with a header row")
+    ka.add_argument("--features", required=True, help="comma-separated feature names")
+    ka.add_argument("--functional-suffix", default="_functional", help="column = feature + this")
+    ka.add_argument(
+        "--dysfunctional-suffix", default="_dysfunctional", help="column = feature + this"
+    )
+    ka.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ka.set_defaults(run=_kano_command)
     return parser
 
 
