@@ -32,6 +32,9 @@ def test_demo_does_real_work() -> None:
     n = sum(base.counts().values())
     assert f"{n:,} of {n:,} equal to the originals" in text
     assert "erased copy: name='(erased)'" in text
+    assert "largest negative gap: reliability" in text
+    assert "drivers of gap 5: gap3, gap4" in text
+    assert re.search(r"personal advisor +\d+.*attractive", text)
 
 
 def test_demo_depends_on_the_seed() -> None:

@@ -19,6 +19,7 @@ from crmkit.errors import (
     DuplicateError,
     InsufficientData,
     InvalidTransition,
+    MissingDependency,
     NotFound,
     ValidationError,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "DuplicateError",
     "InsufficientData",
     "InvalidTransition",
+    "MissingDependency",
     "NotFound",
     "ValidationError",
     "__version__",

@@ -110,6 +110,25 @@ def as_scale(
     return kept.astype(np.int64), keep
 
 
+def as_finite(values: Any, name: str, n: int | None = None) -> npt.NDArray[np.float64]:
+    """A one-dimensional float array of finite numbers (of length ``n`` when given)."""
+    arr = as_array(values, name)
+    try:
+        out = arr.astype(float)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            [(name, f"must hold numbers, got values of type {arr.dtype}")]
+        ) from None
+    if n is not None and out.shape[0] != n:
+        raise ValidationError([(name, f"must have {n} values, got {out.shape[0]}")])
+    bad = ~np.isfinite(out)
+    if bad.any():
+        raise ValidationError(
+            [(name, f"must be finite numbers; positions {_positions(bad)} are not")]
+        )
+    return out
+
+
 def as_weights(values: Any, name: str, n: int) -> npt.NDArray[np.float64]:
     """Non-negative finite weights, one per answer, not all zero."""
     arr = as_array(values, name).astype(float, copy=False) if values is not None else np.ones(n)

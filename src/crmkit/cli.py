@@ -215,7 +215,46 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     )
     stored_ok, make_uow = _demo_storage(args, out, base, records)
     _demo_lifecycle(out, base, make_uow)
+    _demo_satisfaction(out, args.seed)
     return 0 if same == len(records) and stored_ok else 1
+
+
+def _demo_satisfaction(out: TextIO, seed: int) -> None:
+    """SERVQUAL over branches, which provider gaps drive the customer gap, and a Kano study."""
+    from crmkit.datasets import demo_kano_survey, demo_servqual_survey
+    from crmkit.satisfaction import gap_model, kano, servqual, unit_means
+
+    _heading(out, 7, "Satisfaction: SERVQUAL, the gaps model and Kano")
+    study = demo_servqual_survey(seed)
+    result = servqual(study.expectations, study.perceptions, importance=study.importance)
+    print(
+        f"  {len(study.branches)} branches, {result.n:,} customers answered the 22-item SERVQUAL (1-7)",
+        file=out,
+    )
+    for line in str(result).splitlines():
+        print(f"    {line}", file=out)
+    _, customer_gap = unit_means(
+        (study.perceptions - study.expectations).mean(axis=1), study.branch
+    )
+    drivers = gap_model(
+        customer_gap,
+        **study.gaps,
+        units=study.branches,
+        notes={"gap5": "mean SERVQUAL gap of the branch's customers"},
+    ).drivers()
+    print("  which provider gaps drive the branches' customer gap (gap 5)?", file=out)
+    for line in str(drivers).splitlines():
+        print(f"    {line}", file=out)
+    survey = demo_kano_survey(seed)
+    print(
+        f"  Kano study, {len(survey.functional)} respondents x {len(survey.features)} features",
+        file=out,
+    )
+    for line in str(
+        kano(survey.functional, survey.dysfunctional, features=survey.features)
+    ).splitlines():
+        print(f"    {line}", file=out)
+    print("  (formulas, sources and plots: docs/satisfaction.md)", file=out)
 
 
 def _load_sql_adapter() -> Any:

@@ -12,7 +12,8 @@ written against plain Python keeps working::
     ├── DuplicateError(CrmError)                  an entity with that id exists already
     ├── ConcurrencyError(CrmError)                stale version on save/remove
     ├── InsufficientData(CrmError, ValueError)    too few observations for the statistic asked
-    └── ConvergenceError(CrmError)                a model fit that did not converge
+    ├── ConvergenceError(CrmError)                a model fit that did not converge
+    └── MissingDependency(CrmError, ImportError)  an optional extra (e.g. ``plot``) is not installed
 
 Messages name what was wrong, where, and what was expected.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "DuplicateError",
     "InsufficientData",
     "InvalidTransition",
+    "MissingDependency",
     "NotFound",
     "ValidationError",
 ]
@@ -136,3 +138,7 @@ class InsufficientData(CrmError, ValueError):
 
 class ConvergenceError(CrmError):
     """A model fit that did not converge; the optimiser's message is included."""
+
+
+class MissingDependency(CrmError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""

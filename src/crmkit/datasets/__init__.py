@@ -1,4 +1,4 @@
-"""Built-in data: a deterministic demo customer base generated from a seed.
+"""Built-in data: a deterministic demo customer base and satisfaction surveys generated from a seed.
 
 >>> from crmkit.datasets import demo_customer_base
 >>> base = demo_customer_base(seed=7, retail_customers=20, accounts=3)
@@ -7,5 +7,18 @@
 """
 
 from crmkit.datasets._demo import CustomerBase, demo_customer_base
+from crmkit.datasets._surveys import (
+    KanoStudy,
+    ServqualStudy,
+    demo_kano_survey,
+    demo_servqual_survey,
+)
 
-__all__ = ["CustomerBase", "demo_customer_base"]
+__all__ = [
+    "CustomerBase",
+    "KanoStudy",
+    "ServqualStudy",
+    "demo_customer_base",
+    "demo_kano_survey",
+    "demo_servqual_survey",
+]

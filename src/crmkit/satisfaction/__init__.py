@@ -1,4 +1,5 @@
-"""Satisfaction models on survey answers: NPS, CSAT, CES and Cronbach's alpha so far.
+"""Satisfaction models on survey answers: NPS, CSAT/CES, SERVQUAL and the gaps model, Kano,
+importance-performance, penalty-reward, disconfirmation and reliability.
 
 Functions take array-likes (lists, numpy arrays, pandas or polars columns)
 and return frozen result objects with ``to_dict()`` and a readable
@@ -6,6 +7,14 @@ and return frozen result objects with ``to_dict()`` and a readable
 ``import crmkit``.
 """
 
+from crmkit.satisfaction._gaps import (
+    GAPS,
+    GapDriver,
+    GapDrivers,
+    GapModel,
+    gap_model,
+    unit_means,
+)
 from crmkit.satisfaction._ipa import (
     IpaResult,
     PenaltyReward,
@@ -31,8 +40,12 @@ from crmkit.satisfaction._servqual import (
 )
 
 __all__ = [
+    "GAPS",
     "STANDARD_SERVQUAL",
     "Disconfirmation",
+    "GapDriver",
+    "GapDrivers",
+    "GapModel",
     "IpaResult",
     "KanoFeature",
     "KanoResult",
@@ -48,6 +61,7 @@ __all__ = [
     "cronbach_alpha",
     "csat",
     "disconfirmation",
+    "gap_model",
     "importance_performance",
     "kano",
     "kano_category",
@@ -56,4 +70,5 @@ __all__ = [
     "nps_compare",
     "penalty_reward",
     "servqual",
+    "unit_means",
 ]
