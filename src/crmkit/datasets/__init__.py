@@ -6,6 +6,7 @@
 (3, True)
 """
 
+from crmkit.datasets._cdnow import load_cdnow, load_cdnow_summary, load_donations
 from crmkit.datasets._demo import CustomerBase, demo_customer_base
 from crmkit.datasets._surveys import (
     KanoStudy,
@@ -21,4 +22,7 @@ __all__ = [
     "demo_customer_base",
     "demo_kano_survey",
     "demo_servqual_survey",
+    "load_cdnow",
+    "load_cdnow_summary",
+    "load_donations",
 ]

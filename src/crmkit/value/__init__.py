@@ -1,0 +1,35 @@
+"""Customer value: RFM summaries, CLV and the probabilistic customer-base models.
+
+numpy and scipy load when this package is imported, not with ``import crmkit``.
+"""
+
+from crmkit.value._bgnbd import BetaGeo
+from crmkit.value._clv import clv, discounted_cash_flows
+from crmkit.value._contractual import BetaGeoBetaBinom, ShiftedBetaGeo
+from crmkit.value._fitting import FitSummary
+from crmkit.value._gamma import GammaGamma, customer_lifetime_value
+from crmkit.value._pareto import ParetoNBD
+from crmkit.value._summary import (
+    CompressedSummary,
+    RfmSummary,
+    compress,
+    rfm_summary,
+    rfm_summary_from_orders,
+)
+
+__all__ = [
+    "BetaGeo",
+    "BetaGeoBetaBinom",
+    "CompressedSummary",
+    "FitSummary",
+    "GammaGamma",
+    "ParetoNBD",
+    "RfmSummary",
+    "ShiftedBetaGeo",
+    "clv",
+    "compress",
+    "customer_lifetime_value",
+    "discounted_cash_flows",
+    "rfm_summary",
+    "rfm_summary_from_orders",
+]

@@ -1,0 +1,224 @@
+"""The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
+
+While active, a customer buys at a Poisson rate lambda ~ Gamma(r, alpha);
+after each purchase they drop out with probability p ~ Beta(a, b). For a
+customer with x repeat purchases, the last at t_x, observed for T:
+
+    L = B(a, b + x) / B(a, b) * Gamma(r + x) alpha^r / (Gamma(r) (alpha + T)^(r + x))
+        + [x > 0] B(a + 1, b + x - 1) / B(a, b) * Gamma(r + x) alpha^r / (Gamma(r) (alpha + t_x)^(r + x))
+
+computed in log space (``logaddexp`` of the two terms), so large x and long
+T neither overflow nor give NaN. The gradient is analytic (digamma).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from crmkit.value._fitting import Array, Model, rng_of, transactions
+
+__all__ = ["BetaGeo"]
+
+
+class BetaGeo(Model):
+    """BG/NBD: ``BetaGeo().fit(frequency, recency, T)`` or ``BetaGeo(r=..., alpha=..., a=..., b=...)``.
+
+    Parameters (``params_``): r and alpha of the gamma purchase rates (alpha
+    in the time unit of the data), a and b of the beta dropout
+    probabilities. On the CDNOW 39-week summary the fit gives r = 0.243,
+    alpha = 4.414, a = 0.793, b = 2.426 and log-likelihood -9582.4, the
+    paper's values (a test checks them).
+    """
+
+    param_names = ("r", "alpha", "a", "b")
+    label = "BG/NBD"
+
+    def fit(
+        self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None
+    ) -> BetaGeo:
+        """Maximum likelihood on per-customer (or compressed, weighted) ``frequency, recency, T``."""
+        x, tx, t, w = transactions(frequency, recency, T, weights, model=self.label)
+        data = self._prepare(x, tx, t)
+        mean_rate = float((w @ x) / (w @ t)) or 1.0
+        self._maximise(data, w, np.array([1.0, 1.0 / mean_rate, 1.0, 1.0]))
+        return self
+
+    def _prepare(self, *columns: Array) -> tuple[Array, ...]:
+        """The data with the distinct frequencies: terms in x alone are computed once per distinct x."""
+        x, tx, T = columns
+        ux, inv = np.unique(x, return_inverse=True)
+        return (x, tx, T, ux, inv.astype(np.float64), (x > 0).astype(np.float64))
+
+    def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
+        from scipy.special import betaln, gammaln
+
+        r, alpha, a, b = theta
+        x, tx, T, ux, inv, _ = data
+        idx = inv.astype(np.intp)
+        base = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha))[idx]
+        beta_ab = betaln(a, b)
+        a2 = (betaln(a, b + ux) - beta_ab)[idx] - (r + x) * np.log(alpha + T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c3 = np.where(ux > 0, betaln(a + 1, np.maximum(b + ux - 1, 1e-300)) - beta_ab, -np.inf)
+        a3 = c3[idx] - (r + x) * np.log(alpha + tx)
+        return base + np.logaddexp(a2, a3)
+
+    has_gradient = True
+
+    def _objective(
+        self, theta: Array, data: tuple[Array, ...], weights: Array
+    ) -> tuple[float, Array]:
+        """Weighted log-likelihood and analytic gradient in one pass.
+
+        Terms in x alone are summed once per distinct x (with the summed
+        weights of its rows); per row remain two logs, two reciprocals, one
+        ``logaddexp`` and one ``exp``.
+        """
+        from scipy.special import betaln, digamma, gammaln
+
+        r, alpha, a, b = theta
+        x, tx, T, ux, inv, _ = data
+        idx = inv.astype(np.intp)
+        wx = np.bincount(idx, weights=weights, minlength=ux.size)  # summed weight per distinct x
+        total = float(wx.sum())
+        beta_ab = betaln(a, b)
+        bx1 = np.maximum(b + ux - 1, 1e-300)
+        c2 = betaln(a, b + ux) - beta_ab
+        with np.errstate(divide="ignore"):
+            c3 = np.where(ux > 0, betaln(a + 1, bx1) - beta_ab, -np.inf)
+        log_at, log_atx = np.log(alpha + T), np.log(alpha + tx)
+        rx = r + x
+        a2 = c2[idx] - rx * log_at
+        a3 = c3[idx] - rx * log_atx
+        lse = np.logaddexp(a2, a3)
+        w3 = np.exp(a3 - lse)  # each row's share of the second term; 0 where x = 0
+        ww3 = weights * w3
+        s3 = np.bincount(idx, weights=ww3, minlength=ux.size)
+        value = float(wx @ (gammaln(r + ux) - gammaln(r))) + total * r * np.log(alpha)
+        value += float(weights @ lse)
+        g_r = float(wx @ (digamma(r + ux) - digamma(r))) + total * np.log(alpha)
+        g_r -= float(weights @ log_at + ww3 @ (log_atx - log_at))
+        inv_t, inv_tx = 1 / (alpha + T), 1 / (alpha + tx)
+        g_alpha = total * r / alpha - float((weights * rx) @ inv_t + (ww3 * rx) @ (inv_tx - inv_t))
+        d_ab, d_abx = digamma(a + b), digamma(a + b + ux)
+        da2 = d_ab - d_abx
+        da3 = digamma(a + 1) - digamma(a) + d_ab - d_abx
+        db2 = digamma(b + ux) - digamma(b) + d_ab - d_abx
+        db3 = np.where(ux > 0, digamma(bx1) - digamma(b), 0.0) + d_ab - d_abx
+        g_a = float(wx @ da2 + s3 @ (da3 - da2))
+        g_b = float(wx @ db2 + s3 @ (db3 - db2))
+        return value, np.array([g_r, g_alpha, g_a, g_b])
+
+    # -- predictions --------------------------------------------------------------------------
+    def expected_purchases(self, t: Any, *, params: dict[str, float] | None = None) -> Array:
+        """E[X(t)]: expected purchases in (0, t] of a customer just acquired (FHL 2005, eq. 9)."""
+        from scipy.special import hyp2f1
+
+        from crmkit.value._predict import as_times
+
+        r, alpha, a, b = self._theta(params)
+        tt = as_times(t, "t")
+        z = tt / (alpha + tt)
+        return (
+            (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + tt)) ** r * hyp2f1(r, b, a + b - 1, z))
+        )
+
+    def probability_alive(
+        self, frequency: Any, recency: Any, T: Any, *, params: dict[str, float] | None = None
+    ) -> Array:
+        """P(active at T | x, t_x, T) (FHL 2008 note, eq. 1)."""
+        from scipy.special import expit
+
+        r, alpha, a, b = self._theta(params)
+        x, tx, t = _customers(frequency, recency, T)
+        with np.errstate(divide="ignore"):
+            log_odds = (
+                np.log(a)
+                - np.log(np.maximum(b + x - 1, 1e-300))
+                + (r + x) * np.log((alpha + t) / (alpha + tx))
+            )
+        return np.where(x > 0, expit(-log_odds), 1.0)
+
+    def conditional_expected_purchases(
+        self,
+        t: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        *,
+        params: dict[str, float] | None = None,
+    ) -> Array:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] (FHL 2005, eq. 10).
+
+        The hypergeometric term is taken through Euler's transformation,
+        ``(1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z)``, which stays
+        finite for customers with hundreds of purchases.
+        """
+        from scipy.special import hyp2f1
+
+        from crmkit.value._predict import as_times
+
+        r, alpha, a, b = self._theta(params)
+        x, tx, T_ = _customers(frequency, recency, T)
+        tt = as_times(t, "t")
+        z = tt / (alpha + T_ + tt)
+        bracket = 1 - (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        head = (a + b + x - 1) / (a - 1) * bracket
+        return head * self.probability_alive(x, tx, T_, params=params)
+
+    def probability_of_purchases(
+        self, t: Any, n: Any, *, params: dict[str, float] | None = None
+    ) -> Array:
+        """P(X(t) = n) for a customer just acquired (FHL 2005, eq. 8)."""
+        from scipy.special import betaln
+        from scipy.stats import nbinom
+
+        from crmkit.value._predict import as_counts, as_times
+
+        r, alpha, a, b = self._theta(params)
+        tt = as_times(t, "t")
+        nn = as_counts(n, "n")
+        p = alpha / (alpha + tt)
+        first = np.exp(betaln(a, b + nn) - betaln(a, b)) * nbinom.pmf(nn, r, p)
+        second = np.where(
+            nn > 0,
+            np.exp(betaln(a + 1, np.maximum(b + nn - 1, 1e-300)) - betaln(a, b))
+            * nbinom.sf(nn - 1, r, p),
+            0.0,
+        )
+        return first + second
+
+    def simulate(
+        self,
+        T: Any,
+        *,
+        seed: Any = None,
+        params: dict[str, float] | None = None,
+    ) -> dict[str, Array]:
+        """Draw one customer per entry of ``T`` from the model: ``frequency``, ``recency``, ``T``.
+
+        Rates lambda ~ Gamma(r, alpha) and dropout probabilities p ~ Beta(a, b)
+        per customer; the number of purchases before dropping out is
+        geometric; purchases are a Poisson process, so the time of the x-th of
+        N purchases in (0, T] is T times a Beta(x, N - x + 1) draw.
+        """
+        from crmkit.value._predict import as_times
+
+        r, alpha, a, b = self._theta(params)
+        rng = rng_of(seed)
+        t = np.broadcast_to(as_times(T, "T"), np.shape(as_times(T, "T"))).astype(float)
+        lam = rng.gamma(r, 1 / alpha, size=t.shape)
+        p = rng.beta(a, b, size=t.shape)
+        n = rng.poisson(lam * t)
+        d = rng.geometric(p)  # purchases until (and including) the one after which they drop out
+        x = np.minimum(n, d)
+        tx = np.where(x > 0, t * rng.beta(np.maximum(x, 1), np.maximum(n - x + 1, 1)), 0.0)
+        return {"frequency": x.astype(np.int64), "recency": tx, "T": t}
+
+
+def _customers(frequency: Any, recency: Any, T: Any) -> tuple[Array, Array, Array]:
+    from crmkit.value._predict import customers
+
+    return customers(frequency, recency, T)

@@ -1,0 +1,414 @@
+"""Maximum likelihood for the customer-base models: one optimiser, one Hessian, one summary.
+
+Each model supplies its per-row log-likelihood (and, where the likelihood
+allows, its analytic gradient) as vectorised numpy functions of the natural
+parameters. Here they are maximised over the logs of the parameters (all are
+positive) with scipy's L-BFGS-B; standard errors come from the Hessian of the
+log-likelihood at the maximum (central differences of the gradient).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+
+Array = npt.NDArray[np.float64]
+
+
+@attrs.frozen
+class FitSummary:
+    """Estimates, standard errors and intervals of a fitted model, with its log-likelihood.
+
+    Intervals are Wald intervals on the log scale, ``exp(log(theta) +- z *
+    se / theta)``: they stay positive, as the parameters are.
+    """
+
+    model: str
+    names: tuple[str, ...]
+    estimates: tuple[float, ...]
+    standard_errors: tuple[float, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    confidence: float
+    log_likelihood: float
+    n: float
+    iterations: int
+
+    @property
+    def aic(self) -> float:
+        return 2 * len(self.names) - 2 * self.log_likelihood
+
+    @property
+    def bic(self) -> float:
+        return len(self.names) * math.log(self.n) - 2 * self.log_likelihood
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "parameters": {
+                name: {
+                    "estimate": est,
+                    "standard_error": se,
+                    "interval": [lo, hi],
+                }
+                for name, est, se, lo, hi in zip(
+                    self.names,
+                    self.estimates,
+                    self.standard_errors,
+                    self.lower,
+                    self.upper,
+                    strict=True,
+                )
+            },
+            "confidence": self.confidence,
+            "log_likelihood": self.log_likelihood,
+            "aic": self.aic,
+            "bic": self.bic,
+            "n": self.n,
+            "iterations": self.iterations,
+        }
+
+    def __str__(self) -> str:
+        level = f"{self.confidence:.0%} interval"
+        lines = [
+            f"{self.model}: log-likelihood {self.log_likelihood:,.2f} on {self.n:,.0f} "
+            f"customers (AIC {self.aic:,.1f})",
+            f"parameter     estimate   std. error   {level}",
+        ]
+        for name, est, se, lo, hi in zip(
+            self.names, self.estimates, self.standard_errors, self.lower, self.upper, strict=True
+        ):
+            lines.append(f"{name:<10} {est:>11.4f} {se:>12.4f}   {lo:.4f} to {hi:.4f}")
+        return "\n".join(lines)
+
+
+def check_params(names: tuple[str, ...], given: Mapping[str, Any], model: str) -> dict[str, float]:
+    """Parameters given by name: all present, finite and > 0."""
+    missing = [n for n in names if n not in given]
+    extra = [k for k in given if k not in names]
+    if missing or extra:
+        raise ValidationError(
+            [
+                (
+                    "params",
+                    f"{model} takes {', '.join(names)}; "
+                    + (
+                        f"missing {', '.join(missing)}"
+                        if missing
+                        else f"unknown {', '.join(extra)}"
+                    ),
+                )
+            ]
+        )
+    out = {}
+    for n in names:
+        try:
+            v = float(given[n])
+        except (TypeError, ValueError):
+            raise ValidationError([(n, f"must be a number, got {given[n]!r}")]) from None
+        if not (math.isfinite(v) and v > 0):
+            raise ValidationError([(n, f"must be a finite number > 0, got {given[n]!r}")])
+        out[n] = v
+    return out
+
+
+_LOG_BOUND = 25.0  # parameters are searched in exp(-25) .. exp(25)
+_PENALTY = 1e8
+
+
+class Model:
+    """Shared machinery: ``fit`` state, ``params_``, standard errors, ``summary()``."""
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    label: ClassVar[str] = ""
+
+    def __init__(self, **params: float) -> None:
+        self.params_: dict[str, float] | None = None
+        self.log_likelihood_: float | None = None
+        self._cov: Array | None = None
+        self._n: float = 0.0
+        self._iterations = 0
+        if params:
+            self.params_ = check_params(self.param_names, params, self.label)
+
+    def __repr__(self) -> str:
+        if self.params_ is None:
+            return f"{type(self).__name__}() (not fitted)"
+        inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({inner})"
+
+    # -- to be provided by each model -------------------------------------------------
+    def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
+        raise NotImplementedError
+
+    def _gradient(self, theta: Array, data: tuple[Array, ...]) -> Array | None:
+        """Per-row gradient (parameters x rows) in the natural parameters, or None."""
+        return None
+
+    has_gradient: ClassVar[bool] = False
+
+    def _objective(
+        self, theta: Array, data: tuple[Array, ...], weights: Array
+    ) -> tuple[float, Array | None]:
+        """The weighted log-likelihood and its gradient (None without an analytic one).
+
+        Models override this to share work between the two or to sum terms
+        that depend on few distinct values once per value.
+        """
+        value = float(weights @ self._loglik(theta, data))
+        grad = self._gradient(theta, data) if self.has_gradient else None
+        return value, (None if grad is None else grad @ weights)
+
+    # -- shared ---------------------------------------------------------------------------
+    def _theta(self, params: Mapping[str, Any] | None = None) -> Array:
+        if params is not None:
+            p = check_params(self.param_names, params, self.label)
+        elif self.params_ is not None:
+            p = self.params_
+        else:
+            raise ValidationError(
+                [("params", f"{self.label} is not fitted: call fit() or pass params")]
+            )
+        return np.array([p[n] for n in self.param_names])
+
+    def _maximise(self, data: tuple[Array, ...], weights: Array, start: Array) -> None:
+        from scipy.optimize import minimize
+
+        total = float(weights.sum())
+        analytic = self.has_gradient
+
+        k = start.size
+
+        def objective(logp: Array) -> Any:
+            theta = np.exp(logp)
+            ll, grad = self._objective(theta, data, weights)
+            bad = not np.isfinite(ll) or (grad is not None and not np.all(np.isfinite(grad)))
+            if bad:
+                # Far from the data: a large finite value makes the line search step back.
+                ll, grad = -_PENALTY * total, (None if grad is None else np.zeros(k))
+            if grad is None:
+                return -ll / total
+            return -ll / total, -grad * theta / total
+
+        with np.errstate(all="ignore"):
+            res = minimize(
+                objective,
+                np.log(start),
+                jac=analytic,
+                method="L-BFGS-B",
+                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
+                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+            )
+        value = float(res.fun)
+        # "ABNORMAL" line-search ends at an optimum reached to rounding are fine; others are not.
+        ok = res.success or (
+            np.isfinite(value)
+            and "ABNORMAL" in str(res.message)
+            and self._is_stationary(res.x, data, weights)
+        )
+        if not ok or not np.all(np.isfinite(res.x)):
+            raise ConvergenceError(
+                f"{self.label} fit did not converge: {res.message} (after {res.nit} iterations)"
+            )
+        theta = np.exp(res.x)
+        if np.any(np.abs(res.x) > _LOG_BOUND - 1) or float(res.fun) >= _PENALTY / 2:
+            raise ConvergenceError(
+                f"{self.label} fit ran off to a boundary ({dict(zip(self.param_names, theta.tolist(), strict=True))}): "
+                "the data do not identify the model"
+            )
+        self.params_ = dict(zip(self.param_names, theta.tolist(), strict=True))
+        self.log_likelihood_ = -value * total
+        self._n = total
+        self._iterations = int(res.nit)
+        with np.errstate(all="ignore"):
+            self._cov = self._covariance(theta, data, weights)
+
+    def _is_stationary(self, logp: Array, data: tuple[Array, ...], weights: Array) -> bool:
+        theta = np.exp(logp)
+        g = self._total_gradient(theta, data, weights) * theta / weights.sum()
+        return bool(np.max(np.abs(g)) < 1e-5)
+
+    def _total_gradient(self, theta: Array, data: tuple[Array, ...], weights: Array) -> Array:
+        _, grad = self._objective(theta, data, weights)
+        if grad is not None:
+            return grad
+        # Central differences of the log-likelihood.
+        out = np.empty(theta.size)
+        for i in range(theta.size):
+            h = 1e-6 * theta[i]
+            up, down = theta.copy(), theta.copy()
+            up[i] += h
+            down[i] -= h
+            out[i] = (weights @ self._loglik(up, data) - weights @ self._loglik(down, data)) / (
+                2 * h
+            )
+        return out
+
+    def _covariance(self, theta: Array, data: tuple[Array, ...], weights: Array) -> Array | None:
+        """Inverse of the observed information, by central differences of the gradient."""
+        k = theta.size
+        hess = np.empty((k, k))
+        for i in range(k):
+            h = 1e-4 * theta[i]
+            up, down = theta.copy(), theta.copy()
+            up[i] += h
+            down[i] -= h
+            hess[i] = (
+                self._total_gradient(up, data, weights) - self._total_gradient(down, data, weights)
+            ) / (2 * h)
+        hess = (hess + hess.T) / 2
+        try:
+            cov = np.linalg.inv(-hess)
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+            return None
+        return cov
+
+    @property
+    def standard_errors_(self) -> dict[str, float]:
+        """Standard errors from the Hessian (NaN-free: missing when the Hessian is singular)."""
+        if self.params_ is None:
+            raise ValidationError([("params", f"{self.label} is not fitted")])
+        if self._cov is None:
+            raise InsufficientData(
+                f"{self.label}: the Hessian at the estimate is singular; no standard errors"
+            )
+        se = np.sqrt(np.diag(self._cov))
+        return dict(zip(self.param_names, se.tolist(), strict=True))
+
+    def confidence_intervals(self, confidence: float = 0.95) -> dict[str, tuple[float, float]]:
+        """Wald intervals on the log scale (positive, like the parameters)."""
+        from scipy.stats import norm
+
+        from crmkit._validation import check_confidence
+
+        z = float(norm.ppf(0.5 + check_confidence(confidence) / 2))
+        se = self.standard_errors_
+        assert self.params_ is not None
+        return {
+            k: (
+                v * math.exp(-z * se[k] / v),
+                v * math.exp(z * se[k] / v),
+            )
+            for k, v in self.params_.items()
+        }
+
+    def summary(self, confidence: float = 0.95) -> FitSummary:
+        """The fitted parameters with standard errors, intervals and the log-likelihood."""
+        if self.params_ is None or self.log_likelihood_ is None:
+            raise ValidationError([("params", f"{self.label} is not fitted: call fit() first")])
+        ci = self.confidence_intervals(confidence)
+        se = self.standard_errors_
+        return FitSummary(
+            model=self.label,
+            names=self.param_names,
+            estimates=tuple(self.params_.values()),
+            standard_errors=tuple(se.values()),
+            lower=tuple(ci[k][0] for k in self.param_names),
+            upper=tuple(ci[k][1] for k in self.param_names),
+            confidence=confidence,
+            log_likelihood=self.log_likelihood_,
+            n=self._n,
+            iterations=self._iterations,
+        )
+
+    def _prepare(self, *columns: Array) -> tuple[Array, ...]:
+        """The data in the form ``_loglik`` takes (some models precompute terms)."""
+        return columns
+
+    def log_likelihood(self, *columns: Any, params: Mapping[str, Any] | None = None) -> Array:
+        """Each row's log-likelihood at ``params`` (default: the fitted ones).
+
+        ``columns`` are the model's data columns in the order ``fit`` takes them.
+        """
+        theta = self._theta(params)
+        arrays = tuple(np.atleast_1d(np.asarray(c, dtype=float)) for c in columns)
+        with np.errstate(over="ignore", under="ignore"):
+            return self._loglik(theta, self._prepare(*arrays))
+
+
+def rng_of(seed: Any) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+Objective = Callable[[Array], Any]
+
+
+def _column(source: Any, name: str) -> Any:
+    if isinstance(source, Mapping):
+        if name not in source:
+            raise ValidationError([(name, "is missing from the summary")])
+        return source[name]
+    if not hasattr(source, name):
+        raise ValidationError([(name, f"is missing from the {type(source).__name__}")])
+    return getattr(source, name)
+
+
+def transactions(
+    frequency: Any,
+    recency: Any,
+    T: Any,
+    weights: Any,
+    *,
+    model: str,
+    discrete: bool = False,
+) -> tuple[Array, Array, Array, Array]:
+    """Checked ``(x, t_x, T, weights)`` arrays; ``frequency`` may be a summary holding all four."""
+    from crmkit._validation import _positions, as_finite, as_weights
+
+    if recency is None and T is None and not isinstance(frequency, (list, tuple, np.ndarray)):
+        source = frequency
+        frequency = _column(source, "frequency")
+        recency = _column(source, "recency")
+        T = _column(source, "T")
+        if weights is None:
+            weights = (
+                getattr(source, "weights", None)
+                if not isinstance(source, Mapping)
+                else source.get("weights")
+            )
+    if recency is None or T is None:
+        raise ValidationError(
+            [("recency", f"{model} needs frequency, recency and T (or a summary holding them)")]
+        )
+    x = as_finite(frequency, "frequency")
+    n = x.shape[0]
+    tx = as_finite(recency, "recency", n)
+    t = as_finite(T, "T", n)
+    w = as_weights(weights, "weights", n)
+    problems: list[tuple[str, str]] = []
+    for name, mask, expected in (
+        ("frequency", (x < 0) | (x != np.round(x)), "must be whole numbers >= 0"),
+        ("T", t <= 0, "must be > 0 (a customer observed for no time carries no information)"),
+        ("recency", (tx < 0) | (tx > t), "must be between 0 and T"),
+        ("recency", (x == 0) & (tx != 0), "must be 0 where frequency is 0"),
+        ("recency", (x > 0) & (tx == 0) & (not discrete), "must be > 0 where frequency > 0"),
+    ):
+        if mask.any():
+            problems.append((name, f"{expected}; positions {_positions(mask)} are not"))
+    if discrete:
+        bad = (t != np.round(t)) | (tx != np.round(tx)) | (x > tx)
+        if bad.any():
+            problems.append(
+                (
+                    "recency",
+                    f"must be whole periods with frequency <= recency <= T; positions {_positions(bad)} are not",
+                )
+            )
+    if problems:
+        raise ValidationError(problems)
+    if n == 0:
+        raise InsufficientData(f"{model}: no customers")
+    if not (x[w > 0] > 0).any():
+        raise InsufficientData(
+            f"{model}: no customer made a repeat purchase; the purchase and dropout processes cannot be estimated"
+        )
+    return x, tx, t, w

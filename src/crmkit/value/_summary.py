@@ -1,0 +1,366 @@
+"""From transaction logs to the per-customer summaries the value models are fitted on.
+
+The recency-frequency summary of the "buy till you die" literature (Fader,
+Hardie & Lee 2005): per customer, the number of *repeat* purchases
+(``frequency``, x), the time of the last purchase measured from the first
+(``recency``, t_x), the time from the first purchase to the end of the
+observation (``T``) and the mean value of the repeat purchases
+(``monetary_value``). Several purchases in one ``collapse`` period (a day by
+default) count as one purchase whose value is their sum, as in the papers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timezone
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from crmkit.errors import InsufficientData, ValidationError
+
+__all__ = ["CompressedSummary", "RfmSummary", "compress", "rfm_summary", "rfm_summary_from_orders"]
+
+Array = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Length of each time unit in days.
+TIME_UNITS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
+_COLLAPSE = ("D", "W", "M")
+
+
+@attrs.frozen(eq=False)
+class RfmSummary:
+    """One row per customer: ``frequency`` (repeat purchases), ``recency``, ``T``, ``monetary_value``.
+
+    ``recency`` and ``T`` are in ``time_unit`` (days, weeks, months of
+    365.25 / 12 days, or years). With a calibration end, ``holdout_frequency``
+    and ``holdout_monetary_value`` count the purchases after it and
+    ``holdout_duration`` is the length of the holdout period.
+    ``monetary_value`` is 0 for customers without a repeat purchase.
+    """
+
+    customer_id: npt.NDArray[Any]
+    frequency: IntArray
+    recency: Array
+    T: Array
+    monetary_value: Array
+    time_unit: str
+    holdout_frequency: IntArray | None = None
+    holdout_monetary_value: Array | None = None
+    holdout_duration: float | None = None
+
+    def __len__(self) -> int:
+        return int(self.frequency.shape[0])
+
+    @property
+    def weights(self) -> None:
+        """Every row is one customer (see :func:`compress` for weighted rows)."""
+        return None
+
+    def columns(self) -> dict[str, npt.NDArray[Any]]:
+        """The columns as a dict of arrays (``pandas.DataFrame(summary.columns())`` makes a frame)."""
+        out: dict[str, npt.NDArray[Any]] = {
+            "customer_id": self.customer_id,
+            "frequency": self.frequency,
+            "recency": self.recency,
+            "T": self.T,
+            "monetary_value": self.monetary_value,
+        }
+        if self.holdout_frequency is not None and self.holdout_monetary_value is not None:
+            out["holdout_frequency"] = self.holdout_frequency
+            out["holdout_monetary_value"] = self.holdout_monetary_value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        cols = {
+            k: (v.astype(str) if k == "customer_id" and v.dtype.kind == "O" else v).tolist()
+            for k, v in self.columns().items()
+        }
+        return {"time_unit": self.time_unit, "holdout_duration": self.holdout_duration, **cols}
+
+
+@attrs.frozen(eq=False)
+class CompressedSummary:
+    """The distinct ``(frequency, recency, T)`` rows of a summary with the number of customers on each.
+
+    Every model's ``fit`` accepts it: the likelihood of the compressed rows
+    with their weights equals the likelihood of all customers.
+    """
+
+    frequency: IntArray
+    recency: Array
+    T: Array
+    weights: Array
+    inverse: IntArray | None = None
+
+    def __len__(self) -> int:
+        return int(self.frequency.shape[0])
+
+    def expand(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Per-row results (e.g. predictions on the compressed rows) back to one per customer."""
+        if self.inverse is None:
+            raise ValidationError([("inverse", "this summary does not know its customers' rows")])
+        return values[self.inverse]
+
+
+def _days(values: Any, name: str) -> npt.NDArray[np.float64]:
+    """Timestamps (datetime64, datetimes, dates, pandas/polars columns) as float days since the epoch."""
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValidationError([(name, f"must be one-dimensional, got shape {arr.shape}")])
+    if arr.dtype.kind == "O":
+        bad = [i for i, v in enumerate(arr[:100_000]) if not isinstance(v, (datetime, date))]
+        if bad:
+            raise ValidationError(
+                [(f"{name}[{bad[0]}]", f"must be a date or datetime, got {arr[bad[0]]!r}")]
+            )
+        arr = np.array(
+            [
+                v.astimezone(timezone.utc).replace(tzinfo=None)
+                if isinstance(v, datetime) and v.tzinfo is not None
+                else v
+                for v in arr
+            ],
+            dtype="datetime64[us]",
+        )
+    if arr.dtype.kind == "U":
+        try:
+            arr = arr.astype("datetime64[us]")
+        except ValueError as exc:
+            raise ValidationError([(name, f"must hold ISO dates or datetimes: {exc}")]) from None
+    if arr.dtype.kind != "M":
+        raise ValidationError(
+            [(name, f"must hold dates or datetimes, got values of type {arr.dtype}")]
+        )
+    nat = np.isnat(arr)
+    if nat.any():
+        raise ValidationError(
+            [(f"{name}[{int(np.flatnonzero(nat)[0])}]", "is missing (NaT): drop it first")]
+        )
+    us = arr.astype("datetime64[us]").astype(np.int64)
+    return us / 86_400e6
+
+
+def _instant(value: Any, name: str) -> float:
+    if value is None:
+        raise ValidationError([(name, "is required")])
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        return float(_days(np.array([value], dtype="datetime64[us]"), name)[0])
+    except (TypeError, ValueError):
+        raise ValidationError([(name, f"must be a date or datetime, got {value!r}")]) from None
+
+
+def _period(days: npt.NDArray[np.float64], collapse: str) -> npt.NDArray[np.float64]:
+    """The start (in days since the epoch) of the collapse period holding each instant."""
+    day = np.floor(days)
+    if collapse == "D":
+        return day
+    if collapse == "W":  # ISO weeks start on Monday; 1970-01-01 was a Thursday
+        return day - (day + 3) % 7
+    months = (day.astype("timedelta64[D]") + np.datetime64("1970-01-01")).astype("datetime64[M]")
+    return (months.astype("datetime64[D]") - np.datetime64("1970-01-01", "D")).astype(np.float64)
+
+
+def _unit(time_unit: str) -> float:
+    if time_unit not in TIME_UNITS:
+        raise ValidationError(
+            [("time_unit", f"must be one of {', '.join(TIME_UNITS)}, got {time_unit!r}")]
+        )
+    return TIME_UNITS[time_unit]
+
+
+def rfm_summary(
+    customer_ids: Any,
+    timestamps: Any,
+    amounts: Any = None,
+    *,
+    observation_end: Any,
+    time_unit: str = "W",
+    calibration_end: Any = None,
+    collapse: str = "D",
+) -> RfmSummary:
+    """Per-customer frequency, recency, T and monetary value from a transaction log.
+
+    ``customer_ids``, ``timestamps`` and ``amounts`` are columns of equal
+    length (lists, numpy arrays, pandas or polars columns); transactions after
+    the day of ``observation_end`` are ignored (timezone-aware datetimes are
+    taken in UTC). Purchases in one ``collapse`` period
+    ("D" calendar day, "W" ISO week, "M" calendar month) count as one whose
+    value is their sum. ``recency`` and ``T`` are measured in ``time_unit``
+    between the starts of the collapse periods (with ``collapse="D"``,
+    between calendar days). With ``calibration_end`` the summary covers the
+    customers who bought by then, up to then, and the holdout columns count
+    their purchases after it. Vectorised: one sort of the transactions.
+
+    >>> from datetime import date
+    >>> s = rfm_summary(["a", "a", "a", "b"],
+    ...                 [date(2026, 1, 1), date(2026, 1, 8), date(2026, 1, 8), date(2026, 1, 5)],
+    ...                 [10.0, 20.0, 5.0, 7.0], observation_end=date(2026, 1, 29))
+    >>> s.frequency.tolist(), s.recency.tolist(), s.T.tolist(), s.monetary_value.tolist()
+    ([1, 0], [1.0, 0.0], [4.0, 3.4285714285714284], [25.0, 0.0])
+    """
+    from crmkit._validation import as_array, as_finite, factorize
+
+    unit = _unit(time_unit)
+    if collapse not in _COLLAPSE:
+        raise ValidationError(
+            [("collapse", f"must be one of {', '.join(_COLLAPSE)}, got {collapse!r}")]
+        )
+    ids = as_array(customer_ids, "customer_ids")
+    n = ids.shape[0]
+    if n == 0:
+        raise InsufficientData("no transactions to summarize")
+    missing = np.array([v is None for v in ids]) if ids.dtype.kind == "O" else None
+    if missing is not None and missing.any():
+        raise ValidationError(
+            [(f"customer_ids[{int(np.flatnonzero(missing)[0])}]", "is missing (None)")]
+        )
+    days = _days(timestamps, "timestamps")
+    if days.shape[0] != n:
+        raise ValidationError(
+            [("timestamps", f"must have one value per transaction ({n}), got {days.shape[0]}")]
+        )
+    value = np.zeros(n) if amounts is None else as_finite(amounts, "amounts", n)
+    end = _instant(observation_end, "observation_end")
+    cal = None if calibration_end is None else _instant(calibration_end, "calibration_end")
+    if cal is not None and cal >= end:
+        raise ValidationError([("calibration_end", "must be before observation_end")])
+    keep = np.floor(days) <= np.floor(end)  # the whole day of observation_end counts
+    if not keep.all():
+        ids, days, value = ids[keep], days[keep], value[keep]
+    if ids.shape[0] == 0:
+        raise InsufficientData("no transaction on or before observation_end")
+    labels, code = factorize(ids)
+    period = _period(days, collapse)
+    # One sort by (customer, period): distinct periods per customer are runs.
+    order = np.lexsort((period, code))
+    code, period, value = code[order], period[order], value[order]
+    starts = np.flatnonzero(
+        np.concatenate(([True], (code[1:] != code[:-1]) | (period[1:] != period[:-1])))
+    )
+    p_code, p_time = code[starts], period[starts]
+    p_value = np.add.reduceat(value, starts)
+    k = labels.shape[0]
+    first_row = np.flatnonzero(np.concatenate(([True], p_code[1:] != p_code[:-1])))
+    first = p_time[first_row]
+    cut = _period(np.array([end if cal is None else cal]), collapse)[0]
+    in_cal = p_time <= cut
+    if cal is not None:
+        customers = first <= cut
+        if not customers.any():
+            raise InsufficientData("no customer bought on or before calibration_end")
+    n_cal = np.bincount(p_code[in_cal], minlength=k)
+    last_cal = np.full(k, -np.inf)
+    np.maximum.at(last_cal, p_code[in_cal], p_time[in_cal])
+    total_cal = np.bincount(p_code[in_cal], weights=p_value[in_cal], minlength=k)
+    frequency = (n_cal - 1).clip(min=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(
+            frequency > 0, (total_cal - p_value[first_row]) / np.maximum(frequency, 1), 0.0
+        )
+    recency = np.where(n_cal > 0, last_cal - first, 0.0) / unit
+    T = (cut - first) / unit
+    hold_f = hold_m = None
+    duration = None
+    if cal is not None:
+        out = ~in_cal
+        hold_f_all = np.bincount(p_code[out], minlength=k)
+        hold_total = np.bincount(p_code[out], weights=p_value[out], minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hold_m_all = np.where(hold_f_all > 0, hold_total / np.maximum(hold_f_all, 1), 0.0)
+        sel = np.flatnonzero(customers)
+        labels, frequency, recency, T, monetary = (
+            labels[sel],
+            frequency[sel],
+            recency[sel],
+            T[sel],
+            monetary[sel],
+        )
+        hold_f, hold_m = hold_f_all[sel].astype(np.int64), hold_m_all[sel]
+        duration = (_period(np.array([end]), collapse)[0] - cut) / unit
+    return RfmSummary(
+        customer_id=labels,
+        frequency=frequency.astype(np.int64),
+        recency=recency,
+        T=T,
+        monetary_value=monetary,
+        time_unit=time_unit,
+        holdout_frequency=hold_f,
+        holdout_monetary_value=hold_m,
+        holdout_duration=duration,
+    )
+
+
+def rfm_summary_from_orders(
+    orders: Iterable[Any],
+    *,
+    observation_end: Any,
+    time_unit: str = "W",
+    calibration_end: Any = None,
+    collapse: str = "D",
+    exclude_status: Iterable[str] = ("cancelled", "canceled", "refunded"),
+    currency: str | None = None,
+) -> RfmSummary:
+    """:func:`rfm_summary` of :class:`~crmkit.entities.Order` entities (the buyer, ``ordered_at``, ``total``).
+
+    Orders whose ``status`` is in ``exclude_status`` are skipped. Amounts are
+    only added within one currency: pass ``currency`` when the orders use
+    several (the others are skipped), else a mixed list is refused.
+    """
+    skip = set(exclude_status)
+    rows = [o for o in orders if o.status not in skip]
+    if currency is not None:
+        rows = [o for o in rows if o.currency == currency]
+    currencies = {o.currency for o in rows}
+    if len(currencies) > 1:
+        raise ValidationError(
+            [("orders", f"mix currencies {sorted(currencies)}: pass currency= to pick one")]
+        )
+    if not rows:
+        raise InsufficientData("no orders to summarize")
+    ids = np.array([str(o.customer_id) for o in rows])
+    at = [o.ordered_at for o in rows]
+    amounts = np.array([float(o.total.amount) for o in rows])
+    return rfm_summary(
+        ids,
+        at,
+        amounts,
+        observation_end=observation_end,
+        time_unit=time_unit,
+        calibration_end=calibration_end,
+        collapse=collapse,
+    )
+
+
+def compress(summary: RfmSummary | Mapping[str, Any]) -> CompressedSummary:
+    """The distinct ``(frequency, recency, T)`` rows with a weight each (their number of customers).
+
+    ``summary.expand(predictions)`` maps per-row results back to customers.
+    """
+    from crmkit._validation import as_finite
+
+    get = summary.get if isinstance(summary, Mapping) else lambda k: getattr(summary, k)
+    x = as_finite(get("frequency"), "frequency")
+    n = x.shape[0]
+    tx = as_finite(get("recency"), "recency", n)
+    T = as_finite(get("T"), "T", n)
+    if n == 0:
+        raise InsufficientData("nothing to compress")
+    order = np.lexsort((T, tx, x))
+    xs, txs, Ts = x[order], tx[order], T[order]
+    new = np.concatenate(
+        ([True], (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (Ts[1:] != Ts[:-1]))
+    )
+    starts = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = group
+    counts = np.diff(np.append(starts, n)).astype(float)
+    return CompressedSummary(xs[starts].astype(np.int64), txs[starts], Ts[starts], counts, inverse)
