@@ -18,20 +18,23 @@ HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
 
 
-def ensure_peers(*packages: str, modules: tuple[str, ...] = ()) -> None:
+def ensure_peers(*packages: str, modules: tuple[str, ...] = (), venv: str = "") -> None:
     """Re-exec the calling script in the benchmark venv unless ``packages`` import here.
 
-    ``modules`` names what to import when it differs from the package names.
+    ``modules`` names what to import when it differs from the package names;
+    ``venv`` picks a separate environment (``benchmarks/.venv-<venv>``) for
+    peers whose pins clash with the others' (lifetimes needs numpy < 2).
     """
     modules = modules or tuple(p.split("==")[0].split(">=")[0].replace("-", "_") for p in packages)
     if all(importlib.util.find_spec(m) is not None for m in modules):
         return
     if os.environ.get("CRMKIT_BENCH_VENV") == "1":
-        raise SystemExit(f"could not import {modules} even in {VENV}")
-    python = VENV / "bin" / "python"
+        raise SystemExit(f"could not import {modules} even in the benchmark venv")
+    where = VENV.with_name(f".venv-{venv}") if venv else VENV
+    python = where / "bin" / "python"
     if not python.exists():
-        print(f"creating {VENV} with crmkit and {', '.join(packages)} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        print(f"creating {where} with crmkit and {', '.join(packages)} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "-e", str(HERE.parent), *packages], check=True
     )

@@ -160,3 +160,47 @@ def test_servqual_and_kano_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no column 'export_functional'" in capsys.readouterr().err
     assert main(["kano", str(tmp_path / "missing.csv"), "--features", "chat"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def _cdnow_csv(path: Path) -> Path:
+    from crmkit.datasets import load_cdnow
+
+    tx = load_cdnow()
+    file = path / "cdnow.csv"
+    with file.open("w", encoding="utf-8") as fh:
+        fh.write("customer,day,amount\n")
+        for c, d, a in zip(tx["customer_id"], tx["date"], tx["amount"], strict=True):
+            fh.write(f"{c},{str(d).replace('-', '')},{a}\n")
+    return file
+
+
+def test_clv_command_on_cdnow(tmp_path: Path) -> None:
+    file = _cdnow_csv(tmp_path)
+    code, text = run(
+        "clv", str(file), "--customer", "customer", "--date", "day", "--amount", "amount",
+        "--calibration-end", "1997-09-30", "--observation-end", "1998-06-30", "--top", "3",
+    )  # fmt: skip
+    assert code == 0
+    assert "BG/NBD: log-likelihood -9,582.43 on 2,357 customers" in text
+    assert "Gamma-Gamma" in text and "holdout check over 39 time units" in text
+    assert "top customers by CLV over 12 months" in text
+    code, text = run(
+        "clv", str(file), "--customer", "customer", "--date", "day", "--model", "pareto",
+        "--calibration-end", "1997-09-30", "--observation-end", "1998-06-30", "--json",
+    )  # fmt: skip
+    doc = json.loads(text)
+    assert doc["transaction_model"]["model"] == "Pareto/NBD"
+    assert doc["transaction_model"]["log_likelihood"] == pytest.approx(-9595.0, abs=0.05)
+    assert len(doc["top"]) == 10 and doc["top"][0]["clv"] is None
+
+
+def test_clv_command_reports_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "bad.csv"
+    file.write_text("customer,day\n1,2026-01-01\n1,yesterday\n", encoding="utf-8")
+    code, _ = run("clv", str(file), "--customer", "customer", "--date", "day")
+    assert code == 2
+    assert "day[row 3]: must be a date" in capsys.readouterr().err
+    file.write_text("customer,day\n1,2026-01-01\n2,2026-01-05\n", encoding="utf-8")
+    code, _ = run("clv", str(file), "--customer", "customer", "--date", "day")
+    assert code == 3
+    assert "no customer made a repeat purchase" in capsys.readouterr().err

@@ -76,3 +76,33 @@ def test_without_matplotlib_a_clear_error() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert 'pip install "crmkit[plot]"' in out.stdout
+
+
+def test_value_plots_draw_the_reports() -> None:
+    from datetime import date
+
+    from crmkit.datasets import load_cdnow
+    from crmkit.value import BetaGeo, holdout_report, rfm_summary, tracking_report
+
+    tx = load_cdnow()
+    s = rfm_summary(
+        tx["customer_id"],
+        tx["date"],
+        observation_end=date(1998, 6, 30),
+        calibration_end=date(1997, 9, 30),
+    )
+    model = BetaGeo().fit(s)
+    report = holdout_report(model, s)
+    ax = plot.conditional_expectations(report)
+    actual, predicted = ax.get_lines()
+    np.testing.assert_allclose(actual.get_ydata(), report.bucket_actual)
+    np.testing.assert_allclose(predicted.get_ydata(), report.bucket_predicted)
+    tr = tracking_report(
+        model,
+        tx["customer_id"],
+        tx["date"],
+        observation_end=date(1998, 6, 30),
+        calibration_end=date(1997, 9, 30),
+    )
+    ax = plot.tracking(tr)
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), tr.expected)

@@ -105,10 +105,12 @@ def test_bgnbd_expectations_agree_with_simulation() -> None:
 def test_bgnbd_analytic_gradient_matches_differences() -> None:
     m = BetaGeo()
     c = load_cdnow_summary()
-    data = m._prepare(c["frequency"].astype(float), c["recency"], c["T"])
-    w = np.ones(c["T"].size)
+    x, tx, T = c["frequency"].astype(float), c["recency"], c["T"]
+    fit_data, fit_w = m._fit_data(x, tx, T, np.ones(T.size))
+    data, w = m._prepare(x, tx, T), np.ones(T.size)
     theta = np.array([0.3, 5.0, 0.9, 2.0])
-    _, grad = m._objective(theta, data, w)
+    value, grad = m._objective(theta, fit_data, fit_w)
+    assert value == pytest.approx(float(w @ m._loglik(theta, data)), rel=1e-12)
     for i in range(4):
         h = 1e-6 * theta[i]
         up, down = theta.copy(), theta.copy()
@@ -378,8 +380,8 @@ def test_bgbb_likelihood_by_hand() -> None:
 def test_degenerate_data_is_refused_with_reasons() -> None:
     with pytest.raises(InsufficientData, match="no customer made a repeat purchase"):
         BetaGeo().fit([0, 0, 0], [0, 0, 0], [10, 20, 30])
-    with pytest.raises(ValidationError, match=r"T: must be > 0.*positions 1"):
-        BetaGeo().fit([1, 0], [2.0, 0.0], [5.0, 0.0])
+    with pytest.raises(ValidationError, match=r"T: must be >= 0.*positions 1"):
+        BetaGeo().fit([1, 0], [2.0, 0.0], [5.0, -1.0])
     with pytest.raises(ValidationError, match=r"recency: must be finite.*positions 0"):
         ParetoNBD().fit([1, 0], [float("nan"), 0.0], [5.0, 3.0])
     with pytest.raises(ValidationError, match="frequency: must be whole numbers"):
@@ -404,6 +406,21 @@ def test_degenerate_data_is_refused_with_reasons() -> None:
         ShiftedBetaGeo().fit([1000, 1000, 1000])
     with pytest.raises(ValidationError, match="recency"):
         BetaGeoBetaBinom().fit([2, 1], [1, 1], [6, 6])  # two purchases by opportunity 1
+
+
+def test_customers_observed_for_no_time_contribute_nothing() -> None:
+    """rfm_summary gives T = 0 to customers whose first purchase is on the last day: log L = 0."""
+    c = load_cdnow_summary()
+    m = BetaGeo(r=0.24, alpha=4.4, a=0.79, b=2.4)
+    assert m.log_likelihood([0], [0.0], [0.0])[0] == 0.0
+    assert (
+        ParetoNBD(r=0.55, alpha=10.6, s=0.6, beta=11.7).log_likelihood([0], [0.0], [0.0])[0] == 0.0
+    )
+    x = np.append(c["frequency"], 0)
+    tx, T = np.append(c["recency"], 0.0), np.append(c["T"], 0.0)
+    a, b = BetaGeo().fit(c), BetaGeo().fit(x, tx, T)
+    assert a.params_ is not None and b.params_ is not None
+    assert b.params_["r"] == pytest.approx(a.params_["r"], rel=1e-6)
 
 
 def test_one_customer_does_not_give_nan_parameters() -> None:

@@ -1,4 +1,4 @@
-"""The ``crmkit`` command: ``crmkit demo`` and ``crmkit validate``.
+"""The ``crmkit`` command: ``demo``, ``validate``, ``nps``, ``servqual``, ``kano`` and ``clv``.
 
 Run ``crmkit --help`` (or ``python -m crmkit --help``) for the commands.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from crmkit._version import __version__
-from crmkit.errors import ValidationError
+from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 
 __all__ = ["main"]
 
@@ -216,6 +216,9 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     stored_ok, make_uow = _demo_storage(args, out, base, records)
     _demo_lifecycle(out, base, make_uow)
     _demo_satisfaction(out, args.seed)
+    from crmkit._cli_value import demo_value
+
+    demo_value(out, _heading)
     return 0 if same == len(records) and stored_ok else 1
 
 
@@ -742,6 +745,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     ka.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ka.set_defaults(run=_kano_command)
+    from crmkit._cli_value import add_parser as add_value_parser
+
+    add_value_parser(sub)
     return parser
 
 
@@ -753,3 +759,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except ValidationError as exc:
         print(f"crmkit {args.command}: {exc}", file=sys.stderr)
         return 2
+    except (InsufficientData, ConvergenceError) as exc:
+        print(f"crmkit {args.command}: {exc}", file=sys.stderr)
+        return 3

@@ -17,8 +17,16 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from crmkit.satisfaction import IpaResult, KanoResult, ServqualResult
+    from crmkit.value import HoldoutReport, TrackingReport
 
-__all__ = ["ipa_grid", "kano_scatter", "nps_distribution", "servqual_gaps"]
+__all__ = [
+    "conditional_expectations",
+    "ipa_grid",
+    "kano_scatter",
+    "nps_distribution",
+    "servqual_gaps",
+    "tracking",
+]
 
 DETRACTOR, PASSIVE, PROMOTER = "#d62728", "#9e9e9e", "#2ca02c"
 
@@ -138,4 +146,34 @@ def ipa_grid(result: IpaResult, *, ax: Axes | None = None) -> Axes:
         )
     ax.set_xlabel("performance")
     ax.set_ylabel(f"importance ({result.method})")
+    return ax
+
+
+def tracking(report: TrackingReport, *, ax: Axes | None = None) -> Axes:
+    """Cumulative repeat purchases, actual and expected, with the end of calibration marked (FHL 2005, Figure 2)."""
+    _check(report, "TrackingReport", "report")
+    ax = _axes(ax)
+    ax.plot(report.times, report.actual, color="black", label="actual")
+    ax.plot(report.times, report.expected, color="#1f77b4", linestyle="--", label=report.model)
+    if report.calibration_end is not None:
+        ax.axvline(report.calibration_end, color="grey", linewidth=0.8)
+    ax.set_xlabel(f"time since {report.start} ({report.time_unit})")
+    ax.set_ylabel("cumulative repeat purchases")
+    ax.legend()
+    return ax
+
+
+def conditional_expectations(report: HoldoutReport, *, ax: Axes | None = None) -> Axes:
+    """Mean holdout purchases by calibration purchases, actual vs predicted (FHL 2005, Figure 4)."""
+    _check(report, "HoldoutReport", "report")
+    ax = _axes(ax)
+    x = range(len(report.buckets))
+    ax.plot(x, report.bucket_actual, color="black", marker="o", label="actual")
+    ax.plot(
+        x, report.bucket_predicted, color="#1f77b4", linestyle="--", marker="s", label=report.model
+    )
+    ax.set_xticks(list(x), list(report.buckets))
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel(f"mean purchases in the next {report.duration:g} time units")
+    ax.legend()
     return ax

@@ -8,6 +8,7 @@ from crmkit.value._clv import clv, discounted_cash_flows
 from crmkit.value._contractual import BetaGeoBetaBinom, ShiftedBetaGeo
 from crmkit.value._fitting import FitSummary
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
+from crmkit.value._holdout import HoldoutReport, TrackingReport, holdout_report, tracking_report
 from crmkit.value._pareto import ParetoNBD
 from crmkit.value._summary import (
     CompressedSummary,
@@ -23,13 +24,17 @@ __all__ = [
     "CompressedSummary",
     "FitSummary",
     "GammaGamma",
+    "HoldoutReport",
     "ParetoNBD",
     "RfmSummary",
     "ShiftedBetaGeo",
+    "TrackingReport",
     "clv",
     "compress",
     "customer_lifetime_value",
     "discounted_cash_flows",
+    "holdout_report",
     "rfm_summary",
     "rfm_summary_from_orders",
+    "tracking_report",
 ]

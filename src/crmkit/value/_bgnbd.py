@@ -40,10 +40,22 @@ class BetaGeo(Model):
     ) -> BetaGeo:
         """Maximum likelihood on per-customer (or compressed, weighted) ``frequency, recency, T``."""
         x, tx, t, w = transactions(frequency, recency, T, weights, model=self.label)
-        data = self._prepare(x, tx, t)
         mean_rate = float((w @ x) / (w @ t)) or 1.0
+        data, w = self._fit_data(x, tx, t, w)
         self._maximise(data, w, np.array([1.0, 1.0 / mean_rate, 1.0, 1.0]))
         return self
+
+    @staticmethod
+    def _fit_data(x: Array, tx: Array, t: Array, w: Array) -> tuple[tuple[Array, ...], Array]:
+        """Rows with repeat purchases first (those without need one log and one division each)."""
+        order = np.argsort(x == 0, kind="stable")
+        x, tx, t, w = x[order], tx[order], t[order], w[order]
+        npos = int(np.count_nonzero(x))
+        ux, inv = np.unique(x[:npos], return_inverse=True)
+        # Work arrays reused by every evaluation: no allocation (and no page faults) per call.
+        work = np.empty((7, npos))
+        work0 = np.empty((2, t.shape[0] - npos))
+        return (x[:npos], tx[:npos], t[:npos], ux, inv.astype(np.intp), t[npos:], work, work0), w
 
     def _prepare(self, *columns: Array) -> tuple[Array, ...]:
         """The data with the distinct frequencies: terms in x alone are computed once per distinct x."""
@@ -70,43 +82,70 @@ class BetaGeo(Model):
     def _objective(
         self, theta: Array, data: tuple[Array, ...], weights: Array
     ) -> tuple[float, Array]:
-        """Weighted log-likelihood and analytic gradient in one pass.
+        """Weighted log-likelihood and analytic gradient in one pass over the data of ``fit``.
 
-        Terms in x alone are summed once per distinct x (with the summed
-        weights of its rows); per row remain two logs, two reciprocals, one
-        ``logaddexp`` and one ``exp``.
+        Customers without repeat purchases contribute ``r log(alpha / (alpha + T))``
+        alone; for the others, terms in x alone are summed once per distinct x
+        (with the summed weights of its rows), and per row remain two logs,
+        two divisions and two exponentials.
         """
-        from scipy.special import betaln, digamma, gammaln
+        from scipy.special import betaln, digamma, expit, gammaln
 
         r, alpha, a, b = theta
-        x, tx, T, ux, inv, _ = data
-        idx = inv.astype(np.intp)
-        wx = np.bincount(idx, weights=weights, minlength=ux.size)  # summed weight per distinct x
-        total = float(wx.sum())
+        x, tx, T, ux, idx, t0, work, work0 = data
+        npos = x.shape[0]
+        wp, w0 = weights[:npos], weights[npos:]
+        wx = np.bincount(idx, weights=wp, minlength=ux.size)  # summed weight per distinct x
+        total = float(weights.sum())
+        log_alpha = np.log(alpha)
+        # Customers without repeat purchases: r log(alpha / (alpha + T)).
+        z1, z2 = work0
+        np.add(t0, alpha, out=z1)
+        np.reciprocal(z1, out=z2)
+        np.log(z1, out=z1)
+        sum_log0 = float(w0 @ z1)
+        value = -r * sum_log0
+        g_r = -sum_log0
+        g_alpha = -r * float(w0 @ z2)
+        # Customers with repeat purchases: log L = A1 + A2 + log(1 + exp(A3 - A2)).
         beta_ab = betaln(a, b)
-        bx1 = np.maximum(b + ux - 1, 1e-300)
         c2 = betaln(a, b + ux) - beta_ab
-        with np.errstate(divide="ignore"):
-            c3 = np.where(ux > 0, betaln(a + 1, bx1) - beta_ab, -np.inf)
-        log_at, log_atx = np.log(alpha + T), np.log(alpha + tx)
-        rx = r + x
-        a2 = c2[idx] - rx * log_at
-        a3 = c3[idx] - rx * log_atx
-        lse = np.logaddexp(a2, a3)
-        w3 = np.exp(a3 - lse)  # each row's share of the second term; 0 where x = 0
-        ww3 = weights * w3
-        s3 = np.bincount(idx, weights=ww3, minlength=ux.size)
-        value = float(wx @ (gammaln(r + ux) - gammaln(r))) + total * r * np.log(alpha)
-        value += float(weights @ lse)
-        g_r = float(wx @ (digamma(r + ux) - digamma(r))) + total * np.log(alpha)
-        g_r -= float(weights @ log_at + ww3 @ (log_atx - log_at))
-        inv_t, inv_tx = 1 / (alpha + T), 1 / (alpha + tx)
-        g_alpha = total * r / alpha - float((weights * rx) @ inv_t + (ww3 * rx) @ (inv_tx - inv_t))
+        c3 = betaln(a + 1, b + ux - 1) - beta_ab
+        log_at, log_atx, diff, rx, d, a2, tmp = work
+        np.add(T, alpha, out=log_at)
+        np.log(log_at, out=log_at)
+        np.add(tx, alpha, out=log_atx)
+        np.log(log_atx, out=log_atx)
+        np.subtract(log_atx, log_at, out=diff)
+        np.add(x, r, out=rx)
+        np.take(c3 - c2, idx.astype(np.intp, copy=False), out=d)
+        np.multiply(rx, diff, out=tmp)
+        np.subtract(d, tmp, out=d)  # A3 - A2
+        np.take(c2, idx.astype(np.intp, copy=False), out=a2)
+        np.multiply(rx, log_at, out=tmp)
+        np.subtract(a2, tmp, out=a2)  # A2 without A1
+        np.logaddexp(0.0, d, out=tmp)
+        value += float(wp @ a2) + float(wp @ tmp)
+        value += float(wx @ (gammaln(r + ux) - gammaln(r))) + total * r * log_alpha
+        expit(d, out=d)  # each row's share of the second term
+        np.multiply(wp, d, out=d)  # weighted shares
+        s3 = np.bincount(idx, weights=d, minlength=ux.size)
+        g_r += float(wx @ (digamma(r + ux) - digamma(r))) + total * log_alpha
+        g_r -= float(wp @ log_at) + float(d @ diff)
+        inv_t, inv_diff = a2, tmp
+        np.add(T, alpha, out=inv_t)
+        np.reciprocal(inv_t, out=inv_t)
+        np.add(tx, alpha, out=inv_diff)
+        np.reciprocal(inv_diff, out=inv_diff)
+        np.subtract(inv_diff, inv_t, out=inv_diff)
+        np.multiply(wp, rx, out=log_atx)
+        np.multiply(d, rx, out=rx)
+        g_alpha += total * r / alpha - float(log_atx @ inv_t) - float(rx @ inv_diff)
         d_ab, d_abx = digamma(a + b), digamma(a + b + ux)
         da2 = d_ab - d_abx
         da3 = digamma(a + 1) - digamma(a) + d_ab - d_abx
         db2 = digamma(b + ux) - digamma(b) + d_ab - d_abx
-        db3 = np.where(ux > 0, digamma(bx1) - digamma(b), 0.0) + d_ab - d_abx
+        db3 = digamma(b + ux - 1) - digamma(b) + d_ab - d_abx
         g_a = float(wx @ da2 + s3 @ (da3 - da2))
         g_b = float(wx @ db2 + s3 @ (db3 - db2))
         return value, np.array([g_r, g_alpha, g_a, g_b])
@@ -126,7 +165,12 @@ class BetaGeo(Model):
         )
 
     def probability_alive(
-        self, frequency: Any, recency: Any, T: Any, *, params: dict[str, float] | None = None
+        self,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        params: dict[str, float] | None = None,
     ) -> Array:
         """P(active at T | x, t_x, T) (FHL 2008 note, eq. 1)."""
         from scipy.special import expit
@@ -145,8 +189,8 @@ class BetaGeo(Model):
         self,
         t: Any,
         frequency: Any,
-        recency: Any,
-        T: Any,
+        recency: Any = None,
+        T: Any = None,
         *,
         params: dict[str, float] | None = None,
     ) -> Array:

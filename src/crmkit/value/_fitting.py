@@ -387,7 +387,7 @@ def transactions(
     problems: list[tuple[str, str]] = []
     for name, mask, expected in (
         ("frequency", (x < 0) | (x != np.round(x)), "must be whole numbers >= 0"),
-        ("T", t <= 0, "must be > 0 (a customer observed for no time carries no information)"),
+        ("T", t < 0, "must be >= 0"),
         ("recency", (tx < 0) | (tx > t), "must be between 0 and T"),
         ("recency", (x == 0) & (tx != 0), "must be 0 where frequency is 0"),
         ("recency", (x > 0) & (tx == 0) & (not discrete), "must be > 0 where frequency > 0"),

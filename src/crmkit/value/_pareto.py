@@ -95,7 +95,12 @@ class ParetoNBD(Model):
 
     # -- predictions --------------------------------------------------------------------------
     def probability_alive(
-        self, frequency: Any, recency: Any, T: Any, *, params: dict[str, float] | None = None
+        self,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        params: dict[str, float] | None = None,
     ) -> Array:
         """P(alive at T | x, t_x, T) = 1 / (1 + s / (r + s + x) (alpha + T)^(r + x) (beta + T)^s A0)."""
         from scipy.special import expit
@@ -129,8 +134,8 @@ class ParetoNBD(Model):
         self,
         t: Any,
         frequency: Any,
-        recency: Any,
-        T: Any,
+        recency: Any = None,
+        T: Any = None,
         *,
         params: dict[str, float] | None = None,
     ) -> Array:

@@ -176,6 +176,48 @@ def _unit(time_unit: str) -> float:
     return TIME_UNITS[time_unit]
 
 
+def purchases(
+    customer_ids: Any, timestamps: Any, amounts: Any, end: float, collapse: str
+) -> tuple[npt.NDArray[Any], IntArray, Array, Array]:
+    """The distinct purchases: one per customer and collapse period up to the day of ``end``.
+
+    Returns the sorted customer labels and, per purchase sorted by customer
+    then time, the customer's code, the period start (days since the epoch)
+    and the summed amount. One sort of the transactions.
+    """
+    from crmkit._validation import as_array, as_finite, factorize
+
+    ids = as_array(customer_ids, "customer_ids")
+    n = ids.shape[0]
+    if n == 0:
+        raise InsufficientData("no transactions to summarize")
+    missing = np.array([v is None for v in ids]) if ids.dtype.kind == "O" else None
+    if missing is not None and missing.any():
+        raise ValidationError(
+            [(f"customer_ids[{int(np.flatnonzero(missing)[0])}]", "is missing (None)")]
+        )
+    days = _days(timestamps, "timestamps")
+    if days.shape[0] != n:
+        raise ValidationError(
+            [("timestamps", f"must have one value per transaction ({n}), got {days.shape[0]}")]
+        )
+    value = np.zeros(n) if amounts is None else as_finite(amounts, "amounts", n)
+    keep = np.floor(days) <= np.floor(end)  # the whole day of observation_end counts
+    if not keep.all():
+        ids, days, value = ids[keep], days[keep], value[keep]
+    if ids.shape[0] == 0:
+        raise InsufficientData("no transaction on or before observation_end")
+    labels, code = factorize(ids)
+    period = _period(days, collapse)
+    # One sort by (customer, period): distinct periods per customer are runs.
+    order = np.lexsort((period, code))
+    code, period, value = code[order], period[order], value[order]
+    starts = np.flatnonzero(
+        np.concatenate(([True], (code[1:] != code[:-1]) | (period[1:] != period[:-1])))
+    )
+    return labels, code[starts], period[starts], np.add.reduceat(value, starts)
+
+
 def rfm_summary(
     customer_ids: Any,
     timestamps: Any,
@@ -206,47 +248,16 @@ def rfm_summary(
     >>> s.frequency.tolist(), s.recency.tolist(), s.T.tolist(), s.monetary_value.tolist()
     ([1, 0], [1.0, 0.0], [4.0, 3.4285714285714284], [25.0, 0.0])
     """
-    from crmkit._validation import as_array, as_finite, factorize
-
     unit = _unit(time_unit)
     if collapse not in _COLLAPSE:
         raise ValidationError(
             [("collapse", f"must be one of {', '.join(_COLLAPSE)}, got {collapse!r}")]
         )
-    ids = as_array(customer_ids, "customer_ids")
-    n = ids.shape[0]
-    if n == 0:
-        raise InsufficientData("no transactions to summarize")
-    missing = np.array([v is None for v in ids]) if ids.dtype.kind == "O" else None
-    if missing is not None and missing.any():
-        raise ValidationError(
-            [(f"customer_ids[{int(np.flatnonzero(missing)[0])}]", "is missing (None)")]
-        )
-    days = _days(timestamps, "timestamps")
-    if days.shape[0] != n:
-        raise ValidationError(
-            [("timestamps", f"must have one value per transaction ({n}), got {days.shape[0]}")]
-        )
-    value = np.zeros(n) if amounts is None else as_finite(amounts, "amounts", n)
     end = _instant(observation_end, "observation_end")
     cal = None if calibration_end is None else _instant(calibration_end, "calibration_end")
     if cal is not None and cal >= end:
         raise ValidationError([("calibration_end", "must be before observation_end")])
-    keep = np.floor(days) <= np.floor(end)  # the whole day of observation_end counts
-    if not keep.all():
-        ids, days, value = ids[keep], days[keep], value[keep]
-    if ids.shape[0] == 0:
-        raise InsufficientData("no transaction on or before observation_end")
-    labels, code = factorize(ids)
-    period = _period(days, collapse)
-    # One sort by (customer, period): distinct periods per customer are runs.
-    order = np.lexsort((period, code))
-    code, period, value = code[order], period[order], value[order]
-    starts = np.flatnonzero(
-        np.concatenate(([True], (code[1:] != code[:-1]) | (period[1:] != period[:-1])))
-    )
-    p_code, p_time = code[starts], period[starts]
-    p_value = np.add.reduceat(value, starts)
+    labels, p_code, p_time, p_value = purchases(customer_ids, timestamps, amounts, end, collapse)
     k = labels.shape[0]
     first_row = np.flatnonzero(np.concatenate(([True], p_code[1:] != p_code[:-1])))
     first = p_time[first_row]
