@@ -295,7 +295,7 @@ def rfm_summary(
             monetary[sel],
         )
         hold_f, hold_m = hold_f_all[sel].astype(np.int64), hold_m_all[sel]
-        duration = (_period(np.array([end]), collapse)[0] - cut) / unit
+        duration = float((_period(np.array([end]), collapse)[0] - cut) / unit)
     return RfmSummary(
         customer_id=labels,
         frequency=frequency.astype(np.int64),
