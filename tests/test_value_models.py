@@ -454,3 +454,22 @@ def test_fits_end_finite_or_raise_cleanly(rows: list[tuple[int, float, float]]) 
         assert np.isfinite(model.log_likelihood_)
         p = model.probability_alive(x, tx, T)
         assert np.all((p >= 0) & (p <= 1))
+
+
+def test_gamma_gamma_fused_objective_matches_the_rows() -> None:
+    c = load_cdnow_summary()
+    keep = c["frequency"] > 0
+    x, m = c["frequency"][keep].astype(float), c["monetary_value"][keep]
+    g = GammaGamma()
+    w = np.linspace(0.5, 2.0, x.size)
+    ux, inv = np.unique(x, return_inverse=True)
+    idx = inv.astype(np.intp)
+    data = (
+        x, m, ux, idx,
+        np.bincount(idx, weights=w), np.bincount(idx, weights=w * np.log(m)),
+        x * m, np.empty(x.size),
+    )  # fmt: skip
+    theta = np.array([5.0, 3.0, 12.0])
+    value, grad = g._objective(theta, data, w)
+    assert value == pytest.approx(float(w @ g._loglik(theta, (x, m))), rel=1e-12)
+    np.testing.assert_allclose(grad, g._gradient(theta, (x, m)) @ w, rtol=1e-10)

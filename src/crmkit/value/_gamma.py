@@ -82,14 +82,49 @@ class GammaGamma(Model):
             raise InsufficientData(
                 f"{self.label} needs at least two repeat customers with different spend, got {int(w.sum())}"
             )
-        self._maximise((x, m), w, np.array([1.0, 2.0, float(np.average(m, weights=w))]))
+        # Terms in x alone are computed once per distinct x; log(zbar) once per fit.
+        ux, inv = np.unique(x, return_inverse=True)
+        idx = inv.astype(np.intp)
+        wx = np.bincount(idx, weights=w, minlength=ux.size)
+        wxlog = np.bincount(idx, weights=w * np.log(m), minlength=ux.size)  # sum w log(zbar) per x
+        data = (x, m, ux, idx, wx, wxlog, x * m, np.empty(x.shape[0]))
+        self._maximise(data, w, np.array([1.0, 2.0, float(np.average(m, weights=w))]))
         return self
+
+    def _objective(
+        self, theta: Array, data: tuple[Array, ...], weights: Array
+    ) -> tuple[float, Array]:
+        """Weighted log-likelihood and gradient; per row one log and one division."""
+        from scipy.special import digamma, gammaln
+
+        p, q, g = theta
+        _, _, ux, idx, wx, wxlog, xm, work = data
+        pux = p * ux
+        total = float(wx.sum())
+        np.add(xm, g, out=work)
+        np.log(work, out=work)
+        slog = np.bincount(
+            idx, weights=weights * work, minlength=ux.size
+        )  # sum w log(g + x zbar) per x
+        value = float(
+            wx @ (gammaln(pux + q) - gammaln(pux) + pux * np.log(ux))
+            + (pux - 1) @ wxlog
+            - (pux + q) @ slog
+        ) + total * (q * np.log(g) - gammaln(q))
+        d_pq = digamma(pux + q)
+        g_p = float(ux @ (wx * (d_pq - digamma(pux) + np.log(ux)) + wxlog - slog))
+        g_q = float(wx @ d_pq - slog.sum()) + total * (np.log(g) - digamma(q))
+        np.add(xm, g, out=work)
+        np.reciprocal(work, out=work)
+        sinv = np.bincount(idx, weights=weights * work, minlength=ux.size)  # sum w / (g + x zbar)
+        g_g = total * q / g - float((pux + q) @ sinv)
+        return value, np.array([g_p, g_q, g_g])
 
     def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
         from scipy.special import gammaln
 
         p, q, g = theta
-        x, m = data
+        x, m = data[:2]
         px = p * x
         return (
             gammaln(px + q)
@@ -107,7 +142,7 @@ class GammaGamma(Model):
         from scipy.special import digamma
 
         p, q, g = theta
-        x, m = data
+        x, m = data[:2]
         px = p * x
         log_gxm = np.log(g + x * m)
         d_pq = digamma(px + q)

@@ -208,14 +208,17 @@ def purchases(
     if ids.shape[0] == 0:
         raise InsufficientData("no transaction on or before observation_end")
     labels, code = factorize(ids)
-    period = _period(days, collapse)
-    # One sort by (customer, period): distinct periods per customer are runs.
-    order = np.lexsort((period, code))
-    code, period, value = code[order], period[order], value[order]
-    starts = np.flatnonzero(
-        np.concatenate(([True], (code[1:] != code[:-1]) | (period[1:] != period[:-1])))
-    )
-    return labels, code[starts], period[starts], np.add.reduceat(value, starts)
+    period = _period(days, collapse).astype(np.int64)  # whole days since the epoch
+    # One sort by (customer, period) on a single integer key: distinct purchases are runs.
+    low = int(period.min())
+    span = int(period.max()) - low + 1
+    key = code * span + (period - low)
+    order = np.argsort(key)
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    first = key[starts]
+    p_code, p_time = np.divmod(first, span)
+    return labels, p_code, (p_time + low).astype(np.float64), np.add.reduceat(value[order], starts)
 
 
 def rfm_summary(
