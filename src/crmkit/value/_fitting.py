@@ -178,7 +178,7 @@ class Model:
             )
         return np.array([p[n] for n in self.param_names])
 
-    def _maximise(self, data: tuple[Array, ...], weights: Array, start: Array) -> None:
+    def _maximise(self, data: tuple[Any, ...], weights: Array, start: Array) -> None:
         from scipy.optimize import minimize
 
         total = float(weights.sum())
