@@ -1,0 +1,285 @@
+"""PLS path modeling against plspm's published numbers on the ECSI data, and simulations."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crmkit.errors import DefinitionError, ValidationError
+from crmkit.satisfaction import cronbach_alpha
+from crmkit.satisfaction.acsi import (
+    acsi_model,
+    ecsi_model,
+    priorities,
+    satisfaction_index,
+    scsb_model,
+)
+from crmkit.satisfaction.pls import PathModel
+
+DATA = Path(__file__).parent / "data" / "ecsi_satisfaction.csv"
+ORDER = [
+    ("image", "expectations"),
+    ("expectations", "quality"),
+    ("expectations", "value"),
+    ("quality", "value"),
+    ("image", "satisfaction"),
+    ("expectations", "satisfaction"),
+    ("quality", "satisfaction"),
+    ("value", "satisfaction"),
+    ("image", "loyalty"),
+    ("satisfaction", "loyalty"),
+]
+
+
+@pytest.fixture(scope="module")
+def ecsi() -> tuple[dict[str, np.ndarray], np.ndarray]:
+    with DATA.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    data = {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k not in ("", "gender")}
+    return data, np.array([r["gender"] for r in rows])
+
+
+def model() -> PathModel:
+    def items(prefix: str, n: int) -> list[str]:
+        return [f"{prefix}{i}" for i in range(1, n + 1)]
+
+    return ecsi_model(
+        image=items("imag", 5),
+        expectations=items("expe", 5),
+        quality=items("qual", 5),
+        value=items("val", 4),
+        satisfaction=items("sat", 4),
+        loyalty=items("loy", 4),
+    )
+
+
+def test_path_scheme_matches_plspm(ecsi) -> None:  # type: ignore[no-untyped-def]
+    """plspm 0.5.7 (Python port of R plspm), path scheme, mode A, unscaled data."""
+    data, _ = ecsi
+    r = model().fit(data, scheme="path", scaled=False)
+    expected = [0.5787, 0.8483, 0.1037, 0.6773, 0.2029, -0.0013, 0.1201, 0.5877, 0.2732, 0.4986]
+    assert [round(r.paths[k], 4) for k in ORDER] == expected
+    assert {k: round(v, 4) for k, v in r.r2.items()} == {
+        "expectations": 0.3348,
+        "quality": 0.7197,
+        "value": 0.5886,
+        "satisfaction": 0.7064,
+        "loyalty": 0.5119,
+    }
+
+
+def test_centroid_scheme_matches_r_plspm_to_1e6(ecsi) -> None:  # type: ignore[no-untyped-def]
+    """R plspm, centroid scheme, unscaled data (iterated to convergence)."""
+    data, _ = ecsi
+    r = model().fit(data, scheme="centroid", scaled=False, tol=1e-12)
+    expected = [0.578959, 0.848344, 0.105478, 0.676656, 0.200724, -0.002754, 0.122145, 0.589331, 0.275150, 0.495479]  # fmt: skip
+    np.testing.assert_allclose([r.paths[k] for k in ORDER], expected, atol=2e-6)
+
+
+def test_structure_of_the_result(ecsi) -> None:  # type: ignore[no-untyped-def]
+    data, _ = ecsi
+    r = model().fit(data)
+    # Scores are standardised; paths are least squares on them.
+    assert np.allclose(r.scores.mean(axis=0), 0) and np.allclose(r.scores.std(axis=0), 1)
+    sat = list(r.model.constructs).index("satisfaction")
+    preds = [
+        list(r.model.constructs).index(c) for c in ("image", "expectations", "quality", "value")
+    ]
+    coef = np.linalg.lstsq(r.scores[:, preds], r.scores[:, sat], rcond=None)[0]
+    np.testing.assert_allclose(
+        coef, [r.paths[(c, "satisfaction")] for c in ("image", "expectations", "quality", "value")]
+    )
+    # Loadings are the correlations of indicators with their construct; cross-loadings hold them too.
+    assert r.loadings["sat1"] == pytest.approx(np.corrcoef(data["sat1"], r.scores[:, sat])[0, 1])
+    assert r.cross_loadings["sat1"]["satisfaction"] == pytest.approx(r.loadings["sat1"])
+    # Total effect of image on loyalty: direct plus every path through satisfaction.
+    p = r.paths
+    through_sat = p[("image", "satisfaction")] + p[("image", "expectations")] * (
+        p[("expectations", "satisfaction")]
+        + p[("expectations", "quality")]
+        * (p[("quality", "satisfaction")] + p[("quality", "value")] * p[("value", "satisfaction")])
+        + p[("expectations", "value")] * p[("value", "satisfaction")]
+    )
+    total = p[("image", "loyalty")] + through_sat * p[("satisfaction", "loyalty")]
+    assert r.total_effects[("image", "loyalty")] == pytest.approx(total)
+    assert r.indirect_effects[("image", "loyalty")] == pytest.approx(
+        total - p[("image", "loyalty")]
+    )
+    # Reliability: both alphas, named; the standardized one equals crmkit's cronbach_alpha on correlations.
+    items = np.column_stack([data[f"sat{i}"] for i in range(1, 5)])
+    rel = r.reliability["satisfaction"]
+    assert rel["alpha_standardized"] == pytest.approx(
+        cronbach_alpha(items, standardized=True).alpha
+    )
+    assert rel["alpha_raw"] == pytest.approx(cronbach_alpha(items).alpha)
+    lam = np.array([r.loadings[f"sat{i}"] for i in range(1, 5)])
+    assert rel["ave"] == pytest.approx((lam**2).mean())
+    assert rel["dg_rho"] == pytest.approx(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum()))
+    assert r.redundancy["satisfaction"] == pytest.approx(
+        r.communality["satisfaction"] * r.r2["satisfaction"]
+    )
+    all_lam = np.array(list(r.loadings.values()))
+    assert r.gof == pytest.approx(np.sqrt((all_lam**2).mean() * np.mean(list(r.r2.values()))))
+    assert r.fornell_larcker["value"]["value"] == pytest.approx(
+        np.sqrt(r.reliability["value"]["ave"])
+    )
+    # HTMT of value and satisfaction by hand.
+    v = np.column_stack([data[f"val{i}"] for i in range(1, 5)])
+    c = np.abs(np.corrcoef(np.column_stack([v, items]), rowvar=False))
+    mono_v = c[:4, :4][np.triu_indices(4, 1)].mean()
+    mono_s = c[4:, 4:][np.triu_indices(4, 1)].mean()
+    assert r.htmt[("value", "satisfaction")] == pytest.approx(
+        c[:4, 4:].mean() / np.sqrt(mono_v * mono_s)
+    )
+    doc = json.loads(json.dumps(r.to_dict()))
+    assert doc["r2"]["satisfaction"] == pytest.approx(r.r2["satisfaction"])
+    assert "image -> expectations" in str(r)
+
+
+def test_satisfaction_index_and_priorities(ecsi) -> None:  # type: ignore[no-untyped-def]
+    data, gender = ecsi
+    r = model().fit(data, scaled=False)
+    ix = satisfaction_index(r, data, scale=(0, 10), groups=gender)
+    assert ix.index == pytest.approx(68.6, abs=0.05)
+    assert sum(ix.weights.values()) == pytest.approx(1.0)
+    # By hand: the weighted mean answer, on 0-10, times 10.
+    w = np.array(list(ix.weights.values()))
+    items = np.column_stack([data[f"sat{i}"] for i in range(1, 5)])
+    assert ix.index == pytest.approx((items @ w).mean() * 10)
+    female = gender == "female"
+    assert ix.groups["female"] == pytest.approx((items[female] @ w).mean() * 10)
+    boot = satisfaction_index(r, data, scale=(0, 10), groups=gender, bootstrap=60, seed=1)
+    assert boot.interval is not None and boot.interval[0] < boot.index < boot.interval[1]
+    assert boot.group_intervals is not None and set(boot.group_intervals) == {"female", "male"}
+    pr = priorities(r, data, scale=(0, 10))
+    assert pr[0].construct == "value"
+    assert all(0 <= p.index <= 100 for p in pr)
+    with pytest.raises(ValidationError, match=r"sat1\[\d+\]: must be on the scale 1-10"):
+        satisfaction_index(r, data, scale=(1, 10))
+
+
+def test_bootstrap(ecsi) -> None:  # type: ignore[no-untyped-def]
+    data, _ = ecsi
+    r = model().fit(data, scaled=False)
+    b = r.bootstrap(100, seed=7)
+    row = b.table[("path", "value", "satisfaction")]
+    assert row["estimate"] == pytest.approx(0.5877, abs=1e-4)
+    assert 0.03 < row["standard_error"] < 0.2
+    assert row["lower"] < row["estimate"] < row["upper"]
+    assert row["t"] == pytest.approx(row["estimate"] / row["standard_error"])
+    assert b.resamples + b.failed == 100
+    assert "value -> satisfaction" in str(b)
+    again = r.bootstrap(100, seed=7)
+    assert again.table == b.table
+
+
+def test_plsc_recovers_a_known_structural_model() -> None:
+    """Simulated reflective data (loadings 0.7, 0.8, 0.9): PLS attenuates the paths, PLSc recovers them."""
+    rng = np.random.default_rng(2015)
+    n = 5000
+    a = rng.normal(size=n)
+    b = 0.5 * a + np.sqrt(0.75) * rng.normal(size=n)
+    explained = 0.3 * a + 0.4 * b
+    c = explained + np.sqrt(1 - (0.09 + 0.16 + 2 * 0.3 * 0.4 * 0.5)) * rng.normal(size=n)
+    data = {}
+    for name, lv in (("a", a), ("b", b), ("c", c)):
+        for i, lam in enumerate((0.7, 0.8, 0.9)):
+            data[f"{name}{i}"] = lam * lv + np.sqrt(1 - lam**2) * rng.normal(size=n)
+    m = PathModel(
+        {k.upper(): [f"{k}{i}" for i in range(3)] for k in "abc"},
+        [("A", "B"), ("A", "C"), ("B", "C")],
+    )
+    plain = m.fit(data)
+    consistent = m.fit(data, consistent=True)
+    truth = {("A", "B"): 0.5, ("A", "C"): 0.3, ("B", "C"): 0.4}
+    for k, v in truth.items():
+        assert abs(consistent.paths[k] - v) < 0.03
+    assert plain.paths[("A", "B")] < 0.45  # attenuated
+    for i, lam in enumerate((0.7, 0.8, 0.9)):
+        assert consistent.loadings[f"a{i}"] == pytest.approx(lam, abs=0.03)
+    true_rho = 2.4**2 / (2.4**2 + 0.51 + 0.36 + 0.19)
+    assert consistent.reliability["A"]["rho_a"] == pytest.approx(true_rho, abs=0.02)
+
+
+def test_single_item_construct_and_formative_block() -> None:
+    """A one-question complaints construct works (plspm divides by zero there); mode B blocks fit."""
+    rng = np.random.default_rng(3)
+    n = 400
+    q = rng.normal(size=n)
+    sat = 0.7 * q + 0.7 * rng.normal(size=n)
+    comp = -0.5 * sat + 0.8 * rng.normal(size=n)
+    data = {
+        "q1": q + 0.5 * rng.normal(size=n),
+        "q2": q + 0.5 * rng.normal(size=n),
+        "s1": sat + 0.4 * rng.normal(size=n),
+        "s2": sat + 0.4 * rng.normal(size=n),
+        "c1": comp,
+    }
+    m = PathModel(
+        {"quality": ["q1", "q2"], "satisfaction": ["s1", "s2"], "complaints": ["c1"]},
+        [("quality", "satisfaction"), ("satisfaction", "complaints")],
+        modes={"quality": "B"},
+    )
+    r = m.fit(data)
+    assert r.loadings["c1"] == pytest.approx(1.0)
+    assert r.paths[("satisfaction", "complaints")] < -0.3
+    assert r.reliability["complaints"]["alpha_standardized"] == 1.0
+
+
+def test_ready_models() -> None:
+    a = acsi_model(
+        expectations=["e"],
+        quality=["q"],
+        value=["v"],
+        satisfaction=["s"],
+        complaints=["c"],
+        loyalty=["l"],
+    )
+    assert ("complaints", "loyalty") in a.paths and len(a.paths) == 9
+    s = scsb_model(
+        expectations=["e"], performance=["p"], satisfaction=["s"], complaints=["c"], loyalty=["l"]
+    )
+    assert ("performance", "satisfaction") in s.paths
+    assert "flowchart LR" in model().to_mermaid()
+    with pytest.raises(ValidationError, match="loyalty"):
+        acsi_model(
+            expectations=["e"],
+            quality=["q"],
+            value=["v"],
+            satisfaction=["s"],
+            complaints=["c"],
+            loyalty=[],
+        )
+
+
+def test_definition_errors() -> None:
+    with pytest.raises(DefinitionError, match="empty block"):
+        PathModel({"a": [], "b": ["x"]}, [("a", "b")])
+    with pytest.raises(DefinitionError, match="in the blocks of 'a' and 'b'"):
+        PathModel({"a": ["x"], "b": ["x"]}, [("a", "b")])
+    with pytest.raises(DefinitionError, match="unknown construct 'c'"):
+        PathModel({"a": ["x"], "b": ["y"]}, [("a", "c")])
+    with pytest.raises(DefinitionError, match="cycle"):
+        PathModel({"a": ["x"], "b": ["y"], "c": ["z"]}, [("a", "b"), ("b", "c"), ("c", "a")])
+    with pytest.raises(DefinitionError, match="mode of 'a'"):
+        PathModel({"a": ["x"], "b": ["y"]}, [("a", "b")], modes={"a": "C"})
+
+
+def test_data_errors(ecsi) -> None:  # type: ignore[no-untyped-def]
+    data, _ = ecsi
+    with pytest.raises(ValidationError, match="no column for the indicators imag1"):
+        model().fit({k: v for k, v in data.items() if k != "imag1"})
+    broken = dict(data)
+    broken["sat2"] = data["sat2"].copy()
+    broken["sat2"][7] = np.nan
+    with pytest.raises(ValidationError, match=r"sat2\[7\]"):
+        model().fit(broken)
+    constant = dict(data, loy3=np.ones(250))
+    with pytest.raises(ValidationError, match="loy3: is constant"):
+        model().fit(constant)
+    with pytest.raises(ValidationError, match="scheme"):
+        model().fit(data, scheme="magic")  # type: ignore[arg-type]
