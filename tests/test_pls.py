@@ -72,6 +72,42 @@ def test_path_scheme_matches_plspm(ecsi) -> None:  # type: ignore[no-untyped-def
     }
 
 
+# plspm 0.5.7 (Python port of R plspm) on the ECSI data, unscaled, default tolerance 1e-6:
+# written down from benchmarks/pls.py's environment (paths in ORDER; satisfaction's block).
+PLSPM = {
+    "path": (
+        [0.57865233, 0.84833624, 0.10367497, 0.67727932, 0.20288614, -0.00125136, 0.12013699, 0.58769324, 0.27318783, 0.49861768],
+        [0.16875618, 0.15770489, 0.12004769, 0.13588459],
+        [0.92028951, 0.91354723, 0.82470965, 0.82088699],
+        [0.33483852, 0.71967437, 0.58859088, 0.70640278, 0.51187507],
+    ),
+    "centroid": (
+        [0.57895913, 0.84834441, 0.10547765, 0.67665553, 0.2007242, -0.00275399, 0.12214457, 0.58933065, 0.27514958, 0.49547932],
+        [0.16636655, 0.1626598, 0.12109136, 0.13207908],
+        [0.91979799, 0.91603024, 0.82587862, 0.81752534],
+        [0.33519367, 0.71968824, 0.59008437, 0.70732095, 0.50992256],
+    ),
+    "factorial": (
+        [0.5786453, 0.84833511, 0.10486495, 0.67700003, 0.20077165, -0.00275967, 0.1223605, 0.58916347, 0.27511397, 0.4956598],
+        [0.16655023, 0.16260075, 0.1212024, 0.13182464],
+        [0.91987957, 0.91605121, 0.82595501, 0.81732579],
+        [0.33483039, 0.71967245, 0.58977838, 0.70736248, 0.51013016],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scheme", ["path", "centroid", "factorial"])
+def test_every_scheme_matches_plspm_to_1e6(ecsi, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    data, _ = ecsi
+    r = model().fit(data, scheme=scheme, scaled=False)  # type: ignore[arg-type]
+    paths, weights, loadings, r2 = PLSPM[scheme]
+    np.testing.assert_allclose([r.paths[k] for k in ORDER], paths, atol=1e-6)
+    np.testing.assert_allclose([r.weights[f"sat{i}"] for i in range(1, 5)], weights, atol=1e-6)
+    np.testing.assert_allclose([r.loadings[f"sat{i}"] for i in range(1, 5)], loadings, atol=1e-6)
+    endo = ["expectations", "quality", "value", "satisfaction", "loyalty"]
+    np.testing.assert_allclose([r.r2[c] for c in endo], r2, atol=1e-6)
+
+
 def test_centroid_scheme_matches_r_plspm_to_1e6(ecsi) -> None:  # type: ignore[no-untyped-def]
     """R plspm, centroid scheme, unscaled data (iterated to convergence)."""
     data, _ = ecsi
@@ -283,3 +319,48 @@ def test_data_errors(ecsi) -> None:  # type: ignore[no-untyped-def]
         model().fit(constant)
     with pytest.raises(ValidationError, match="scheme"):
         model().fit(data, scheme="magic")  # type: ignore[arg-type]
+
+
+def _two_group_data(rng: np.random.Generator, n: int, path: float) -> dict[str, np.ndarray]:
+    a = rng.normal(size=n)
+    b = path * a + np.sqrt(1 - path**2) * rng.normal(size=n)
+    out = {}
+    for name, lv in (("a", a), ("b", b)):
+        for i in range(3):
+            out[f"{name}{i}"] = 0.85 * lv + np.sqrt(1 - 0.85**2) * rng.normal(size=n)
+    return out
+
+
+def test_permutation_test_finds_a_real_difference_only() -> None:
+    from crmkit.satisfaction.pls import permutation_test
+
+    rng = np.random.default_rng(10)
+    m = PathModel({"A": ["a0", "a1", "a2"], "B": ["b0", "b1", "b2"]}, [("A", "B")])
+    g1, g2 = _two_group_data(rng, 150, 0.2), _two_group_data(rng, 150, 0.7)
+    data = {k: np.concatenate([g1[k], g2[k]]) for k in g1}
+    groups = np.array(["low"] * 150 + ["high"] * 150)
+    different = permutation_test(m, data, groups, permutations=200, seed=1)
+    row = different.table[("A", "B")]
+    assert row["p_value"] < 0.02 and row["difference"] > 0.3  # "high" sorts first
+    h1, h2 = _two_group_data(rng, 150, 0.5), _two_group_data(rng, 150, 0.5)
+    same = permutation_test(
+        m, {k: np.concatenate([h1[k], h2[k]]) for k in h1}, groups, permutations=200, seed=1
+    )
+    assert same.table[("A", "B")]["p_value"] > 0.05
+    assert "permutation test" in str(same)
+    with pytest.raises(ValidationError, match="exactly two groups"):
+        permutation_test(m, data, np.array(["x", "y", "z"] * 100), permutations=5)
+
+
+def test_plspredict(ecsi) -> None:  # type: ignore[no-untyped-def]
+    data, _ = ecsi
+    r = model().fit(data, scaled=False)
+    p = r.predict(folds=5, seed=3)
+    assert set(p.indicators) == {k for k in data if not k.startswith("imag")}
+    assert all(0 < q < 1 for q in p.q2_predict.values())
+    # PLS predictions are competitive with the linear benchmark on this model.
+    assert np.mean(list(p.rmse.values())) < 1.05 * np.mean(list(p.lm_rmse.values()))
+    assert p.to_dict()["indicators"]["sat1"]["rmse"] == p.rmse["sat1"]
+    assert r.predict(folds=5, seed=3).rmse == p.rmse
+    with pytest.raises(ValidationError, match="folds"):
+        r.predict(folds=1)

@@ -33,7 +33,15 @@ import numpy.typing as npt
 
 from crmkit.errors import ConvergenceError, DefinitionError, InsufficientData, ValidationError
 
-__all__ = ["BootstrapResult", "PathModel", "PlsResult"]
+__all__ = [
+    "BootstrapResult",
+    "PathModel",
+    "PermutationTest",
+    "PlsResult",
+    "PredictResult",
+    "permutation_test",
+    "predict",
+]
 
 Array = npt.NDArray[np.float64]
 Scheme = Literal["path", "centroid", "factorial"]
@@ -238,14 +246,8 @@ def _layout(model: PathModel) -> _Layout:
     return _Layout(names, constructs, block_of, blocks, modes, model.adjacency())
 
 
-def _standardise(y: Array) -> Array:
-    y = y - y.mean(axis=0)
-    return y / y.std(axis=0)  # population standard deviation, as plspm does
-
-
-def _inner_weights(y: Array, lay: _Layout, scheme: str) -> Array:
-    n = y.shape[0]
-    corr = y.T @ y / n
+def _inner_weights(corr: Array, lay: _Layout, scheme: str) -> Array:
+    """Inner weights E from the correlations of the current construct scores."""
     d = lay.adjacency
     sym = d + d.T
     if scheme == "centroid":
@@ -265,51 +267,62 @@ def _inner_weights(y: Array, lay: _Layout, scheme: str) -> Array:
 
 
 def _outer_weights(
-    x: Array, lay: _Layout, scheme: str, tol: float, max_iter: int
+    cov: Array, lay: _Layout, scheme: str, tol: float, max_iter: int
 ) -> tuple[Array, int]:
-    """Lohmoller's iterations; returns the p x J weight matrix and the iterations used."""
-    n, p = x.shape
+    """Lohmoller's iterations on the indicators' covariance matrix; the p x J weights and the iterations.
+
+    Everything the iterations need is a function of ``S = X'X / n``: with
+    ``Y = X W`` standardised by ``D = diag(W'SW)``, the constructs'
+    correlations are ``D^-1/2 W'SW D^-1/2`` and the mode A update
+    ``X'Z / n = S W D^-1/2 E``; mode B solves ``S_bb w = (S W D^-1/2 E)_b``.
+    So an iteration costs the same for 250 or 10 million respondents.
+    """
+    p = cov.shape[0]
     j = len(lay.constructs)
     w = np.zeros((p, j))
     w[np.arange(p), lay.block_of] = 1.0
-    w /= (x @ w).std(axis=0)
+    w /= np.sqrt(np.einsum("ij,ik,kj->j", w, cov, w))
     for it in range(1, max_iter + 1):
-        y = _standardise(x @ w)
-        z = y @ _inner_weights(y, lay, scheme)
+        sw = cov @ w
+        var = np.einsum("ij,ij->j", w, sw)
+        if np.any(var <= 0):
+            raise ConvergenceError("a latent score became constant during the iterations")
+        inv_sd = 1 / np.sqrt(var)
+        corr = (w.T @ sw) * np.outer(inv_sd, inv_sd)
+        target = sw * inv_sd @ _inner_weights(corr, lay, scheme)  # X'Z / n
         new = np.zeros_like(w)
         for k, idx in enumerate(lay.blocks):
-            xb = x[:, idx]
             if lay.modes[k] == "A" or idx.size == 1:
-                new[idx, k] = xb.T @ z[:, k] / n
+                new[idx, k] = target[idx, k]
             else:
-                new[idx, k] = np.linalg.lstsq(xb, z[:, k], rcond=None)[0]
-        sd = (x @ new).std(axis=0)
-        if np.any(sd == 0):
-            raise ConvergenceError("a latent score became constant during the iterations")
-        new /= sd
+                new[idx, k] = np.linalg.solve(cov[np.ix_(idx, idx)], target[idx, k])
+        # As plspm: the change is measured on the updated weights before they are normalised.
         change = float(((np.abs(w) - np.abs(new)) ** 2).sum())
         w = new
         if change < tol:
-            return w, it
+            var = np.einsum("ij,ik,kj->j", w, cov, w)
+            if np.any(var <= 0):
+                raise ConvergenceError("a latent score is constant")
+            return w / np.sqrt(var), it
     raise ConvergenceError(
         f"PLS did not converge in {max_iter} iterations (last change {change:.3g} >= tol {tol:g})"
     )
 
 
-def _rho_a(x: Array, w: Array) -> float:
+def _rho_a(corr: Array, w: Array, sd: Array) -> float:
     """Dijkstra & Henseler's (2015) consistent reliability of a reflective block (1 for one indicator).
 
     On standardised indicators with the weights normalised so that the
     composite has unit variance (w' S w = 1, S the correlation matrix):
     rho_A = (w'w)^2 w'(S - diag S) w / w'(w w' - diag(w w')) w.
+    ``sd`` converts the weights of the fitted (scaled or centred) indicators.
     """
     if w.size == 1:
         return 1.0
-    w = w * x.std(axis=0, ddof=1)  # weights of the standardised indicators
-    s = np.corrcoef(x, rowvar=False)
-    w = w / np.sqrt(w @ s @ w)
+    w = w * sd
+    w = w / np.sqrt(w @ corr @ w)
     ww = np.outer(w, w)
-    num = w @ (s - np.diag(np.diag(s))) @ w
+    num = w @ (corr - np.diag(np.diag(corr))) @ w
     den = w @ (ww - np.diag(np.diag(ww))) @ w
     return float((w @ w) ** 2 * num / den)
 
@@ -467,6 +480,10 @@ class PlsResult:
         }
         return BootstrapResult(len(draws), failed, conf, table)
 
+    def predict(self, *, folds: int = 10, repeats: int = 1, seed: Any = None) -> PredictResult:
+        """PLSpredict (Shmueli et al. 2016); see :func:`predict`."""
+        return predict(self, folds=folds, repeats=repeats, seed=seed)
+
     def _keys(self) -> list[tuple[str, ...]]:
         keys: list[tuple[str, ...]] = [("weight", i) for i in self.weights]
         keys += [("loading", i) for i in self.loadings]
@@ -536,16 +553,28 @@ def _estimate(
     lay = lay or _layout(model)
     n = raw.shape[0]
     centred = raw - raw.mean(axis=0)
-    x = centred / centred.std(axis=0, ddof=1) if scaled else centred
-    w, iterations = _outer_weights(x, lay, scheme, tol, max_iter)
-    y = x @ w  # unit population variance, zero mean
+    raw_cov = (
+        centred.T @ centred / (n - 1)
+    )  # the one pass over the respondents (besides the scores)
+    sd = np.sqrt(np.diag(raw_cov))
+    raw_corr = raw_cov / np.outer(sd, sd)
+    # The fitted indicators: standardised (sample sd) or centred; S = X'X / n.
+    fit_sd = sd if scaled else np.ones_like(sd)
+    cov = raw_cov / np.outer(fit_sd, fit_sd) * ((n - 1) / n)
+    w, iterations = _outer_weights(cov, lay, scheme, tol, max_iter)
+    y = (centred / fit_sd) @ w  # unit population variance, zero mean
     j = len(lay.constructs)
-    corr_y = y.T @ y / n
-    xs = centred / centred.std(axis=0)  # loadings are correlations whatever the scaling
-    # Correlations of every indicator with every construct.
-    cross = xs.T @ y / n
-    own = cross[np.arange(x.shape[1]), lay.block_of]
-    rho_a = np.array([_rho_a(x[:, idx], w[idx, k]) for k, idx in enumerate(lay.blocks)])
+    sw = cov @ w
+    corr_y = w.T @ sw
+    # Correlations of every indicator with every construct (loadings and cross-loadings).
+    cross = sw / np.sqrt(np.diag(cov))[:, None]
+    own = cross[np.arange(raw.shape[1]), lay.block_of]
+    rho_a = np.array(
+        [
+            _rho_a(raw_corr[np.ix_(idx, idx)], w[idx, k], sd[idx] / fit_sd[idx])
+            for k, idx in enumerate(lay.blocks)
+        ]
+    )
     loadings = own.copy()
     corr_paths = corr_y
     if consistent:
@@ -558,8 +587,8 @@ def _estimate(
         np.fill_diagonal(corr_paths, 1.0)
         for k, idx in enumerate(lay.blocks):
             if reflective[k] and idx.size > 1:
-                wk = w[idx, k] * x[:, idx].std(axis=0, ddof=1)
-                wk = wk / np.sqrt(wk @ np.corrcoef(x[:, idx], rowvar=False) @ wk)
+                wk = w[idx, k] * sd[idx] / fit_sd[idx]
+                wk = wk / np.sqrt(wk @ raw_corr[np.ix_(idx, idx)] @ wk)
                 loadings[idx] = wk * np.sqrt(rho_a[k]) / (wk @ wk)
     beta, r2, adj = _paths(corr_paths, lay, n)
     total = np.linalg.inv(np.eye(j) - beta) - np.eye(j)
@@ -583,10 +612,9 @@ def _estimate(
     for k, idx in enumerate(lay.blocks):
         lam = loadings[idx]
         c = constructs[k]
-        raw_b = raw[:, idx]
         reliability[c] = {
-            "alpha_raw": _alpha(np.cov(raw_b, rowvar=False)),
-            "alpha_standardized": _alpha(np.corrcoef(raw_b, rowvar=False)),
+            "alpha_raw": _alpha(raw_cov[np.ix_(idx, idx)]),
+            "alpha_standardized": _alpha(raw_corr[np.ix_(idx, idx)]),
             "dg_rho": float(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())),
             "rho_a": float(rho_a[k]),
             "ave": float((lam**2).mean()),
@@ -608,7 +636,7 @@ def _estimate(
         }
         for a in range(j)
     }
-    htmt = _htmt(raw, lay)
+    htmt = _htmt(raw_corr, lay)
     return PlsResult(
         model=model,
         scheme=scheme,
@@ -654,9 +682,9 @@ def _alpha(s: Any) -> float:
     return float(k / (k - 1) * (1 - np.trace(s) / s.sum()))
 
 
-def _htmt(raw: Array, lay: _Layout) -> dict[tuple[str, str], float]:
+def _htmt(corr: Array, lay: _Layout) -> dict[tuple[str, str], float]:
     """Heterotrait-monotrait ratio (Henseler, Ringle & Sarstedt 2015) for blocks of two or more indicators."""
-    r = np.abs(np.corrcoef(raw, rowvar=False))
+    r = np.abs(corr)
     out: dict[tuple[str, str], float] = {}
     blocks = lay.blocks
     mono = []
@@ -673,3 +701,221 @@ def _htmt(raw: Array, lay: _Layout) -> dict[tuple[str, str], float]:
             hetero = float(r[np.ix_(blocks[a], blocks[b])].mean())
             out[(lay.constructs[a], lay.constructs[b])] = hetero / np.sqrt(mono[a] * mono[b])
     return out
+
+
+@attrs.frozen(eq=False)
+class PredictResult:
+    """PLSpredict (Shmueli et al. 2016): out-of-sample errors per indicator of the endogenous constructs.
+
+    ``rmse`` / ``mae`` of the PLS predictions and of the linear benchmark
+    (``lm_*``: each indicator regressed on all exogenous indicators), and
+    ``q2_predict`` = 1 - SSE(PLS) / SSE(training mean).
+    """
+
+    folds: int
+    repeats: int
+    indicators: tuple[str, ...]
+    rmse: dict[str, float]
+    mae: dict[str, float]
+    lm_rmse: dict[str, float]
+    lm_mae: dict[str, float]
+    q2_predict: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folds": self.folds,
+            "repeats": self.repeats,
+            "indicators": {
+                i: {
+                    "rmse": self.rmse[i],
+                    "mae": self.mae[i],
+                    "lm_rmse": self.lm_rmse[i],
+                    "lm_mae": self.lm_mae[i],
+                    "q2_predict": self.q2_predict[i],
+                }
+                for i in self.indicators
+            },
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"PLSpredict, {self.folds}-fold x {self.repeats}",
+            "indicator     PLS RMSE   LM RMSE   PLS MAE    LM MAE  Q2_predict",
+        ]
+        for i in self.indicators:
+            lines.append(
+                f"{i[:12]:<12} {self.rmse[i]:>9.3f} {self.lm_rmse[i]:>9.3f} {self.mae[i]:>9.3f} "
+                f"{self.lm_mae[i]:>9.3f} {self.q2_predict[i]:>11.3f}"
+            )
+        return "\n".join(lines)
+
+
+def predict(
+    result: PlsResult, *, folds: int = 10, repeats: int = 1, seed: Any = None
+) -> PredictResult:
+    """PLSpredict by k-fold cross-validation of the fitted model's specification.
+
+    For each fold the model is refitted on the other folds; the held-out
+    respondents' exogenous construct scores come from the training weights
+    (and the training means and scales), endogenous constructs from the
+    reduced form (total effects of the exogenous constructs), and each
+    endogenous indicator from its loading, back on its own scale.
+    """
+    model, raw = result.model, result._raw
+    n = raw.shape[0]
+    if not (isinstance(folds, int) and 2 <= folds <= n // 2):
+        raise ValidationError([("folds", f"must be an integer from 2 to {n // 2}, got {folds!r}")])
+    lay = _layout(model)
+    exo = [k for k in range(len(lay.constructs)) if not lay.adjacency[:, k].any()]
+    endo = [k for k in range(len(lay.constructs)) if lay.adjacency[:, k].any()]
+    if not endo:
+        raise ValidationError([("model", "has no endogenous construct to predict")])
+    target = np.concatenate([lay.blocks[k] for k in endo])
+    source = np.concatenate([lay.blocks[k] for k in exo])
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    err_pls = np.zeros((repeats, n, target.size))
+    err_lm = np.zeros_like(err_pls)
+    err_naive = np.zeros_like(err_pls)
+    for rep in range(repeats):
+        fold_of = rng.permutation(n) % folds
+        for f in range(folds):
+            test, train = fold_of == f, fold_of != f
+            tr = raw[train]
+            fit = _estimate(model, tr, lay=lay, **result._options)
+            mean = tr.mean(axis=0)
+            sd = tr.std(axis=0, ddof=1)
+            xt = (raw[test] - mean) / (sd if fit.scaled else 1.0)
+            w = np.array([fit.weights[name] for name in lay.names])
+            # Exogenous scores of the held-out rows with the training weights (and the training centring).
+            xtr = (tr - mean) / (sd if fit.scaled else 1.0)
+            y_train = np.zeros((tr.shape[0], len(lay.constructs)))
+            y_test = np.zeros((xt.shape[0], len(lay.constructs)))
+            for k, idx in enumerate(lay.blocks):
+                y_train[:, k] = xtr[:, idx] @ w[idx]
+                y_test[:, k] = xt[:, idx] @ w[idx]
+            total = np.zeros((len(lay.constructs), len(lay.constructs)))
+            for (a, b), v in fit.total_effects.items():
+                total[lay.constructs.index(a), lay.constructs.index(b)] = v
+            y_hat = y_test[:, exo] @ total[np.ix_(exo, endo)]
+            lam = np.array([fit.loadings[lay.names[i]] for i in target])
+            owner = np.array([endo.index(int(lay.block_of[i])) for i in target])
+            # Standardised indicator = loading x construct; back to the indicator's own scale.
+            x_hat = y_hat[:, owner] * lam * tr[:, target].std(axis=0) + mean[target]
+            err_pls[rep, test] = raw[test][:, target] - x_hat
+            design = np.column_stack([np.ones(tr.shape[0]), tr[:, source]])
+            coef = np.linalg.lstsq(design, tr[:, target], rcond=None)[0]
+            lm_hat = np.column_stack([np.ones(test.sum()), raw[test][:, source]]) @ coef
+            err_lm[rep, test] = raw[test][:, target] - lm_hat
+            err_naive[rep, test] = raw[test][:, target] - mean[target]
+    names = tuple(lay.names[i] for i in target)
+
+    def per(values: Array) -> dict[str, float]:
+        return dict(zip(names, values.tolist(), strict=True))
+
+    sse = (err_pls**2).sum(axis=(0, 1))
+    return PredictResult(
+        folds=folds,
+        repeats=repeats,
+        indicators=names,
+        rmse=per(np.sqrt((err_pls**2).mean(axis=(0, 1)))),
+        mae=per(np.abs(err_pls).mean(axis=(0, 1))),
+        lm_rmse=per(np.sqrt((err_lm**2).mean(axis=(0, 1)))),
+        lm_mae=per(np.abs(err_lm).mean(axis=(0, 1))),
+        q2_predict=per(1 - sse / (err_naive**2).sum(axis=(0, 1))),
+    )
+
+
+@attrs.frozen
+class PermutationTest:
+    """Multigroup differences of the paths with permutation p-values (Chin & Dibbern 2010)."""
+
+    groups: tuple[str, str]
+    permutations: int
+    table: dict[tuple[str, str], dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "groups": list(self.groups),
+            "permutations": self.permutations,
+            "paths": [{"from": a, "to": b, **v} for (a, b), v in self.table.items()],
+        }
+
+    def __str__(self) -> str:
+        g1, g2 = self.groups
+        lines = [
+            f"permutation test ({self.permutations} permutations): {g1} vs {g2}",
+            f"path                             {g1[:9]:>9} {g2[:9]:>9}  difference  p-value",
+        ]
+        for (a, b), row in self.table.items():
+            lines.append(
+                f"{a + ' -> ' + b:<32} {row['group1']:>+9.3f} {row['group2']:>+9.3f} {row['difference']:>+11.3f} {row['p_value']:>8.3f}"
+            )
+        return "\n".join(lines)
+
+
+def permutation_test(
+    model: PathModel,
+    data: Any,
+    groups: Any,
+    *,
+    permutations: int = 500,
+    seed: Any = None,
+    **options: Any,
+) -> PermutationTest:
+    """Are the paths different in two groups? Refit on shuffled group labels (Chin & Dibbern 2010).
+
+    The p-value of a path is the share of permutations whose absolute
+    difference reaches the observed one (with the observed split counted,
+    so it is never 0). ``options`` are passed to :meth:`PathModel.fit`.
+    """
+    from crmkit._validation import as_array, factorize
+
+    raw = _matrix(data, model.indicators)
+    g = as_array(groups, "groups")
+    if g.shape[0] != raw.shape[0]:
+        raise ValidationError([("groups", f"must have one label per respondent ({raw.shape[0]})")])
+    labels, codes = factorize(g)
+    if labels.shape[0] != 2:
+        raise ValidationError([("groups", f"must have exactly two groups, got {labels.shape[0]}")])
+    if not (isinstance(permutations, int) and permutations >= 1):
+        raise ValidationError([("permutations", f"must be an integer >= 1, got {permutations!r}")])
+    lay = _layout(model)
+    opts = {
+        "scheme": options.get("scheme", "path"),
+        "scaled": options.get("scaled", True),
+        "consistent": options.get("consistent", False),
+        "tol": options.get("tol", 1e-6),
+        "max_iter": options.get("max_iter", 300),
+    }
+
+    def diff(mask: npt.NDArray[np.bool_]) -> tuple[Array, Array, Array]:
+        a = _estimate(model, raw[mask], lay=lay, **opts)
+        b = _estimate(model, raw[~mask], lay=lay, **opts)
+        pa = np.array(list(a.paths.values()))
+        pb = np.array(list(b.paths.values()))
+        return pa, pb, pa - pb
+
+    first = codes == 0
+    pa, pb, observed = diff(first)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    exceed = np.ones_like(observed)  # the observed split itself
+    done = 1
+    for _ in range(permutations):
+        shuffled = rng.permutation(first)
+        try:
+            _, _, d = diff(shuffled)
+        except (ConvergenceError, ValidationError, np.linalg.LinAlgError):
+            continue
+        exceed += np.abs(d) >= np.abs(observed) - 1e-12
+        done += 1
+    keys = list(_estimate(model, raw[first], lay=lay, **opts).paths)
+    table = {
+        k: {
+            "group1": float(pa[i]),
+            "group2": float(pb[i]),
+            "difference": float(observed[i]),
+            "p_value": float(exceed[i] / done),
+        }
+        for i, k in enumerate(keys)
+    }
+    return PermutationTest((str(labels[0]), str(labels[1])), done - 1, table)
