@@ -204,3 +204,62 @@ def test_clv_command_reports_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixt
     code, _ = run("clv", str(file), "--customer", "customer", "--date", "day")
     assert code == 3
     assert "no customer made a repeat purchase" in capsys.readouterr().err
+
+
+def test_acsi_command_on_the_ecsi_data(tmp_path: Path) -> None:
+    data = Path(__file__).parent / "data" / "ecsi_satisfaction.csv"
+    code, text = run(
+        "acsi", str(data), "--model", "ecsi", "--unscaled", "--scale", "0,10", "--by", "gender"
+    )
+    assert code == 0
+    assert re.search(r"image -> expectations\s+\+0\.5787", text)
+    assert "satisfaction index 68.6 on 0-100, n = 250" in text
+    assert "value          effect +0.588" in text
+    blocks = tmp_path / "blocks.json"
+    blocks.write_text(
+        json.dumps(
+            {
+                "image": ["imag1", "imag2"],
+                "expectations": ["expe1", "expe2"],
+                "quality": ["qual1", "qual2"],
+                "value": ["val1", "val2"],
+                "satisfaction": ["sat1", "sat2"],
+                "loyalty": ["loy1", "loy2"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, text = run(
+        "acsi", str(data), "--model", "ecsi", "--blocks", str(blocks), "--scale", "0,10", "--json"
+    )
+    doc = json.loads(text)
+    assert set(doc["fit"]["loadings"]) == {
+        "imag1",
+        "imag2",
+        "expe1",
+        "expe2",
+        "qual1",
+        "qual2",
+        "val1",
+        "val2",
+        "sat1",
+        "sat2",
+        "loy1",
+        "loy2",
+    }
+    assert 0 < doc["index"]["index"] < 100
+
+
+def test_acsi_command_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = Path(__file__).parent / "data" / "ecsi_satisfaction.csv"
+    code, _ = run("acsi", str(data), "--model", "acsi")
+    assert code == 2
+    assert "no columns start with 'comp'" in capsys.readouterr().err
+
+
+def test_demo_prints_the_value_and_index_sections() -> None:
+    code, text = run("demo", "--customers", "30", "--accounts", "4", "--seed", "5")
+    assert code == 0
+    assert "BG/NBD: log-likelihood -9,582.43 on 2,357 customers" in text
+    assert "9. The ACSI as a PLS path model" in text
+    assert re.search(r"satisfaction index \d+\.\d \(\d+\.\d to \d+\.\d\) on 0-100, n = 600", text)

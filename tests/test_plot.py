@@ -106,3 +106,16 @@ def test_value_plots_draw_the_reports() -> None:
     )
     ax = plot.tracking(tr)
     np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), tr.expected)
+
+
+def test_path_diagram_labels_every_path() -> None:
+    from crmkit.datasets import ACSI_ITEMS, demo_acsi_survey
+    from crmkit.satisfaction.acsi import acsi_model
+
+    survey = demo_acsi_survey(respondents=300)
+    result = acsi_model(**{k: list(v) for k, v in ACSI_ITEMS.items()}).fit(survey)
+    ax = plot.path_diagram(result)
+    texts = [t.get_text() for t in ax.texts]
+    for v in result.paths.values():
+        assert f"{v:+.2f}" in texts
+    assert any(t.startswith("satisfaction\nR2") for t in texts)

@@ -364,3 +364,19 @@ def test_plspredict(ecsi) -> None:  # type: ignore[no-untyped-def]
     assert r.predict(folds=5, seed=3).rmse == p.rmse
     with pytest.raises(ValidationError, match="folds"):
         r.predict(folds=1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_demo_acsi_survey_is_read_back(seed: int) -> None:
+    """PLSc on the simulated ACSI survey lands near the paths it was drawn from (complaints is 0/1, so attenuated)."""
+    from crmkit.datasets import ACSI_ITEMS, TRUE_ACSI_PATHS, demo_acsi_survey
+
+    survey = demo_acsi_survey(seed, respondents=3000)
+    result = acsi_model(**{k: list(v) for k, v in ACSI_ITEMS.items()}).fit(survey, consistent=True)
+    for key, true in TRUE_ACSI_PATHS.items():
+        if "complaints" in key:
+            assert np.sign(result.paths[key]) == np.sign(true)
+            continue
+        assert abs(result.paths[key] - true) < 0.1, key
+    ix = satisfaction_index(result, survey, groups=survey["segment"])
+    assert ix.groups["online"] > ix.groups["store"]

@@ -1,4 +1,4 @@
-"""The ``crmkit`` command: ``demo``, ``validate``, ``nps``, ``servqual``, ``kano`` and ``clv``.
+"""The ``crmkit`` command: ``demo``, ``validate``, ``nps``, ``servqual``, ``kano``, ``clv`` and ``acsi``.
 
 Run ``crmkit --help`` (or ``python -m crmkit --help``) for the commands.
 """
@@ -219,6 +219,9 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     from crmkit._cli_value import demo_value
 
     demo_value(out, _heading)
+    from crmkit._cli_acsi import demo_acsi
+
+    demo_acsi(out, _heading, args.seed)
     return 0 if same == len(records) and stored_ok else 1
 
 
@@ -748,6 +751,9 @@ def _parser() -> argparse.ArgumentParser:
     from crmkit._cli_value import add_parser as add_value_parser
 
     add_value_parser(sub)
+    from crmkit._cli_acsi import add_parser as add_acsi_parser
+
+    add_acsi_parser(sub)
     return parser
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from crmkit.satisfaction import IpaResult, KanoResult, ServqualResult
+    from crmkit.satisfaction.pls import PlsResult
     from crmkit.value import HoldoutReport, TrackingReport
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ipa_grid",
     "kano_scatter",
     "nps_distribution",
+    "path_diagram",
     "servqual_gaps",
     "tracking",
 ]
@@ -176,4 +178,50 @@ def conditional_expectations(report: HoldoutReport, *, ax: Axes | None = None) -
     ax.set_xlabel("repeat purchases in the calibration period")
     ax.set_ylabel(f"mean purchases in the next {report.duration:g} time units")
     ax.legend()
+    return ax
+
+
+def path_diagram(result: PlsResult, *, ax: Axes | None = None) -> Axes:
+    """The structural model: constructs in columns by causal depth, arrows labelled with path coefficients, R2 below."""
+    _check(result, "PlsResult")
+    ax = _axes(ax)
+    model = result.model
+    depth: dict[str, int] = {}
+    for c in model.constructs:
+        depth[c] = 0
+    for _ in model.constructs:  # longest path from a source: at most one pass per construct
+        for a, b in model.paths:
+            depth[b] = max(depth[b], depth[a] + 1)
+    columns: dict[int, list[str]] = {}
+    for c in model.constructs:
+        columns.setdefault(depth[c], []).append(c)
+    pos: dict[str, tuple[float, float]] = {}
+    for d, names in columns.items():
+        for i, c in enumerate(names):
+            pos[c] = (float(d), (len(names) - 1) / 2 - i)
+    for (a, b), v in result.paths.items():
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        ax.annotate(
+            "",
+            xy=(x1, y1),
+            xytext=(x0, y0),
+            arrowprops={"arrowstyle": "->", "color": "#1f77b4", "shrinkA": 28, "shrinkB": 28},
+        )
+        ax.text(
+            (x0 + x1) / 2,
+            (y0 + y1) / 2,
+            f"{v:+.2f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            bbox={"boxstyle": "round", "fc": "white", "ec": "none"},
+        )
+    for c, (x, y) in pos.items():
+        label = c if c not in result.r2 else f"{c}\nR2 {result.r2[c]:.2f}"
+        ax.text(x, y, label, ha="center", va="center", bbox={"boxstyle": "round", "fc": "#eef3fb"})
+    xs = [p[0] for p in pos.values()]
+    ys = [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.set_axis_off()
     return ax

@@ -9,16 +9,22 @@
 from crmkit.datasets._cdnow import load_cdnow, load_cdnow_summary, load_donations
 from crmkit.datasets._demo import CustomerBase, demo_customer_base
 from crmkit.datasets._surveys import (
+    ACSI_ITEMS,
+    TRUE_ACSI_PATHS,
     KanoStudy,
     ServqualStudy,
+    demo_acsi_survey,
     demo_kano_survey,
     demo_servqual_survey,
 )
 
 __all__ = [
+    "ACSI_ITEMS",
+    "TRUE_ACSI_PATHS",
     "CustomerBase",
     "KanoStudy",
     "ServqualStudy",
+    "demo_acsi_survey",
     "demo_customer_base",
     "demo_kano_survey",
     "demo_servqual_survey",

@@ -12,7 +12,15 @@ from typing import Any
 
 import attrs
 
-__all__ = ["KanoStudy", "ServqualStudy", "demo_kano_survey", "demo_servqual_survey"]
+__all__ = [
+    "ACSI_ITEMS",
+    "TRUE_ACSI_PATHS",
+    "KanoStudy",
+    "ServqualStudy",
+    "demo_acsi_survey",
+    "demo_kano_survey",
+    "demo_servqual_survey",
+]
 
 #: The true coefficients of gap 5 on gaps 1-4 in :func:`demo_servqual_survey`.
 TRUE_GAP_EFFECTS = (0.0, 0.0, 0.8, 0.4)
@@ -111,3 +119,63 @@ def demo_kano_survey(seed: int = 1984, *, respondents: int = 150) -> KanoStudy:
         tuple(f for f, _ in _KANO),
         tuple(t for _, t in _KANO),
     )
+
+
+#: The structural paths of :func:`demo_acsi_survey` (standardised constructs).
+TRUE_ACSI_PATHS: dict[tuple[str, str], float] = {
+    ("expectations", "quality"): 0.55,
+    ("expectations", "value"): 0.15,
+    ("quality", "value"): 0.55,
+    ("expectations", "satisfaction"): 0.05,
+    ("quality", "satisfaction"): 0.45,
+    ("value", "satisfaction"): 0.35,
+    ("satisfaction", "complaints"): -0.35,
+    ("satisfaction", "loyalty"): 0.6,
+    ("complaints", "loyalty"): -0.15,
+}
+#: The indicators of :func:`demo_acsi_survey`, by construct (the ACSI questionnaire's shape).
+ACSI_ITEMS: dict[str, tuple[str, ...]] = {
+    "expectations": ("exp_overall", "exp_customization", "exp_reliability"),
+    "quality": ("qual_overall", "qual_customization", "qual_reliability"),
+    "value": ("value_price_given_quality", "value_quality_given_price"),
+    "satisfaction": ("sat_overall", "sat_expectations", "sat_ideal"),
+    "complaints": ("complained",),
+    "loyalty": ("loy_repurchase", "loy_price_tolerance"),
+}
+
+
+def demo_acsi_survey(seed: int = 1996, *, respondents: int = 600) -> dict[str, Any]:
+    """An ACSI-shaped survey drawn from the structural model ``TRUE_ACSI_PATHS``.
+
+    Answers are on 1-10 (``complained`` is 0/1), each item loading about 0.85
+    on its construct; a ``segment`` column ("online" or "store") shifts
+    satisfaction by about half a point. Returns a dict of columns.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = respondents
+    lv: dict[str, Any] = {}
+
+    def endogenous(name: str) -> Any:
+        inputs = {a: b for (a, b), _ in TRUE_ACSI_PATHS.items() if b == name}
+        coef = {a: c for (a, b), c in TRUE_ACSI_PATHS.items() if b == name}
+        mean = sum(coef[a] * lv[a] for a in inputs)
+        explained = float(np.var(mean))
+        return mean + np.sqrt(max(1 - explained, 0.05)) * rng.normal(size=n)
+
+    segment = np.where(rng.random(n) < 0.5, "online", "store")
+    lv["expectations"] = rng.normal(size=n)
+    for name in ("quality", "value", "satisfaction", "complaints", "loyalty"):
+        lv[name] = endogenous(name)
+        if name == "satisfaction":
+            lv[name] = lv[name] + np.where(segment == "online", 0.25, -0.25)
+    out: dict[str, Any] = {"segment": segment}
+    for construct, items in ACSI_ITEMS.items():
+        for item in items:
+            if item == "complained":
+                out[item] = (lv[construct] + 0.5 * rng.normal(size=n) > 1.0).astype(float)
+                continue
+            latent = 0.85 * lv[construct] + np.sqrt(1 - 0.85**2) * rng.normal(size=n)
+            out[item] = np.clip(np.rint(7.4 + 1.6 * latent), 1, 10)
+    return out

@@ -1,0 +1,227 @@
+"""``crmkit acsi`` and the satisfaction-index section of ``crmkit demo``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from crmkit.errors import ValidationError
+
+if TYPE_CHECKING:
+    from crmkit.satisfaction.pls import PathModel
+
+#: Column prefixes per construct used when no ``--blocks`` file is given (the ECSI data's naming).
+PREFIXES = {
+    "image": "imag",
+    "expectations": "expe",
+    "quality": "qual",
+    "value": "val",
+    "performance": "perf",
+    "satisfaction": "sat",
+    "complaints": "comp",
+    "loyalty": "loy",
+}
+CONSTRUCTS = {
+    "acsi": ("expectations", "quality", "value", "satisfaction", "complaints", "loyalty"),
+    "ecsi": ("image", "expectations", "quality", "value", "satisfaction", "loyalty"),
+    "scsb": ("expectations", "performance", "satisfaction", "complaints", "loyalty"),
+}
+
+
+def _blocks(args: argparse.Namespace, header: list[str]) -> dict[str, list[str]]:
+    wanted = CONSTRUCTS[args.model]
+    if args.blocks:
+        path = Path(args.blocks)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(
+                [("--blocks", f"cannot read {path}: {exc.strerror or exc}")]
+            ) from None
+        if path.suffix == ".toml":
+            import importlib
+
+            try:
+                tomllib = importlib.import_module("tomllib")
+            except ModuleNotFoundError:  # Python 3.10
+                raise ValidationError(
+                    [("--blocks", "TOML needs Python 3.11; use a JSON file")]
+                ) from None
+            spec = tomllib.loads(text)
+        else:
+            spec = json.loads(text)
+        missing = [c for c in wanted if c not in spec]
+        if missing:
+            raise ValidationError([("--blocks", f"names no indicators for {', '.join(missing)}")])
+        return {c: [str(i) for i in spec[c]] for c in wanted}
+    blocks = {c: [h for h in header if h.startswith(PREFIXES[c])] for c in wanted}
+    empty = [c for c, items in blocks.items() if not items]
+    if empty:
+        raise ValidationError(
+            [
+                (
+                    "--blocks",
+                    f"no columns start with {', '.join(repr(PREFIXES[c]) for c in empty)} "
+                    f"(for {', '.join(empty)}); give a JSON or TOML file mapping constructs to columns",
+                )
+            ]
+        )
+    return blocks
+
+
+def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
+    import csv
+
+    import numpy as np
+
+    from crmkit.satisfaction.acsi import (
+        acsi_model,
+        ecsi_model,
+        priorities,
+        satisfaction_index,
+        scsb_model,
+    )
+
+    try:
+        handle = open(args.file, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ValidationError(
+            [("file", f"cannot read {args.file}: {exc.strerror or exc}")]
+        ) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    blocks = _blocks(args, header)
+    data: dict[str, Any] = {}
+    for items in blocks.values():
+        for item in items:
+            if item not in header:
+                raise ValidationError([("--blocks", f"{args.file} has no column {item!r}")])
+            values = []
+            for i, r in enumerate(rows):
+                try:
+                    values.append(float(r[item]))
+                except ValueError:
+                    raise ValidationError(
+                        [(f"{item}[row {i + 2}]", f"must be a number, got {r[item]!r}")]
+                    ) from None
+            data[item] = np.array(values)
+    build: Callable[..., PathModel] = {"acsi": acsi_model, "ecsi": ecsi_model, "scsb": scsb_model}[
+        args.model
+    ]
+    model = build(**blocks)
+    result = model.fit(
+        data, scheme=args.scheme, scaled=not args.unscaled, consistent=args.consistent
+    )
+    low, high = (float(v) for v in args.scale.split(","))
+    groups = None
+    if args.by:
+        if args.by not in header:
+            raise ValidationError([("--by", f"{args.file} has no column {args.by!r}")])
+        groups = [r[args.by] for r in rows]
+    index = satisfaction_index(
+        result,
+        data,
+        scale=(low, high),
+        groups=groups,
+        bootstrap=args.bootstrap,
+        seed=args.seed,
+    )
+    drivers = priorities(result, data, scale=(low, high))
+    boot = result.bootstrap(args.bootstrap, seed=args.seed) if args.bootstrap else None
+    if args.json:
+        doc = {
+            "model": args.model,
+            "fit": result.to_dict(),
+            "index": index.to_dict(),
+            "priorities": [
+                {
+                    "construct": p.construct,
+                    "total_effect": p.total_effect,
+                    "index": p.index,
+                    "quadrant": p.quadrant,
+                }
+                for p in drivers
+            ],
+            "bootstrap": None if boot is None else boot.to_dict(),
+        }
+        print(json.dumps(doc, indent=2), file=out)
+        return 0
+    print_report(result, index, drivers, boot, out)
+    return 0
+
+
+def print_report(
+    result: Any, index: Any, drivers: Any, boot: Any, out: TextIO, indent: str = ""
+) -> None:
+    def say(text: object) -> None:
+        for line in str(text).splitlines():
+            print(f"{indent}{line}", file=out)
+
+    say(result)
+    if boot is not None:
+        say(boot)
+    say(index)
+    say("priorities (total effect on satisfaction vs the driver's index):")
+    for p in drivers:
+        say(f"  {p.construct:<14} effect {p.total_effect:+.3f}  index {p.index:5.1f}  {p.quadrant}")
+
+
+def add_parser(sub: Any) -> None:
+    ac = sub.add_parser(
+        "acsi", help="fit the ACSI, ECSI or SCSB PLS path model to a CSV of survey answers"
+    )
+    ac.add_argument("file", help="a CSV file with a header row, one respondent per row")
+    ac.add_argument("--model", choices=sorted(CONSTRUCTS), default="acsi")
+    ac.add_argument(
+        "--blocks",
+        help="a JSON (or TOML) file mapping each construct to its columns; "
+        "default: columns named by prefix (imag, expe, qual, val, perf, sat, comp, loy)",
+    )
+    ac.add_argument("--scheme", choices=["path", "centroid", "factorial"], default="path")
+    ac.add_argument(
+        "--unscaled", action="store_true", help="centre the answers without scaling them"
+    )
+    ac.add_argument("--consistent", action="store_true", help="consistent PLS (PLSc)")
+    ac.add_argument("--scale", default="1,10", help="min,max of the answers (default 1,10)")
+    ac.add_argument("--by", help="a column to compute the index per group")
+    ac.add_argument("--bootstrap", type=int, default=0, help="resamples for intervals (e.g. 500)")
+    ac.add_argument("--seed", type=int, default=None)
+    ac.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    ac.set_defaults(run=acsi_command)
+
+
+def demo_acsi(out: TextIO, heading: Any, seed: int) -> None:
+    """The satisfaction-index section of ``crmkit demo`` on a simulated ACSI survey."""
+    from crmkit.datasets import ACSI_ITEMS, TRUE_ACSI_PATHS, demo_acsi_survey
+    from crmkit.satisfaction.acsi import acsi_model, priorities, satisfaction_index
+
+    heading(out, 9, "The ACSI as a PLS path model, with its 0-100 index")
+    survey = demo_acsi_survey(seed)
+    model = acsi_model(**{k: list(v) for k, v in ACSI_ITEMS.items()})
+    result = model.fit(survey)
+    consistent = model.fit(survey, consistent=True)
+    print(
+        f"  {len(survey['segment'])} respondents drawn from a known ACSI structure (1-10 answers)",
+        file=out,
+    )
+    print("  path                          true    PLS   PLSc", file=out)
+    for key, true in TRUE_ACSI_PATHS.items():
+        print(
+            f"  {key[0] + ' -> ' + key[1]:<28} {true:+.2f}  {result.paths[key]:+.2f}  {consistent.paths[key]:+.2f}",
+            file=out,
+        )
+    index = satisfaction_index(result, survey, groups=survey["segment"], bootstrap=100, seed=seed)
+    for line in str(index).splitlines():
+        print(f"  {line}", file=out)
+    print("  priorities (total effect on satisfaction vs the driver's index):", file=out)
+    for p in priorities(result, survey):
+        print(
+            f"    {p.construct:<14} effect {p.total_effect:+.3f}  index {p.index:5.1f}  {p.quadrant}",
+            file=out,
+        )
+    print("  (the models, the algorithm and its checks against plspm: docs/acsi.md)", file=out)
