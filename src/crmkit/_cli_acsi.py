@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from crmkit.errors import ValidationError
@@ -110,9 +110,12 @@ def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
                         [(f"{item}[row {i + 2}]", f"must be a number, got {r[item]!r}")]
                     ) from None
             data[item] = np.array(values)
-    build: Callable[..., PathModel] = {"acsi": acsi_model, "ecsi": ecsi_model, "scsb": scsb_model}[
-        args.model
-    ]
+    builders: dict[str, Callable[..., PathModel]] = {
+        "acsi": acsi_model,
+        "ecsi": ecsi_model,
+        "scsb": scsb_model,
+    }
+    build = builders[args.model]
     model = build(**blocks)
     result = model.fit(
         data, scheme=args.scheme, scaled=not args.unscaled, consistent=args.consistent
