@@ -380,3 +380,23 @@ def test_demo_acsi_survey_is_read_back(seed: int) -> None:
         assert abs(result.paths[key] - true) < 0.1, key
     ix = satisfaction_index(result, survey, groups=survey["segment"])
     assert ix.groups["online"] > ix.groups["store"]
+
+
+def test_data_shapes_and_missing_answers(ecsi) -> None:  # type: ignore[no-untyped-def]
+    data, _ = ecsi
+    names = list(data)
+    matrix = np.column_stack([data[k] for k in names])
+    ref = model().fit(data, scaled=False)
+    pair = model().fit((matrix, names), scaled=False)
+    assert pair.paths == ref.paths
+    structured = np.rec.fromarrays([data[k] for k in names], names=names)
+    assert model().fit(structured, scaled=False).paths == ref.paths
+    holes = {k: v.copy() for k, v in data.items()}
+    holes["sat1"][[3, 9]] = np.nan
+    with pytest.raises(ValidationError, match=r"sat1\[3\]"):
+        model().fit(holes)
+    omitted = model().fit(holes, nan_policy="omit")
+    assert omitted.n == 248
+    keep = np.ones(250, dtype=bool)
+    keep[[3, 9]] = False
+    assert omitted.paths == model().fit({k: v[keep] for k, v in data.items()}).paths

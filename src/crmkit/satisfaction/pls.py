@@ -161,15 +161,26 @@ class PathModel:
         consistent: bool = False,
         tol: float = 1e-6,
         max_iter: int = 300,
+        nan_policy: Literal["raise", "omit"] = "raise",
     ) -> PlsResult:
-        """Estimate the model on ``data`` (indicator name -> column; a DataFrame works)."""
+        """Estimate the model on ``data``.
+
+        ``data`` maps indicator names to columns: a dict of arrays, a pandas
+        or polars DataFrame, a numpy structured array, or a ``(matrix,
+        names)`` pair. Missing answers are refused unless
+        ``nan_policy="omit"``, which drops incomplete respondents (listwise).
+        """
         if scheme not in ("path", "centroid", "factorial"):
             raise ValidationError(
                 [("scheme", f"must be 'path', 'centroid' or 'factorial', got {scheme!r}")]
             )
         if not (isinstance(max_iter, int) and max_iter >= 1):
             raise ValidationError([("max_iter", f"must be an integer >= 1, got {max_iter!r}")])
-        raw = _matrix(data, self.indicators)
+        if nan_policy not in ("raise", "omit"):
+            raise ValidationError(
+                [("nan_policy", f"must be 'raise' or 'omit', got {nan_policy!r}")]
+            )
+        raw = _matrix(data, self.indicators, omit=nan_policy == "omit")
         return _estimate(self, raw, scheme, scaled, consistent, tol, max_iter)
 
 
@@ -177,8 +188,24 @@ def _node(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-def _matrix(data: Any, names: Sequence[str]) -> Array:
+def _matrix(data: Any, names: Sequence[str], *, omit: bool = False) -> Array:
     """The indicator columns of ``data`` as an n x p float matrix, checked."""
+    if isinstance(data, tuple) and len(data) == 2:
+        matrix, labels = data
+        m = np.asarray(matrix)
+        labels = [str(v) for v in labels]
+        if m.ndim != 2 or m.shape[1] != len(labels):
+            raise ValidationError(
+                [
+                    (
+                        "data",
+                        f"a (matrix, names) pair needs one name per column; got shape {m.shape} and {len(labels)} names",
+                    )
+                ]
+            )
+        data = {lab: m[:, i] for i, lab in enumerate(labels)}
+    elif isinstance(data, np.ndarray) and data.dtype.names:
+        data = {name: data[name] for name in data.dtype.names}
     if hasattr(data, "columns") and hasattr(data, "__getitem__") and not isinstance(data, Mapping):
         available = [str(c) for c in data.columns]
         getter: Callable[[str], Any] = lambda n: data[n]  # noqa: E731
@@ -212,6 +239,9 @@ def _matrix(data: Any, names: Sequence[str]) -> Array:
         raise ValidationError([("data", f"indicator columns differ in length: {sorted(lengths)}")])
     x = np.column_stack(cols)
     bad = ~np.isfinite(x)
+    if omit and bad.any():
+        x = x[~bad.any(axis=1)]
+        bad = ~np.isfinite(x)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ValidationError(
