@@ -232,8 +232,9 @@ class Model:
 
     def _is_stationary(self, logp: Array, data: tuple[Array, ...], weights: Array) -> bool:
         theta = np.exp(logp)
-        g = self._total_gradient(theta, data, weights) * theta / weights.sum()
-        return bool(np.max(np.abs(g)) < 1e-5)
+        with np.errstate(all="ignore"):
+            g = self._total_gradient(theta, data, weights) * theta / weights.sum()
+        return bool(np.all(np.isfinite(g)) and np.max(np.abs(g)) < 1e-5)
 
     def _total_gradient(self, theta: Array, data: tuple[Array, ...], weights: Array) -> Array:
         _, grad = self._objective(theta, data, weights)
