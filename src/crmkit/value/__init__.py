@@ -10,6 +10,13 @@ from crmkit.value._fitting import FitSummary
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
 from crmkit.value._holdout import HoldoutReport, TrackingReport, holdout_report, tracking_report
 from crmkit.value._pareto import ParetoNBD
+from crmkit.value._segments import (
+    DEFAULT_RFM_RULES,
+    Concentration,
+    RfmScores,
+    concentration,
+    rfm_scores,
+)
 from crmkit.value._summary import (
     CompressedSummary,
     RfmSummary,
@@ -19,21 +26,26 @@ from crmkit.value._summary import (
 )
 
 __all__ = [
+    "DEFAULT_RFM_RULES",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "CompressedSummary",
+    "Concentration",
     "FitSummary",
     "GammaGamma",
     "HoldoutReport",
     "ParetoNBD",
+    "RfmScores",
     "RfmSummary",
     "ShiftedBetaGeo",
     "TrackingReport",
     "clv",
     "compress",
+    "concentration",
     "customer_lifetime_value",
     "discounted_cash_flows",
     "holdout_report",
+    "rfm_scores",
     "rfm_summary",
     "rfm_summary_from_orders",
     "tracking_report",
