@@ -9,6 +9,7 @@ from crmkit.value._contractual import BetaGeoBetaBinom, ShiftedBetaGeo
 from crmkit.value._fitting import FitSummary
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
 from crmkit.value._holdout import HoldoutReport, TrackingReport, holdout_report, tracking_report
+from crmkit.value._idic import IdicResult, IdicWeights, idic_from_entities, idic_scores
 from crmkit.value._pareto import ParetoNBD
 from crmkit.value._segments import (
     DEFAULT_RFM_RULES,
@@ -34,6 +35,8 @@ __all__ = [
     "FitSummary",
     "GammaGamma",
     "HoldoutReport",
+    "IdicResult",
+    "IdicWeights",
     "ParetoNBD",
     "RfmScores",
     "RfmSummary",
@@ -45,6 +48,8 @@ __all__ = [
     "customer_lifetime_value",
     "discounted_cash_flows",
     "holdout_report",
+    "idic_from_entities",
+    "idic_scores",
     "rfm_scores",
     "rfm_summary",
     "rfm_summary_from_orders",
