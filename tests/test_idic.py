@@ -58,7 +58,9 @@ def test_value_classes() -> None:
     r = idic_scores(**base, value=value)  # type: ignore[arg-type]
     assert r.value_class[0] == "below zero"
     assert set(r.value_class[-2:]) == {"most valuable"}  # the top decile
-    assert set(r.value_class[1:10]) == {"most growable"}  # at most half the potential (lower q90 = 100)
+    assert set(r.value_class[1:10]) == {
+        "most growable"
+    }  # at most half the potential (lower q90 = 100)
     assert set(r.value_class[10:18]) == {"maintain"}
     seg = np.array(["a"] * 10 + ["b"] * 10)
     r2 = idic_scores(**base, value=value, segment=seg)  # type: ignore[arg-type]

@@ -222,6 +222,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     from crmkit._cli_acsi import demo_acsi
 
     demo_acsi(out, _heading, args.seed)
+    _demo_report(args, out, base)
     return 0 if same == len(records) and stored_ok else 1
 
 
@@ -261,6 +262,51 @@ def _demo_satisfaction(out: TextIO, seed: int) -> None:
     ).splitlines():
         print(f"    {line}", file=out)
     print("  (formulas, sources and plots: docs/satisfaction.md)", file=out)
+
+
+def _demo_report(args: argparse.Namespace, out: TextIO, base: Any) -> None:
+    """Section 10: the one customer-base report (and the HTML page with --html)."""
+    from crmkit.report import customer_base_report
+
+    _heading(out, 10, "One customer-base report: lifecycle, satisfaction, value, IDIC")
+    report = customer_base_report(base, as_of=base.observation_end)
+    for line in str(report).splitlines()[1:]:
+        print(f"  {line}" if line else "", file=out)
+    if args.html:
+        Path(args.html).write_text(report.to_html(), encoding="utf-8")
+        print(f"  wrote {args.html}", file=out)
+
+
+def _report_command(args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import datetime, timezone
+
+    from crmkit.report import customer_base_report
+
+    as_of = datetime.now(timezone.utc)
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of)
+        except ValueError:
+            raise ValidationError(
+                [("--as-of", f"must be an ISO date or datetime, got {args.as_of!r}")]
+            ) from None
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=timezone.utc)
+    adapter = _load_sql_adapter()
+    url = args.database
+    engine = (
+        adapter.sqlite_engine(url) if url.startswith("sqlite") else adapter.sa.create_engine(url)
+    )
+    schema = adapter.Schema()
+    with adapter.SqlUnitOfWork(engine, schema) as uow:
+        report = customer_base_report(uow, as_of=as_of)
+    if args.html:
+        Path(args.html).write_text(report.to_html(), encoding="utf-8")
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, default=str), file=out)
+    else:
+        print(report, file=out)
+    return 0
 
 
 def _load_sql_adapter() -> Any:
@@ -707,7 +753,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="store the base through the example SQLAlchemy adapter, e.g. sqlite:///crm.db",
     )
+    demo.add_argument(
+        "--html", metavar="FILE", help="also write the customer-base report as an HTML page"
+    )
     demo.set_defaults(run=_demo)
+    rep = sub.add_parser(
+        "report",
+        help="the customer-base report of a database (lifecycle, satisfaction, value, IDIC)",
+    )
+    rep.add_argument(
+        "--database",
+        required=True,
+        metavar="URL",
+        help="an SQLAlchemy URL written by the example adapter",
+    )
+    rep.add_argument("--as-of", help="the report date (ISO; default now)")
+    rep.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
+    rep.add_argument("--json", action="store_true", help="print JSON instead of text")
+    rep.set_defaults(run=_report_command)
     val = sub.add_parser("validate", help="validate a JSON / JSON Lines file of records")
     val.add_argument("entity", help="entity type, e.g. Contact or order")
     val.add_argument("file", help="a .json file (an object or an array) or a .jsonl file")

@@ -18,14 +18,17 @@ if TYPE_CHECKING:
 
     from crmkit.satisfaction import IpaResult, KanoResult, ServqualResult
     from crmkit.satisfaction.pls import PlsResult
-    from crmkit.value import HoldoutReport, TrackingReport
+    from crmkit.value import Concentration, HoldoutReport, IdicResult, RfmScores, TrackingReport
 
 __all__ = [
     "conditional_expectations",
+    "idic_histogram",
     "ipa_grid",
     "kano_scatter",
+    "lorenz",
     "nps_distribution",
     "path_diagram",
+    "segment_sizes",
     "servqual_gaps",
     "tracking",
 ]
@@ -224,4 +227,41 @@ def path_diagram(result: PlsResult, *, ax: Axes | None = None) -> Axes:
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.set_axis_off()
+    return ax
+
+
+def lorenz(result: Concentration, *, ax: Axes | None = None) -> Axes:
+    """The Lorenz curve of customer value against the line of equality, with the Gini in the title."""
+    _check(result, "Concentration")
+    ax = _axes(ax)
+    x, y = result.lorenz
+    ax.plot(x, y, color="#1f77b4", label="Lorenz curve")
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, linestyle="--", label="equality")
+    ax.set_xlabel("share of customers (smallest value first)")
+    ax.set_ylabel("share of value")
+    ax.set_title(f"Gini {result.gini:.3f}")
+    ax.legend()
+    return ax
+
+
+def segment_sizes(result: RfmScores, *, ax: Axes | None = None) -> Axes:
+    """Customers per RFM segment, largest first."""
+    _check(result, "RfmScores")
+    ax = _axes(ax)
+    sizes = result.segment_sizes()
+    names = list(sizes)
+    ax.barh(range(len(names)), list(sizes.values()), color="#1f77b4")
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel("customers")
+    return ax
+
+
+def idic_histogram(result: IdicResult, *, ax: Axes | None = None) -> Axes:
+    """The distribution of the IDIC composite score (0-100)."""
+    _check(result, "IdicResult")
+    ax = _axes(ax)
+    ax.hist(result.composite, bins=20, range=(0, 100), color="#1f77b4")
+    ax.set_xlabel("IDIC composite score")
+    ax.set_ylabel("customers")
     return ax
