@@ -473,3 +473,28 @@ def test_gamma_gamma_fused_objective_matches_the_rows() -> None:
     value, grad = g._objective(theta, data, w)
     assert value == pytest.approx(float(w @ g._loglik(theta, (x, m))), rel=1e-12)
     np.testing.assert_allclose(grad, g._gradient(theta, (x, m)) @ w, rtol=1e-10)
+
+
+def test_boundary_estimates_are_reported_without_standard_errors() -> None:
+    """A small base whose BG/NBD maximum has a, b -> 0: a summary without SEs, no NaN predictions."""
+    from collections import Counter
+
+    from crmkit.datasets import demo_customer_base
+    from crmkit.value import rfm_summary_from_orders
+
+    base = demo_customer_base(11, retail_customers=40, accounts=5)
+    currency = Counter(o.currency for o in base.orders).most_common(1)[0][0]
+    orders = [o for o in base.orders if o.contact_id is not None and o.currency == currency]
+    s = rfm_summary_from_orders(orders, observation_end=base.observation_end, currency=currency)
+    m = BetaGeo().fit(s)
+    summary = m.summary()
+    assert not summary.identified
+    assert "n/a" in str(summary) and "singular" in str(summary)
+    assert summary.to_dict()["parameters"]["a"]["standard_error"] is None
+    with pytest.raises(InsufficientData, match="singular"):
+        _ = m.standard_errors_
+    try:
+        e = m.conditional_expected_purchases(52, s)
+    except InsufficientData:
+        return
+    assert np.all(np.isfinite(e))

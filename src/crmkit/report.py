@@ -272,6 +272,11 @@ def customer_base_report(source: Any, *, as_of: datetime) -> CustomerBaseReport:
             notes.append(f"concentration skipped: {exc}")
         try:
             model = BetaGeo().fit(summary)
+            if not model.summary().identified:
+                raise InsufficientData(
+                    "the BG/NBD estimate lies on the boundary of the parameter space "
+                    f"({len(summary)} customers do not identify it)"
+                )
             spend = GammaGamma().fit(summary)
             clv = customer_lifetime_value(model, spend, summary, horizon=12, discount_rate=0.01)
             clv_by_customer = dict(zip(summary.customer_id.tolist(), clv.tolist(), strict=True))

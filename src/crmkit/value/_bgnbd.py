@@ -208,9 +208,11 @@ class BetaGeo(Model):
         x, tx, T_ = _customers(frequency, recency, T)
         tt = as_times(t, "t")
         z = tt / (alpha + T_ + tt)
-        bracket = 1 - (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-        head = (a + b + x - 1) / (a - 1) * bracket
-        return head * self.probability_alive(x, tx, T_, params=params)
+        with np.errstate(all="ignore"):
+            bracket = 1 - (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+            head = (a + b + x - 1) / (a - 1) * bracket
+            out = head * self.probability_alive(x, tx, T_, params=params)
+        return _finite(out, "conditional_expected_purchases")
 
     def probability_of_purchases(
         self, t: Any, n: Any, *, params: dict[str, float] | None = None
@@ -260,6 +262,19 @@ class BetaGeo(Model):
         x = np.minimum(n, d)
         tx = np.where(x > 0, t * rng.beta(np.maximum(x, 1), np.maximum(n - x + 1, 1)), 0.0)
         return {"frequency": x.astype(np.int64), "recency": tx, "T": t}
+
+
+def _finite(values: Array, what: str) -> Array:
+    """Refuse to hand out NaN or inf: parameters on the boundary can make a formula degenerate."""
+    bad = ~np.isfinite(values)
+    if np.any(bad):
+        from crmkit.errors import InsufficientData
+
+        raise InsufficientData(
+            f"{what}: the parameters give no finite value for {int(np.count_nonzero(bad))} of "
+            f"{np.size(values)} inputs (an estimate on the boundary of the parameter space?)"
+        )
+    return values
 
 
 def _customers(frequency: Any, recency: Any, T: Any) -> tuple[Array, Array, Array]:

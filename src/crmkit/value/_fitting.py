@@ -27,19 +27,26 @@ class FitSummary:
     """Estimates, standard errors and intervals of a fitted model, with its log-likelihood.
 
     Intervals are Wald intervals on the log scale, ``exp(log(theta) +- z *
-    se / theta)``: they stay positive, as the parameters are.
+    se / theta)``: they stay positive, as the parameters are. When the
+    Hessian at the estimate is singular (an estimate on the boundary of the
+    parameter space, data that do not identify the model) the standard
+    errors and intervals are ``None`` and ``identified`` is False.
     """
 
     model: str
     names: tuple[str, ...]
     estimates: tuple[float, ...]
-    standard_errors: tuple[float, ...]
-    lower: tuple[float, ...]
-    upper: tuple[float, ...]
+    standard_errors: tuple[float, ...] | None
+    lower: tuple[float, ...] | None
+    upper: tuple[float, ...] | None
     confidence: float
     log_likelihood: float
     n: float
     iterations: int
+
+    @property
+    def identified(self) -> bool:
+        return self.standard_errors is not None
 
     @property
     def aic(self) -> float:
@@ -56,17 +63,18 @@ class FitSummary:
                 name: {
                     "estimate": est,
                     "standard_error": se,
-                    "interval": [lo, hi],
+                    "interval": None if lo is None else [lo, hi],
                 }
                 for name, est, se, lo, hi in zip(
                     self.names,
                     self.estimates,
-                    self.standard_errors,
-                    self.lower,
-                    self.upper,
+                    self.standard_errors or (None,) * len(self.names),
+                    self.lower or (None,) * len(self.names),
+                    self.upper or (None,) * len(self.names),
                     strict=True,
                 )
             },
+            "identified": self.identified,
             "confidence": self.confidence,
             "log_likelihood": self.log_likelihood,
             "aic": self.aic,
@@ -82,10 +90,23 @@ class FitSummary:
             f"customers (AIC {self.aic:,.1f})",
             f"parameter     estimate   std. error   {level}",
         ]
-        for name, est, se, lo, hi in zip(
-            self.names, self.estimates, self.standard_errors, self.lower, self.upper, strict=True
-        ):
-            lines.append(f"{name:<10} {est:>11.4f} {se:>12.4f}   {lo:.4f} to {hi:.4f}")
+        if self.standard_errors is None or self.lower is None or self.upper is None:
+            for name, est in zip(self.names, self.estimates, strict=True):
+                lines.append(f"{name:<10} {est:>11.4g}          n/a   n/a")
+            lines.append(
+                "the Hessian is singular at the estimate (a boundary solution): "
+                "the data do not identify every parameter"
+            )
+        else:
+            for name, est, se, lo, hi in zip(
+                self.names,
+                self.estimates,
+                self.standard_errors,
+                self.lower,
+                self.upper,
+                strict=True,
+            ):
+                lines.append(f"{name:<10} {est:>11.4f} {se:>12.4f}   {lo:.4f} to {hi:.4f}")
         return "\n".join(lines)
 
 
@@ -327,15 +348,22 @@ class Model:
         """The fitted parameters with standard errors, intervals and the log-likelihood."""
         if self.params_ is None or self.log_likelihood_ is None:
             raise ValidationError([("params", f"{self.label} is not fitted: call fit() first")])
-        ci = self.confidence_intervals(confidence)
-        se = self.standard_errors_
+        from crmkit._validation import check_confidence
+
+        check_confidence(confidence)
+        se_t = lo_t = hi_t = None
+        if self._cov is not None:
+            ci = self.confidence_intervals(confidence)
+            se_t = tuple(self.standard_errors_.values())
+            lo_t = tuple(ci[k][0] for k in self.param_names)
+            hi_t = tuple(ci[k][1] for k in self.param_names)
         return FitSummary(
             model=self.label,
             names=self.param_names,
             estimates=tuple(self.params_.values()),
-            standard_errors=tuple(se.values()),
-            lower=tuple(ci[k][0] for k in self.param_names),
-            upper=tuple(ci[k][1] for k in self.param_names),
+            standard_errors=se_t,
+            lower=lo_t,
+            upper=hi_t,
             confidence=confidence,
             log_likelihood=self.log_likelihood_,
             n=self._n,
