@@ -153,7 +153,8 @@ class Model:
     def __init__(self, **params: float) -> None:
         self.params_: dict[str, float] | None = None
         self.log_likelihood_: float | None = None
-        self._cov: Array | None = None
+        self._fit_state: tuple[Array, tuple[Any, ...], Array] | None = None
+        self._cov_cache: tuple[Array | None] | None = None
         self._n: float = 0.0
         self._iterations = 0
         if params:
@@ -248,8 +249,10 @@ class Model:
         self.log_likelihood_ = -value * total
         self._n = total
         self._iterations = int(res.nit)
-        with np.errstate(all="ignore"):
-            self._cov = self._covariance(theta, data, weights)
+        # The Hessian is computed when standard errors are first asked for (summary(),
+        # standard_errors_, confidence_intervals()): fitting alone does not pay for it.
+        self._fit_state = (theta, data, weights)
+        self._cov_cache = None
 
     def _is_stationary(self, logp: Array, data: tuple[Array, ...], weights: Array) -> bool:
         theta = np.exp(logp)
@@ -314,6 +317,17 @@ class Model:
         if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
             return None
         return cov
+
+    @property
+    def _cov(self) -> Array | None:
+        """The covariance of the estimates (inverse observed information), computed once on demand."""
+        if self._cov_cache is None:
+            if self._fit_state is None:
+                return None
+            theta, data, weights = self._fit_state
+            with np.errstate(all="ignore"):
+                self._cov_cache = (self._covariance(theta, data, weights),)
+        return self._cov_cache[0]
 
     @property
     def standard_errors_(self) -> dict[str, float]:

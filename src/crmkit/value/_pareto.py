@@ -61,32 +61,51 @@ class ParetoNBD(Model):
         x, tx, t, w = transactions(frequency, recency, T, weights, model=self.label)
         mean_rate = float((w @ x) / (w @ t)) or 1.0
         mean_t = float((w @ t) / w.sum())
-        self._maximise((x, tx, t), w, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
+        at_zero = tx == 0
+        ux, inv = np.unique(x[at_zero], return_inverse=True)
+        data = (x, tx, t, at_zero, ux, inv.astype(np.intp))
+        self._maximise(data, w, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
         return self
 
-    def _log_a0_terms(self, theta: Array, x: Array, tx: Array, T: Array) -> tuple[Array, Array]:
-        """log F at t_x and at T (the two terms whose difference is A0)."""
+    def _log_a0_terms(
+        self, theta: Array, x: Array, tx: Array, T: Array, groups: Any = None
+    ) -> tuple[Array, Array]:
+        """log F at t_x and at T (the two terms whose difference is A0).
+
+        ``groups`` (from ``fit``) marks the rows with t_x = 0, where F(t_x)
+        depends on x alone: it is computed once per distinct x there (for
+        most customer bases, once for the many without repeat purchases).
+        """
         r, alpha, s, beta = theta
-        a = r + s + x
-        c = a + 1
-        if alpha >= beta:
-            # b = s + 1, so c - b = r + x
-            d, shift = alpha - beta, alpha
-            other = r + x
-        else:
-            # b = r + x, so c - b = s + 1
-            d, shift = beta - alpha, beta
-            other = np.full_like(x, s + 1)
-        return _log_f(a, other, c, d, shift + tx), _log_f(a, other, c, d, shift + T)
+
+        def parts(xv: Array) -> tuple[Array, Array, Array]:
+            a = r + s + xv
+            other = r + xv if alpha >= beta else np.full_like(xv, s + 1)
+            return a, other, a + 1
+
+        # alpha >= beta: b = s + 1, c - b = r + x; alpha < beta: b = r + x, c - b = s + 1.
+        d, shift = (alpha - beta, alpha) if alpha >= beta else (beta - alpha, beta)
+        a, other, c = parts(x)
+        f_T = _log_f(a, other, c, d, shift + T)
+        if groups is None:
+            return _log_f(a, other, c, d, shift + tx), f_T
+        at_zero, ux, inv = groups
+        f_tx = np.empty_like(f_T)
+        rest = ~at_zero
+        f_tx[rest] = _log_f(a[rest], other[rest], c[rest], d, shift + tx[rest])
+        ua, uo, uc = parts(ux)
+        f_tx[at_zero] = _log_f(ua, uo, uc, d, np.full_like(ux, shift))[inv]
+        return f_tx, f_T
 
     def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
         from scipy.special import gammaln
 
         r, alpha, s, beta = theta
-        x, tx, T = data
+        x, tx, T = data[:3]
+        groups = data[3:] if len(data) > 3 else None
         head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        f_tx, f_T = self._log_a0_terms(theta, x, tx, T)
+        f_tx, f_T = self._log_a0_terms(theta, x, tx, T, groups)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_a0 = f_tx + np.log1p(-np.exp(f_T - f_tx))
         died = np.log(s) - np.log(r + s + x) + log_a0
