@@ -400,3 +400,13 @@ def test_data_shapes_and_missing_answers(ecsi) -> None:  # type: ignore[no-untyp
     keep = np.ones(250, dtype=bool)
     keep[[3, 9]] = False
     assert omitted.paths == model().fit({k: v[keep] for k, v in data.items()}).paths
+
+
+def test_non_convergence_and_progress(ecsi, capsys) -> None:  # type: ignore[no-untyped-def]
+    from crmkit.errors import ConvergenceError
+
+    data, _ = ecsi
+    with pytest.raises(ConvergenceError, match="did not converge in 1 iterations"):
+        model().fit(data, max_iter=1, tol=1e-15)
+    model().fit(data).bootstrap(20, seed=1, progress=True)
+    assert "bootstrap 20/20" in capsys.readouterr().out
