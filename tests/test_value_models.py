@@ -498,3 +498,50 @@ def test_boundary_estimates_are_reported_without_standard_errors() -> None:
     except InsufficientData:
         return
     assert np.all(np.isfinite(e))
+
+
+def test_pareto_series_and_gradient() -> None:
+    """The series of 2F1(1, b; c; z) equals scipy's hyp2f1; the analytic gradient equals differences."""
+    from scipy.special import hyp2f1
+
+    from crmkit.value._pareto import _series
+
+    rng = np.random.default_rng(4)
+    b = rng.uniform(0.1, 30, 500)
+    c = b + rng.uniform(0.1, 5, 500)
+    z = rng.uniform(0, 0.5, 500)
+    h, hb, hc, hz = _series(b, c, z)
+    np.testing.assert_allclose(h, hyp2f1(1.0, b, c, z), rtol=1e-13)
+    eps = 1e-6
+    np.testing.assert_allclose(
+        hb,
+        (hyp2f1(1.0, b + eps, c, z) - hyp2f1(1.0, b - eps, c, z)) / (2 * eps),
+        rtol=1e-5,
+        atol=1e-9,
+    )
+    np.testing.assert_allclose(
+        hc,
+        (hyp2f1(1.0, b, c + eps, z) - hyp2f1(1.0, b, c - eps, z)) / (2 * eps),
+        rtol=1e-5,
+        atol=1e-9,
+    )
+    np.testing.assert_allclose(hz, b / c * hyp2f1(2.0, b + 1, c + 1, z), rtol=1e-10)
+    c_sum = load_cdnow_summary()
+    x, tx, T = c_sum["frequency"].astype(float), c_sum["recency"], c_sum["T"]
+    at_zero = tx == 0
+    ux, inv = np.unique(x[at_zero], return_inverse=True)
+    data = (x, tx, T, at_zero, ux, inv.astype(np.intp))
+    m = ParetoNBD()
+    w = np.ones(T.size)
+    # Both branches (alpha < beta, alpha > beta) and rows past the series' range (z > 0.5).
+    for theta in ([0.55, 10.6, 0.6, 11.7], [0.3, 20.0, 1.2, 3.0], [1.0, 2.0, 0.5, 40.0]):
+        th = np.array(theta)
+        value, grad = m._objective(th, data, w)
+        assert value == pytest.approx(float(w @ m._loglik(th, (x, tx, T))), rel=1e-12)
+        for i in range(4):
+            h_ = 1e-6 * th[i]
+            up, dn = th.copy(), th.copy()
+            up[i] += h_
+            dn[i] -= h_
+            num = (w @ m._loglik(up, (x, tx, T)) - w @ m._loglik(dn, (x, tx, T))) / (2 * h_)
+            assert grad[i] == pytest.approx(num, rel=1e-5, abs=1e-3)

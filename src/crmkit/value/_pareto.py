@@ -43,6 +43,41 @@ def _log_f(a: Array, b_other: Array, c: Array, d: Any, u: Array) -> Array:
     return (1 - b) * np.log1p(-z) + np.log(hyp2f1(1.0, b_other, c, z)) - a * np.log(u)
 
 
+#: Below this z the series of 2F1(1, b; c; z) converges fast enough (z^k, with (b + k) < (c + k))
+#: to give the value and its derivatives in b, c and z directly; above it scipy's hyp2f1 and
+#: finite differences take over for those rows.
+_SERIES_MAX_Z = 0.5
+
+
+def _series(b: Array, c: Array, z: Array) -> tuple[Array, Array, Array, Array]:
+    """2F1(1, b; c; z) and its derivatives in b, c and z by its power series (0 <= z <= 0.5, b < c).
+
+    Terms t_k = (b)_k / (c)_k z^k; the derivatives carry sum_{j<k} 1/(b + j) and
+    -sum_{j<k} 1/(c + j) along (forward-mode differentiation of the series).
+    scipy gives the function but not its derivatives in the parameters.
+    """
+    t = np.ones_like(z)
+    h = np.ones_like(z)
+    hb = np.zeros_like(z)
+    hc = np.zeros_like(z)
+    kz = np.zeros_like(z)  # sum of k t_k, so dH/dz = kz / z
+    db = np.zeros_like(z)
+    dc = np.zeros_like(z)
+    for k in range(2000):
+        db += 1 / (b + k)
+        dc += 1 / (c + k)
+        t = t * ((b + k) / (c + k) * z)
+        h += t
+        hb += t * db
+        hc -= t * dc
+        kz += (k + 1) * t
+        if not np.any(t > 1e-17 * h):
+            break
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hz = np.where(z > 0, kz / np.where(z > 0, z, 1.0), b / c)
+    return h, hb, hc, hz
+
+
 class ParetoNBD(Model):
     """Pareto/NBD: ``ParetoNBD().fit(frequency, recency, T)`` or ``ParetoNBD(r=..., alpha=..., s=..., beta=...)``.
 
@@ -66,6 +101,122 @@ class ParetoNBD(Model):
         data = (x, tx, t, at_zero, ux, inv.astype(np.intp))
         self._maximise(data, w, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
         return self
+
+    has_gradient = True
+
+    def _log_f_grad(self, theta: Array, x: Array, t: Array) -> tuple[Array, Array]:
+        """log F(x, t) and its gradient in (r, alpha, s, beta), rows x 4."""
+        r, alpha, s, beta = theta
+        a = r + s + x
+        c = a + 1
+        if alpha >= beta:
+            bo, b, d, u = r + x, np.full_like(x, s + 1), alpha - beta, alpha + t
+        else:
+            bo, b, d, u = np.full_like(x, s + 1), r + x, beta - alpha, beta + t
+        z = d / u
+        value = np.empty_like(z)
+        grad = np.empty((x.shape[0], 4))
+        easy = z <= _SERIES_MAX_Z
+        if np.any(easy):
+            ze, be, boe, ce, ae, ue = z[easy], b[easy], bo[easy], c[easy], a[easy], u[easy]
+            h, hb, hc, hz = _series(boe, ce, ze)
+            log1mz = np.log1p(-ze)
+            value[easy] = (1 - be) * log1mz + np.log(h) - ae * np.log(ue)
+            g_a = -np.log(ue) + hc / h  # a and c = a + 1 move together
+            g_bo = hb / h
+            g_b = -log1mz
+            g_z = (be - 1) / (1 - ze) + hz / h
+            g_u = -ae / ue
+            te = t[easy]
+            if alpha >= beta:
+                g_r = g_a + g_bo
+                g_s = g_a + g_b
+                dz_da, dz_db = (beta + te) / (alpha + te) ** 2, -1 / (alpha + te)
+                g_al = g_z * dz_da + g_u
+                g_be = g_z * dz_db
+            else:
+                g_r = g_a + g_b
+                g_s = g_a + g_bo
+                dz_db, dz_da = (alpha + te) / (beta + te) ** 2, -1 / (beta + te)
+                g_al = g_z * dz_da
+                g_be = g_z * dz_db + g_u
+            grad[easy] = np.column_stack([g_r, g_al, g_s, g_be])
+        hard = ~easy
+        if np.any(hard):
+            xh, th = x[hard], t[hard]
+
+            def log_f_at(p: Array) -> Array:
+                rr, al, ss, bb = p
+                aa = rr + ss + xh
+                if al >= bb:
+                    return _log_f(aa, rr + xh, aa + 1, al - bb, al + th)
+                return _log_f(aa, np.full_like(xh, ss + 1), aa + 1, bb - al, bb + th)
+
+            v0 = log_f_at(theta)
+            value[hard] = v0
+            for i in range(4):
+                step = 1e-7 * theta[i]
+                up = theta.copy()
+                up[i] += step
+                grad[hard, i] = (log_f_at(up) - v0) / step
+        return value, grad
+
+    def _objective(
+        self, theta: Array, data: tuple[Array, ...], weights: Array
+    ) -> tuple[float, Array]:
+        """Weighted log-likelihood and its gradient (the hypergeometric terms differentiated by series)."""
+        from scipy.special import digamma, gammaln
+
+        r, alpha, s, beta = theta
+        x, tx, T = data[:3]
+        at_zero, ux, inv = data[3:6]
+        # One pass over F at T (every row), at t_x (rows with t_x > 0) and at 0 (per distinct x).
+        rest = np.logical_not(at_zero)
+        n, m = x.shape[0], int(np.count_nonzero(rest))
+        f_all, g_all = self._log_f_grad(
+            theta,
+            np.concatenate((x, x[rest], ux)),
+            np.concatenate((T, tx[rest], np.zeros_like(ux))),
+        )
+        f_T, g_T = f_all[:n], g_all[:n]
+        f_tx = np.empty_like(f_T)
+        g_tx = np.empty_like(g_T)
+        f_tx[rest], g_tx[rest] = f_all[n : n + m], g_all[n : n + m]
+        f_tx[at_zero], g_tx[at_zero] = f_all[n + m :][inv], g_all[n + m :][inv]
+        rx = r + x
+        log_at, log_bt = np.log(alpha + T), np.log(beta + T)
+        alive = -rx * log_at - s * log_bt
+        seen_end = tx >= T  # seen alive at the end: the died term is zero
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            q = np.exp(f_T - f_tx)
+            log_a0 = f_tx + np.log1p(-q)
+            died = np.log(s) - np.log(r + s + x) + log_a0
+            died = np.where(seen_end, -np.inf, died)
+            lse = np.logaddexp(alive, died)
+            w_died = np.exp(died - lse)
+            d_log_a0 = (g_tx - q[:, None] * g_T) / (1 - q)[:, None]
+        d_log_a0[seen_end] = 0.0
+        w_alive = 1 - w_died
+        head = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        value = float(weights @ (head + lse))
+        g = np.empty(4)
+        wa, wd = weights * w_alive, weights * w_died
+        inv_rsx = 1 / (r + s + x)
+        g[0] = float(weights @ (digamma(rx) - digamma(r) + np.log(alpha)))
+        g[0] += float(wa @ -log_at) + float(wd @ (-inv_rsx + d_log_a0[:, 0]))
+        g[1] = (
+            float(weights.sum() * r / alpha)
+            + float(wa @ (-rx / (alpha + T)))
+            + float(wd @ d_log_a0[:, 1])
+        )
+        g[2] = float(weights.sum() * np.log(beta)) + float(wa @ -log_bt)
+        g[2] += float(wd @ (1 / s - inv_rsx + d_log_a0[:, 2]))
+        g[3] = (
+            float(weights.sum() * s / beta)
+            + float(wa @ (-s / (beta + T)))
+            + float(wd @ d_log_a0[:, 3])
+        )
+        return value, g
 
     def _log_a0_terms(
         self, theta: Array, x: Array, tx: Array, T: Array, groups: Any = None
