@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from crmkit.value._fitting import Array, Model, rng_of, transactions
+from crmkit.value._fitting import Array, Model, distinct_counts, rng_of, transactions
 
 __all__ = ["BetaGeo"]
 
@@ -51,7 +51,7 @@ class BetaGeo(Model):
         order = np.argsort(x == 0, kind="stable")
         x, tx, t, w = x[order], tx[order], t[order], w[order]
         npos = int(np.count_nonzero(x))
-        ux, inv = np.unique(x[:npos], return_inverse=True)
+        ux, inv = distinct_counts(x[:npos])
         # Work arrays reused by every evaluation: no allocation (and no page faults) per call.
         work = np.empty((7, npos))
         work0 = np.empty((2, t.shape[0] - npos))

@@ -476,3 +476,11 @@ def transactions(
             f"{model}: no customer made a repeat purchase; the purchase and dropout processes cannot be estimated"
         )
     return x, tx, t, w
+
+
+def distinct_counts(x: Array) -> tuple[Array, npt.NDArray[np.intp]]:
+    """The distinct values of whole-number ``x`` and each row's index into them, in linear time."""
+    from crmkit._validation import factorize
+
+    values, codes = factorize(x.astype(np.int64))
+    return values.astype(np.float64), codes.astype(np.intp)

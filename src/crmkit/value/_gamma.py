@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from crmkit.errors import InsufficientData, ValidationError
-from crmkit.value._fitting import Array, Model, rng_of
+from crmkit.value._fitting import Array, Model, distinct_counts, rng_of
 
 __all__ = ["GammaGamma", "customer_lifetime_value"]
 
@@ -78,12 +78,12 @@ class GammaGamma(Model):
     def fit(self, frequency: Any, monetary_value: Any = None, *, weights: Any = None) -> GammaGamma:
         """Maximum likelihood on the repeat customers' frequency and mean repeat spend."""
         x, m, w = _spend(frequency, monetary_value, weights)
-        if w.sum() < 2 or np.unique(m).size < 2:
+        if w.sum() < 2 or float(m.min()) == float(m.max()):
             raise InsufficientData(
                 f"{self.label} needs at least two repeat customers with different spend, got {int(w.sum())}"
             )
         # Terms in x alone are computed once per distinct x; log(zbar) once per fit.
-        ux, inv = np.unique(x, return_inverse=True)
+        ux, inv = distinct_counts(x)
         idx = inv.astype(np.intp)
         wx = np.bincount(idx, weights=w, minlength=ux.size)
         wxlog = np.bincount(idx, weights=w * np.log(m), minlength=ux.size)  # sum w log(zbar) per x

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from crmkit.value._fitting import Array, Model, rng_of, transactions
+from crmkit.value._fitting import Array, Model, distinct_counts, rng_of, transactions
 
 __all__ = ["ParetoNBD"]
 
@@ -97,7 +97,7 @@ class ParetoNBD(Model):
         mean_rate = float((w @ x) / (w @ t)) or 1.0
         mean_t = float((w @ t) / w.sum())
         at_zero = tx == 0
-        ux, inv = np.unique(x[at_zero], return_inverse=True)
+        ux, inv = distinct_counts(x[at_zero])
         data = (x, tx, t, at_zero, ux, inv.astype(np.intp))
         self._maximise(data, w, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
         return self
