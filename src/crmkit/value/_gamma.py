@@ -88,9 +88,7 @@ class GammaGamma(Model):
         wx = np.bincount(idx, weights=w, minlength=ux.size)
         wxlog = np.bincount(idx, weights=w * np.log(m), minlength=ux.size)  # sum w log(zbar) per x
         data = (x, m, ux, idx, wx, wxlog, x * m, np.empty(x.shape[0]))
-        # Start at p = 2, q = 3 (a finite variance) with gamma making the population mean
-        # spend p gamma / (q - 1) equal to the sample mean.
-        self._maximise(data, w, np.array([2.0, 3.0, float(np.average(m, weights=w))]))
+        self._maximise(data, w, np.array([1.0, 2.0, float(np.average(m, weights=w))]))
         return self
 
     def _objective(
