@@ -545,3 +545,33 @@ def test_pareto_series_and_gradient() -> None:
             dn[i] -= h_
             num = (w @ m._loglik(up, (x, tx, T)) - w @ m._loglik(dn, (x, tx, T))) / (2 * h_)
             assert grad[i] == pytest.approx(num, rel=1e-5, abs=1e-3)
+
+
+def test_gamma_gamma_analytic_hessian() -> None:
+    from crmkit.value._fitting import distinct_counts
+
+    c = load_cdnow_summary()
+    keep = c["frequency"] > 0
+    x, m = c["frequency"][keep].astype(float), c["monetary_value"][keep]
+    w = np.linspace(0.5, 2.0, x.size)
+    ux, idx = distinct_counts(x)
+    data = (
+        x,
+        m,
+        ux,
+        idx,
+        np.bincount(idx, weights=w),
+        np.bincount(idx, weights=w * np.log(m)),
+        x * m,
+        np.empty(x.size),
+    )
+    g = GammaGamma()
+    theta = np.array([5.0, 3.0, 12.0])
+    h = g._hessian(theta, data, w)
+    for i in range(3):
+        step = 1e-5 * theta[i]
+        up, dn = theta.copy(), theta.copy()
+        up[i] += step
+        dn[i] -= step
+        num = (g._objective(up, data, w)[1] - g._objective(dn, data, w)[1]) / (2 * step)
+        np.testing.assert_allclose(h[i], num, rtol=1e-5)

@@ -175,6 +175,41 @@ class Model:
         return None
 
     has_gradient: ClassVar[bool] = False
+    has_hessian: ClassVar[bool] = False
+
+    def _hessian(self, theta: Array, data: tuple[Any, ...], weights: Array) -> Array:
+        """The weighted log-likelihood's Hessian in the natural parameters (models with ``has_hessian``)."""
+        raise NotImplementedError
+
+    def _newton(
+        self, objective: Any, data: tuple[Any, ...], weights: Array, start: Array, total: float
+    ) -> Any:
+        """Trust-region Newton steps with the analytic Hessian; None when they fail (L-BFGS-B then runs)."""
+        from scipy.optimize import minimize
+
+        def hess(logp: Array) -> Array:
+            theta = np.exp(logp)
+            _, grad = self._objective(theta, data, weights)
+            h = self._hessian(theta, data, weights)
+            assert grad is not None
+            # d2/dlog^2 = diag(theta) H diag(theta) + diag(grad * theta), for the negated mean.
+            return -(theta[:, None] * h * theta[None, :] + np.diag(grad * theta)) / total
+
+        with np.errstate(all="ignore"):
+            try:
+                res = minimize(
+                    objective,
+                    np.log(start),
+                    jac=True,
+                    hess=hess,
+                    method="trust-exact",
+                    options={"gtol": 1e-10, "maxiter": 200},
+                )
+            except (np.linalg.LinAlgError, ValueError):
+                return None
+        if not (res.success and np.all(np.isfinite(res.x)) and np.all(np.abs(res.x) < _LOG_BOUND)):
+            return None
+        return res
 
     def _objective(
         self, theta: Array, data: tuple[Array, ...], weights: Array
@@ -219,15 +254,19 @@ class Model:
                 return -ll / total
             return -ll / total, -grad * theta / total
 
-        with np.errstate(all="ignore"):
-            res = minimize(
-                objective,
-                np.log(start),
-                jac=analytic,
-                method="L-BFGS-B",
-                bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
-                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
-            )
+        res = None
+        if self.has_hessian:
+            res = self._newton(objective, data, weights, start, total)
+        if res is None:
+            with np.errstate(all="ignore"):
+                res = minimize(
+                    objective,
+                    np.log(start),
+                    jac=analytic,
+                    method="L-BFGS-B",
+                    bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
+                    options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+                )
         value = float(res.fun)
         # "ABNORMAL" line-search ends at an optimum reached to rounding are fine; others are not.
         ok = res.success or (
@@ -285,7 +324,9 @@ class Model:
         """
         k = theta.size
         hess = np.empty((k, k))
-        if self.has_gradient:
+        if self.has_hessian:
+            hess = self._hessian(theta, data, weights)
+        elif self.has_gradient:
             for i in range(k):
                 h = 1e-4 * theta[i]
                 up, down = theta.copy(), theta.copy()
