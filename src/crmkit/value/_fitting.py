@@ -207,8 +207,14 @@ class Model:
                 )
             except (np.linalg.LinAlgError, ValueError):
                 return None
-        if not (res.success and np.all(np.isfinite(res.x)) and np.all(np.abs(res.x) < _LOG_BOUND)):
+        if not (np.all(np.isfinite(res.x)) and np.all(np.abs(res.x) < _LOG_BOUND)):
             return None
+        # At the optimum rounding can stop the trust region short of gtol ("a bad approximation
+        # caused failure to predict improvement"): a vanishing gradient is success all the same.
+        if not res.success:
+            if not (np.all(np.isfinite(res.jac)) and float(np.max(np.abs(res.jac))) < 1e-7):
+                return None
+            res.success = True
         return res
 
     def _objective(
