@@ -310,6 +310,11 @@ def _machine_test(machine: Machine) -> type[RuleBasedStateMachine]:
             self.history.append(record)
 
         @invariant()
+        def entity_passes_every_rule(self) -> None:
+            # fire copies slots without re-running validators: a full rebuild must agree.
+            assert self.entity.evolve() == self.entity
+
+        @invariant()
         def state_is_defined(self) -> None:
             assert getattr(self.entity, machine.field) in machine.state_names
 
@@ -461,3 +466,54 @@ def test_effects_are_checked_like_any_change() -> None:
             "email": "found@initech.example",
         }
     )
+
+
+def test_effects_with_unknown_fields_converters_or_varying_keys() -> None:
+    def misspelt(lead: Any, ctx: Any) -> dict[str, Any]:
+        return {"scor": 1.0}
+
+    def tag(lead: Any, ctx: Any) -> dict[str, Any]:
+        return {"tags": ["hot", "hot", "web"]}  # a converted field: the general path
+
+    def sometimes_score(lead: Any, ctx: Any) -> dict[str, Any]:
+        return {"score": 0.5} if ctx["reason"] == "scored" else {}
+
+    def override_state(lead: Any, ctx: Any) -> dict[str, Any]:
+        return {"status": "qualified"}  # effects have the last word, as in evolve
+
+    def with_effect(effect: Any) -> Machine:
+        return LEAD.without_transition("contact").with_transitions(
+            Transition("contact", {"new"}, "contacted", effect=effect)
+        )
+
+    base = Lead(company="Initech", email="peter@initech.example", created_at=T0)
+    with pytest.raises(DefinitionError, match=r"misspelt.*'scor'.*Lead does not have"):
+        with_effect(misspelt).fire(base, "contact", at=T0)
+    moved, _ = with_effect(tag).fire(base, "contact", at=T0)
+    assert moved.tags == frozenset({"hot", "web"})
+    machine = with_effect(sometimes_score)
+    assert machine.fire(base, "contact", at=T0, reason="scored")[0].score == 0.5
+    assert machine.fire(base, "contact", at=T0)[0].score is None
+    assert machine.fire(base, "contact", at=T0, reason="scored")[0].score == 0.5
+    assert with_effect(override_state).fire(base, "contact", at=T0)[0].status == "qualified"
+
+
+def test_fire_on_a_subclass_without_slots_and_after_pickling() -> None:
+    import pickle
+
+    import attrs
+
+    @attrs.frozen(slots=False, kw_only=True)
+    class TaggedLead(Lead):
+        campaign: str = "spring"
+
+    machine = LEAD.derive(entity_types=(Lead, TaggedLead))
+    lead = TaggedLead(company="Initech", email="peter@initech.example", created_at=T0)
+    for event in ("contact", "qualify", "disqualify", "reopen"):
+        lead, record = machine.fire(lead, event, at=T0 + timedelta(hours=1), reason="later")
+    assert type(lead) is TaggedLead and lead.status == "contacted" and lead.campaign == "spring"
+    assert lead.updated_at == T0 + timedelta(hours=1) and lead.disqualified_reason is None
+    assert record.entity_type == "TaggedLead"
+    copy = pickle.loads(pickle.dumps(LEAD))  # compiled moves are a cache: not pickled
+    assert copy == LEAD
+    assert copy.fire(Lead(company="I", created_at=T0), "contact", at=T0)[0].status == "contacted"

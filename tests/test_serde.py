@@ -320,3 +320,18 @@ def test_uuid_formatting_matches_the_standard_library() -> None:
         assert to_dict(Contact(first_name="x", id=u))["id"] == str(u)
     u = UUID(int=0)
     assert to_dict(Contact(first_name="x", id=u))["id"] == "00000000-0000-0000-0000-000000000000"
+
+
+@given(
+    st.datetimes(
+        timezones=st.sampled_from(
+            [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+        )
+    )
+)
+def test_datetimes_are_written_exactly_as_isoformat(when: datetime) -> None:
+    # to_dict spells UTC out instead of calling isoformat: the text must not change.
+    contact = Contact(first_name="Ada", created_at=when, updated_at=when)
+    data = to_dict(contact)
+    assert data["created_at"] == when.isoformat()
+    assert from_dict(Contact, data) == contact

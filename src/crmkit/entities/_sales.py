@@ -55,12 +55,11 @@ class Lead(b.Entity):
             errors.append(
                 ("$", "a lead needs at least one of first_name, last_name, company, email or phone")
             )
-        converted = (
-            self.converted_account_id,
-            self.converted_contact_id,
-            self.converted_opportunity_id,
-        )
-        if self.converted_at is None and any(x is not None for x in converted):
+        if self.converted_at is None and (
+            self.converted_account_id is not None
+            or self.converted_contact_id is not None
+            or self.converted_opportunity_id is not None
+        ):
             errors.append(("converted_at", "must be set when a converted_*_id is set"))
 
     @property

@@ -33,7 +33,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import cache
@@ -429,7 +429,18 @@ def _unstructure_expr(tp: Any, var: str, env: dict[str, Any], depth: int = 0) ->
         )
     if tp is Decimal:
         return f"str({var})"
-    if tp is datetime or tp is date:
+    if tp is datetime:
+        # ``isoformat`` of an aware datetime spends half its time asking the tzinfo for
+        # its offset; UTC (what parsing "+00:00" or "Z" gives) is spelled out instead.
+        local = f"v{len(env)}_{depth}"
+        env[local] = None
+        env["_UTC"], env["_datetime"] = timezone.utc, datetime
+        return (
+            f'(f"{{{local}.date().isoformat()}}T{{{local}.time().isoformat()}}+00:00" '
+            f"if ({local} := {var}).tzinfo is _UTC and type({local}) is _datetime "
+            f"else {local}.isoformat())"
+        )
+    if tp is date:
         return f"{var}.isoformat()"
     if tp is timedelta:
         env["unstructure_timedelta"] = _unstructure_timedelta
