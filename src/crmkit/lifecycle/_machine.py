@@ -419,7 +419,7 @@ class Machine:
                 self._refusal(entity, current, event, "a reason is required", ctx)
             )
         updated_at = entity.updated_at
-        if when > updated_at:
+        if not updated_at > when:
             updated_at = when
         if transition.effect is None and copy is not None:
             moved = copy(entity, updated_at, None)
