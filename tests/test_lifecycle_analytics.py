@@ -301,3 +301,46 @@ def test_forecast_refuses_bad_input() -> None:
         forecast_pipeline(log, {}, as_of=as_of)
     with pytest.raises(InsufficientData):
         forecast_pipeline(log, amounts, as_of=np.datetime64("2000-01-01"))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-3, 3) | st.integers(2**61, 2**62), st.integers(0, 5)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_records_sort_by_entity_then_time_then_input_order(rows: list[tuple[int, int]]) -> None:
+    # The combined-key sort (dense non-negative codes) and its fallback (negative or huge
+    # codes) must both give np.lexsort's order, ties included.
+    from crmkit.lifecycle.analytics import _sorted_by_entity_time
+
+    entity = np.array([e for e, _ in rows], dtype=np.int64)
+    at = np.array([h for _, h in rows], dtype=np.int64)
+    zeros = np.zeros(len(rows), dtype=np.int64)
+    for codes in (entity, np.abs(entity) % 4):  # raw codes: the fallback; dense codes: the key
+        log = TransitionLog(
+            entity=codes,
+            from_state=zeros,
+            to_state=zeros,
+            at=at,
+            states=tuple(STATES),
+            n_entities=len(set(codes.tolist())),
+        )
+        assert np.array_equal(_sorted_by_entity_time(log), np.lexsort((at, codes)))
+
+
+@given(
+    st.lists(st.integers(-50, 50) | st.integers(-(2**62), 2**62), max_size=50),
+    st.sampled_from([np.int64, np.int32, np.uint64]),
+)
+def test_integer_ids_factorize_like_np_unique(ids: list[int], dtype: Any) -> None:
+    from crmkit.lifecycle.analytics import _factorize_ints
+
+    info = np.iinfo(dtype)
+    values = np.array([min(max(i, info.min), info.max) for i in ids], dtype=dtype)
+    uniq, codes = _factorize_ints(values)
+    expected_uniq, expected_codes = np.unique(values, return_inverse=True)
+    assert uniq.dtype == values.dtype
+    assert np.array_equal(uniq, expected_uniq)
+    assert np.array_equal(codes, expected_codes.reshape(-1))
