@@ -478,6 +478,9 @@ def test_effects_with_unknown_fields_converters_or_varying_keys() -> None:
     def sometimes_score(lead: Any, ctx: Any) -> dict[str, Any]:
         return {"score": 0.5} if ctx["reason"] == "scored" else {}
 
+    def forgetful(lead: Any, ctx: Any) -> None:
+        pass
+
     def override_state(lead: Any, ctx: Any) -> dict[str, Any]:
         return {"status": "qualified"}  # effects have the last word, as in evolve
 
@@ -489,6 +492,8 @@ def test_effects_with_unknown_fields_converters_or_varying_keys() -> None:
     base = Lead(company="Initech", email="peter@initech.example", created_at=T0)
     with pytest.raises(DefinitionError, match=r"misspelt.*'scor'.*Lead does not have"):
         with_effect(misspelt).fire(base, "contact", at=T0)
+    with pytest.raises(DefinitionError, match=r"forgetful.*must return a mapping.*None"):
+        with_effect(forgetful).fire(base, "contact", at=T0)
     moved, _ = with_effect(tag).fire(base, "contact", at=T0)
     assert moved.tags == frozenset({"hot", "web"})
     machine = with_effect(sometimes_score)

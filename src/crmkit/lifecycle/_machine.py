@@ -488,6 +488,11 @@ class Machine:
         extra: Mapping[str, Any] = (
             {} if transition.effect is None else transition.effect(entity, effect_ctx)
         )
+        if not isinstance(extra, Mapping):
+            raise DefinitionError(
+                f"machine {self.name!r}: the effect {_named(transition.effect)} of event {event!r} "
+                f"must return a mapping of field changes, got {describe(extra)}"
+            )
         keys = tuple(extra)
         plan = by_keys.get(keys)
         if plan is None:
