@@ -331,16 +331,32 @@ def test_records_sort_by_entity_then_time_then_input_order(rows: list[tuple[int,
 
 
 @given(
-    st.lists(st.integers(-50, 50) | st.integers(-(2**62), 2**62), max_size=50),
+    st.lists(st.integers(-50, 50) | st.integers(-(2**63), 2**64), max_size=50),
     st.sampled_from([np.int64, np.int32, np.uint64]),
 )
 def test_integer_ids_factorize_like_np_unique(ids: list[int], dtype: Any) -> None:
-    from crmkit.lifecycle.analytics import _factorize_ints
+    from crmkit._validation import factorize
 
     info = np.iinfo(dtype)
     values = np.array([min(max(i, info.min), info.max) for i in ids], dtype=dtype)
-    uniq, codes = _factorize_ints(values)
+    uniq, codes = factorize(values)
     expected_uniq, expected_codes = np.unique(values, return_inverse=True)
     assert uniq.dtype == values.dtype
     assert np.array_equal(uniq, expected_uniq)
     assert np.array_equal(codes, expected_codes.reshape(-1))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64),
+        np.array([-(2**63), 2 - 2**63, -(2**63)], dtype=np.int64),
+    ],
+)
+def test_factorize_counts_at_the_ends_of_the_integer_range(values: Any) -> None:
+    from crmkit._validation import factorize
+
+    uniq, codes = factorize(values)
+    assert uniq.dtype == values.dtype
+    assert uniq.tolist() == sorted(set(values.tolist()))
+    assert codes.tolist() == ([0, 1, 0] if values[0] < values[1] else [1, 0, 1])

@@ -165,6 +165,7 @@ def factorize(labels: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[n
             shifted = (labels - lo).astype(np.int64, copy=False)
             present = np.bincount(shifted, minlength=hi - lo + 1) > 0
             code_of = np.cumsum(present) - 1
-            return np.flatnonzero(present) + lo, code_of[shifted]
+            distinct = np.flatnonzero(present).astype(labels.dtype) + labels.dtype.type(lo)
+            return distinct, code_of[shifted]
     names, inverse = np.unique(labels, return_inverse=True)
     return names, inverse.astype(np.int64, copy=False)

@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._validation import factorize
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = [
@@ -81,29 +82,6 @@ def _as_states(
             [(f"{name}[{i}]", f"unknown state {str(arr[i])!r}; known: {', '.join(vocab)}")]
         )
     return pos.astype(np.int64, copy=False), tuple(str(v) for v in vocab)
-
-
-def _factorize_ints(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
-    """``np.unique(values, return_inverse=True)`` for integers, by counting when the range is small.
-
-    Ids of a CRM are usually dense (database keys): a table over their range
-    finds the distinct values and each one's code in linear time, where
-    ``np.unique`` sorts (1.4 s for 10,000,000 ids; this takes ~0.1 s).
-    """
-    n = values.shape[0]
-    if n == 0:
-        return values[:0], np.zeros(0, dtype=np.int64)
-    lo, hi = int(values.min()), int(values.max())
-    span = hi - lo + 1
-    if span > 4 * n + 1_000_000:
-        uniq, codes = np.unique(values, return_inverse=True)
-        return uniq, codes.astype(np.int64).reshape(-1)
-    offsets = (values - lo).astype(np.int64) if lo else values.astype(np.int64, copy=False)
-    seen = np.zeros(span, dtype=bool)
-    seen[offsets] = True
-    code_of = np.cumsum(seen, dtype=np.int64) - 1
-    uniq = (np.flatnonzero(seen) + lo).astype(values.dtype)
-    return uniq, code_of[offsets]
 
 
 def _as_times(values: Any) -> npt.NDArray[np.int64]:
@@ -185,7 +163,7 @@ class TransitionLog:
             fs, names = _as_states(from_state, "from_state", vocabulary)
             ts, _ = _as_states(to_state, "to_state", vocabulary)
         if ent.dtype.kind in "iu":
-            uniq, codes = _factorize_ints(ent)
+            uniq, codes = factorize(ent)
         else:
             uniq, codes = np.unique(ent.astype(str), return_inverse=True)
         return cls(
