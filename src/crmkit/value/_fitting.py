@@ -271,7 +271,7 @@ class Model:
                     jac=analytic,
                     method="L-BFGS-B",
                     bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
-                    options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+                    options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
                 )
         value = float(res.fun)
         # "ABNORMAL" line-search ends at an optimum reached to rounding are fine; others are not.
@@ -523,6 +523,33 @@ def transactions(
             f"{model}: no customer made a repeat purchase; the purchase and dropout processes cannot be estimated"
         )
     return x, tx, t, w
+
+
+def merge_duplicates(x: Array, tx: Array, t: Array, w: Array) -> tuple[Array, Array, Array, Array]:
+    """Rows with equal ``(x, t_x, T)`` merged into one carrying the sum of their weights.
+
+    The log-likelihood is a weighted sum over rows, so its value, gradient
+    and Hessian are unchanged; the models whose rows are expensive (the
+    Pareto/NBD's hypergeometric terms) then pay per distinct row. Customer
+    bases have many: everyone without a repeat purchase who started on the
+    same day shares a row (1,411 CDNOW customers fall into 84 rows). When
+    fewer than a tenth of the ``T`` values repeat nothing is merged, since
+    equal rows need equal ``T``, and that check costs one sort of ``T``.
+    """
+    n = x.shape[0]
+    if n < 2:
+        return x, tx, t, w
+    sorted_t = np.sort(t)
+    if np.count_nonzero(sorted_t[1:] == sorted_t[:-1]) < n // 10:
+        return x, tx, t, w
+    order = np.lexsort((t, tx, x))
+    xs, txs, ts = x[order], tx[order], t[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(xs[1:], xs[:-1], out=new[1:])
+    new[1:] |= (txs[1:] != txs[:-1]) | (ts[1:] != ts[:-1])
+    starts = np.flatnonzero(new)
+    return xs[starts], txs[starts], ts[starts], np.add.reduceat(w[order], starts)
 
 
 def distinct_counts(x: Array) -> tuple[Array, npt.NDArray[np.intp]]:

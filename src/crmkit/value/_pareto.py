@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from crmkit.value._fitting import Array, Model, distinct_counts, rng_of, transactions
+from crmkit.value._fitting import (
+    Array,
+    Model,
+    distinct_counts,
+    merge_duplicates,
+    rng_of,
+    transactions,
+)
 
 __all__ = ["ParetoNBD"]
 
@@ -93,7 +100,9 @@ class ParetoNBD(Model):
         self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None
     ) -> ParetoNBD:
         """Maximum likelihood on per-customer (or compressed, weighted) ``frequency, recency, T``."""
-        x, tx, t, w = transactions(frequency, recency, T, weights, model=self.label)
+        x, tx, t, w = merge_duplicates(
+            *transactions(frequency, recency, T, weights, model=self.label)
+        )
         mean_rate = float((w @ x) / (w @ t)) or 1.0
         mean_t = float((w @ t) / w.sum())
         at_zero = tx == 0
