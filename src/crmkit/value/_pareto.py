@@ -70,15 +70,27 @@ def _series(b: Array, c: Array, z: Array) -> tuple[Array, Array, Array, Array]:
     kz = np.zeros_like(z)  # sum of k t_k, so dH/dz = kz / z
     db = np.zeros_like(z)
     dc = np.zeros_like(z)
+    bk, ck = b.astype(np.float64), c.astype(np.float64)  # b + k and c + k (copies)
+    tmp = np.empty_like(z)
+    # In-place updates: this loop is most of a Pareto/NBD fit's time.
     for k in range(2000):
-        db += 1 / (b + k)
-        dc += 1 / (c + k)
-        t = t * ((b + k) / (c + k) * z)
+        np.divide(1.0, bk, out=tmp)
+        db += tmp
+        np.divide(1.0, ck, out=tmp)
+        dc += tmp
+        np.divide(bk, ck, out=tmp)
+        tmp *= z
+        t *= tmp
         h += t
-        hb += t * db
-        hc -= t * dc
-        kz += (k + 1) * t
-        if not np.any(t > 1e-17 * h):
+        np.multiply(t, db, out=tmp)
+        hb += tmp
+        np.multiply(t, dc, out=tmp)
+        hc -= tmp
+        np.multiply(t, k + 1, out=tmp)
+        kz += tmp
+        bk += 1.0
+        ck += 1.0
+        if k % 2 and not np.any(t > 1e-17 * h):
             break
     with np.errstate(invalid="ignore", divide="ignore"):
         hz = np.where(z > 0, kz / np.where(z > 0, z, 1.0), b / c)
