@@ -153,6 +153,15 @@ def test_allowed_events_and_can_fire_respect_guards() -> None:
     assert not LEAD.can_fire(reachable, "no-such-event")
 
 
+def test_an_event_that_is_not_a_name_is_refused_clearly() -> None:
+    lead = Lead(company="Initech", created_at=T0)
+    for event in (["contact"], None, 3):
+        with pytest.raises(ValidationError, match="event: must be an event name"):
+            LEAD.fire(lead, event, at=T0)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="event: must be an event name"):
+            LEAD.can_fire(lead, event)  # type: ignore[arg-type]
+
+
 def test_unknown_state_and_wrong_entity() -> None:
     with pytest.raises(InvalidTransition, match="does not know"):
         LEAD.fire(Lead(company="X", status="zombie"), "contact")

@@ -456,7 +456,7 @@ def _unstructure_expr(tp: Any, var: str, env: dict[str, Any], depth: int = 0) ->
         return f"sorted({var})"
     if tp is FrozenDict or _is_json_object(tp):
         env["thaw_json"] = thaw_json
-        return f"(dict({var}) if {var}.flat else thaw_json({var}))"
+        return f"({{**{var}}} if {var}.flat else thaw_json({var}))"
     if _is_tuple(tp):
         item = _unstructure_expr(args[0], f"x{depth}", env, depth + 1)
         return f"list({var})" if item == f"x{depth}" else f"[{item} for x{depth} in {var}]"

@@ -366,6 +366,8 @@ class Machine:
         self, entity: Any, event: str, *, context: Mapping[str, Any] | None = None
     ) -> bool:
         """Whether ``event`` would succeed now (guards included)."""
+        if not isinstance(event, str):
+            raise ValidationError([("event", f"must be an event name, got {describe(event)}")])
         transition = self._index.get((self._current(entity), event))
         return (
             transition is not None
@@ -453,6 +455,8 @@ class Machine:
     def _plan(self, entity: Any, event: str) -> _Plan:
         """Check ``entity`` and ``event`` (raising the precise error); compile and cache the move."""
         current = self._current(entity)
+        if not isinstance(event, str):
+            raise ValidationError([("event", f"must be an event name, got {describe(event)}")])
         transition = self._index.get((current, event))
         if transition is None:
             raise InvalidTransition(self._refusal(entity, current, event, "no such move"))
