@@ -528,6 +528,13 @@ def test_fire_on_a_subclass_without_slots_and_after_pickling() -> None:
     assert type(lead) is TaggedLead and lead.status == "contacted" and lead.campaign == "spring"
     assert lead.updated_at == T0 + timedelta(hours=1) and lead.disqualified_reason is None
     assert record.entity_type == "TaggedLead"
+    @attrs.frozen(kw_only=True, cache_hash=True)
+    class HashedLead(Lead):
+        campaign: str = "autumn"
+
+    hashed = HashedLead(company="Initech", email="peter@initech.example", created_at=T0)
+    moved, _ = LEAD.derive(entity_types=(HashedLead,)).fire(hashed, "contact", at=T0)
+    assert moved.status == "contacted" and hash(moved) == hash(moved.evolve())
     copy = pickle.loads(pickle.dumps(LEAD))  # compiled moves are a cache: not pickled
     assert copy == LEAD
     assert copy.fire(Lead(company="I", created_at=T0), "contact", at=T0)[0].status == "contacted"

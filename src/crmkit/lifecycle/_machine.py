@@ -38,12 +38,25 @@ Effect = Callable[[Any, Mapping[str, Any]], Mapping[str, Any]]
 
 @functools.lru_cache(maxsize=64)
 def _slot_setters(cls: type) -> tuple[tuple[str, Callable[[Any, Any], None]], ...] | None:
-    """Each attrs field of ``cls`` with its slot's setter; ``None`` if a field is not a slot."""
+    """Each attrs field of ``cls`` with its slot's setter.
+
+    ``None`` when a field is not a slot (a subclass defined with
+    ``slots=False``) or the class has slots that are not fields (attrs'
+    ``cache_hash``): a copy of the fields alone would be incomplete there,
+    and the general path (``attrs.evolve``) handles such classes.
+    """
+    names = {a.name for a in attrs.fields(cls)}
+    slots: set[str] = set()
+    for klass in cls.__mro__:
+        declared = vars(klass).get("__slots__", ())
+        slots.update((declared,) if isinstance(declared, str) else declared)
+    if not slots - {"__weakref__", "__dict__"} <= names:
+        return None
     setters = []
     for a in attrs.fields(cls):
         descriptor: Any = getattr(cls, a.name, None)
         if not isinstance(descriptor, types.MemberDescriptorType):
-            return None  # a subclass defined with slots=False: the general path handles it
+            return None
         setters.append((a.name, descriptor.__set__))
     return tuple(setters)
 
