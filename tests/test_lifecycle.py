@@ -528,6 +528,7 @@ def test_fire_on_a_subclass_without_slots_and_after_pickling() -> None:
     assert type(lead) is TaggedLead and lead.status == "contacted" and lead.campaign == "spring"
     assert lead.updated_at == T0 + timedelta(hours=1) and lead.disqualified_reason is None
     assert record.entity_type == "TaggedLead"
+
     @attrs.frozen(kw_only=True, cache_hash=True)
     class HashedLead(Lead):
         campaign: str = "autumn"
