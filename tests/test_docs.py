@@ -66,3 +66,30 @@ def test_entities_page_documents_every_field() -> None:
             if field.name in base:
                 continue
             assert f"`{field.name}`" in section, f"{cls.__name__}.{field.name} is not documented"
+
+
+def test_markdown_examples_need_matplotlib_only_in_plot_blocks() -> None:
+    # README's install line has no plot extra: everything outside the plot blocks must
+    # run with matplotlib unavailable (checked in a subprocess that blocks its import).
+    import subprocess
+    import sys
+
+    code = "\n".join(
+        [
+            "import doctest, pathlib, re, sys",
+            "sys.modules['matplotlib'] = None",
+            f"block = re.compile({_PLOT_BLOCK.pattern!r}, re.DOTALL)",
+            f"paths = [pathlib.Path(p) for p in {[str(p) for p in [ROOT / 'README.md', *DOCS]]!r}]",
+            "failed = 0",
+            "for p in paths:",
+            "    t = doctest.DocTestParser().get_doctest(block.sub('', p.read_text()), {}, p.name, str(p), 0)",
+            f"    r = doctest.DocTestRunner(optionflags={FLAGS}, verbose=False)",
+            "    r.run(t)",
+            "    failed += r.failures",
+            "sys.exit(min(failed, 100))",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -94,3 +94,19 @@ def test_report_command_reads_a_database(tmp_path: Path) -> None:
     assert code == 0
     doc = json.loads(text)
     assert doc["counts"]["contacts"] > 40 and doc["nps"] is not None
+
+
+def test_report_page_without_matplotlib_says_how_to_get_the_charts() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from crmkit.datasets import demo_customer_base\n"
+        "from crmkit.report import customer_base_report\n"
+        "base = demo_customer_base(7, retail_customers=60, accounts=5)\n"
+        "page = customer_base_report(base, as_of=base.observation_end).to_html()\n"
+        "assert 'data:image/png' not in page and 'crmkit[plot]' in page, page[:500]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
