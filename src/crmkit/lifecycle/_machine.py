@@ -116,6 +116,11 @@ def _record_factory() -> Callable[..., TransitionRecord]:
     return namespace["record"]  # type: ignore[no-any-return]
 
 
+def _check_event(event: Any) -> None:
+    if not isinstance(event, str):
+        raise ValidationError([("event", f"must be an event name, got {describe(event)}")])
+
+
 def _named(fn: Any) -> str:
     return getattr(fn, "__name__", repr(fn))
 
@@ -348,7 +353,9 @@ class Machine:
         return current
 
     def _context(self, at: datetime, context: Mapping[str, Any] | None) -> dict[str, Any]:
-        ctx = dict(context or {})
+        if not context:
+            return {"at": at}
+        ctx = dict(context)
         ctx.setdefault("at", at)
         return ctx
 
@@ -379,8 +386,7 @@ class Machine:
         self, entity: Any, event: str, *, context: Mapping[str, Any] | None = None
     ) -> bool:
         """Whether ``event`` would succeed now (guards included)."""
-        if not isinstance(event, str):
-            raise ValidationError([("event", f"must be an event name, got {describe(event)}")])
+        _check_event(event)
         transition = self._index.get((self._current(entity), event))
         return (
             transition is not None
@@ -412,20 +418,18 @@ class Machine:
             it, or a required reason is missing; the message names the state,
             the event, the reason and the events allowed there.
         """
+        current: str = getattr(entity, self.field, None)  # type: ignore[assignment]
         try:
-            transition, copy, fixed, by_keys = self._plans[
-                type(entity), getattr(entity, self.field), event
-            ]
-        except (KeyError, TypeError, AttributeError):
+            transition, copy, fixed, by_keys = self._plans[type(entity), current, event]
+        except (KeyError, TypeError):  # not compiled yet, or bad input: _plan says which
             transition, copy, fixed, by_keys = self._plan(entity, event)
-        current: str = getattr(entity, self.field)
         if type(at) is datetime and at.tzinfo is _UTC:
             when = at
         else:
             when = utcnow() if at is None else aware_argument("at", at)
         ctx: dict[str, Any] | None = None
         if transition.guard is not None:
-            ctx = {"at": when} if context is None else self._context(when, context)
+            ctx = self._context(when, context)
             refused = self._guard_reason(transition, entity, ctx)
             if refused is not None:
                 raise InvalidTransition(self._refusal(entity, current, event, refused, ctx))
@@ -440,7 +444,7 @@ class Machine:
             moved = copy(entity, updated_at, None)
         else:
             if ctx is None:
-                ctx = {"at": when} if context is None else self._context(when, context)
+                ctx = self._context(when, context)
             moved = self._move_with_effect(
                 entity,
                 current,
@@ -468,8 +472,7 @@ class Machine:
     def _plan(self, entity: Any, event: str) -> _Plan:
         """Check ``entity`` and ``event`` (raising the precise error); compile and cache the move."""
         current = self._current(entity)
-        if not isinstance(event, str):
-            raise ValidationError([("event", f"must be an event name, got {describe(event)}")])
+        _check_event(event)
         transition = self._index.get((current, event))
         if transition is None:
             raise InvalidTransition(self._refusal(entity, current, event, "no such move"))

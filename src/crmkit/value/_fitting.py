@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.value._summary import distinct_rows
 
 Array = npt.NDArray[np.float64]
 
@@ -542,14 +543,9 @@ def merge_duplicates(x: Array, tx: Array, t: Array, w: Array) -> tuple[Array, Ar
     sorted_t = np.sort(t)
     if np.count_nonzero(sorted_t[1:] == sorted_t[:-1]) < n // 10:
         return x, tx, t, w
-    order = np.lexsort((t, tx, x))
-    xs, txs, ts = x[order], tx[order], t[order]
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(xs[1:], xs[:-1], out=new[1:])
-    new[1:] |= (txs[1:] != txs[:-1]) | (ts[1:] != ts[:-1])
-    starts = np.flatnonzero(new)
-    return xs[starts], txs[starts], ts[starts], np.add.reduceat(w[order], starts)
+    order, starts = distinct_rows(x, tx, t)
+    first = order[starts]
+    return x[first], tx[first], t[first], np.add.reduceat(w[order], starts)
 
 
 def distinct_counts(x: Array) -> tuple[Array, npt.NDArray[np.intp]]:

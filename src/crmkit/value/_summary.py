@@ -367,14 +367,26 @@ def compress(summary: RfmSummary | Mapping[str, Any]) -> CompressedSummary:
     T = as_finite(get("T"), "T", n)
     if n == 0:
         raise InsufficientData("nothing to compress")
+    order, starts = distinct_rows(x, tx, T)
+    group = np.zeros(n, dtype=np.int64)
+    group[starts[1:]] = 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(group)
+    counts = np.diff(np.append(starts, n)).astype(float)
+    first = order[starts]
+    return CompressedSummary(x[first].astype(np.int64), tx[first], T[first], counts, inverse)
+
+
+def distinct_rows(
+    x: npt.NDArray[Any], tx: npt.NDArray[Any], T: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """The rows sorted by ``(x, t_x, T)`` (``order``) and where each distinct row starts in it.
+
+    Shared by :func:`compress` and the models' own merging of equal rows.
+    """
     order = np.lexsort((T, tx, x))
     xs, txs, Ts = x[order], tx[order], T[order]
-    new = np.concatenate(
-        ([True], (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (Ts[1:] != Ts[:-1]))
-    )
-    starts = np.flatnonzero(new)
-    group = np.cumsum(new) - 1
-    inverse = np.empty(n, dtype=np.int64)
-    inverse[order] = group
-    counts = np.diff(np.append(starts, n)).astype(float)
-    return CompressedSummary(xs[starts].astype(np.int64), txs[starts], Ts[starts], counts, inverse)
+    new = np.empty(order.size, dtype=bool)
+    new[:1] = True
+    new[1:] = (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (Ts[1:] != Ts[:-1])
+    return order, np.flatnonzero(new)
