@@ -539,3 +539,55 @@ def test_fire_on_a_subclass_without_slots_and_after_pickling() -> None:
     copy = pickle.loads(pickle.dumps(LEAD))  # compiled moves are a cache: not pickled
     assert copy == LEAD
     assert copy.fire(Lead(company="I", created_at=T0), "contact", at=T0)[0].status == "contacted"
+
+
+def test_moves_fill_a_private_draft_that_never_escapes() -> None:
+    import pickle
+
+    import attrs
+
+    registered: list[type] = []
+
+    @attrs.frozen(kw_only=True)
+    class RegisteredLead(Lead):
+        def __init_subclass__(cls, **kwargs: Any) -> None:  # a registry a draft must not enter
+            registered.append(cls)
+            super().__init_subclass__(**kwargs)
+
+    @attrs.frozen(kw_only=True)
+    class ChannelLead(Lead):
+        channel: str = "web"
+
+    machine = LEAD.derive(entity_types=(Lead, RegisteredLead, ChannelLead))
+    for cls in (Lead, RegisteredLead, ChannelLead):
+        lead = cls(company="Initech", email="peter@initech.example", created_at=T0)
+        for hours, event in enumerate(("contact", "qualify", "disqualify", "reopen", "qualify")):
+            at = T0 + timedelta(hours=hours)
+            moved, record = machine.fire(lead, event, at=at, reason="no budget", actor="rep")
+            assert type(moved) is cls and type(record) is TransitionRecord
+            assert moved == moved.evolve()  # every rule holds
+            assert moved == attrs.evolve(
+                lead,
+                status=record.to_state,
+                updated_at=at,
+                disqualified_reason="no budget" if event == "disqualify" else None,
+            )
+            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+                moved.status = "new"  # type: ignore[misc]
+            with pytest.raises(attrs.exceptions.FrozenInstanceError):
+                record.event = "x"  # type: ignore[misc]
+            if cls is Lead:  # the local classes cannot be pickled
+                assert pickle.loads(pickle.dumps(moved)) == moved
+            assert record == TransitionRecord(
+                machine="lead",
+                entity_type=cls.__name__,
+                entity_id=lead.id,
+                event=event,
+                from_state=lead.status,
+                to_state=record.to_state,
+                at=at,
+                actor="rep",
+                reason="no budget",
+            )
+            lead = moved
+    assert registered == []  # no draft of a class whose subclasses run a hook

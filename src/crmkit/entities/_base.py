@@ -149,9 +149,11 @@ class Entity:
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
-        r.not_before(self, "updated_at", "created_at", errors)
+        if self.updated_at < self.created_at:  # both validated (aware) already
+            r.not_before(self, "updated_at", "created_at", errors)
         self._check(errors)
-        r.raise_all(errors)
+        if errors:
+            raise ValidationError(errors)
 
     def _check(self, errors: list[tuple[str, str]]) -> None:
         """Cross-field rules of a subclass: append ``(path, message)`` pairs to ``errors``."""

@@ -61,59 +61,159 @@ def _slot_setters(cls: type) -> tuple[tuple[str, Callable[[Any, Any], None]], ..
     return tuple(setters)
 
 
-@functools.lru_cache(maxsize=512)
-def _copier(
-    cls: type, fixed: tuple[tuple[str, Any], ...], dynamic: tuple[str, ...] = ()
-) -> Callable[[Any, datetime, Mapping[str, Any] | None], Any] | None:
-    """A generated ``copy(entity, updated_at, changes)`` of a ``cls`` that runs no validator.
+@functools.lru_cache(maxsize=256)
+def _draft_class(cls: type) -> type | None:
+    """A private subclass of ``cls`` whose instances take plain attribute writes, or ``None``.
 
-    The ``fixed`` fields (the target state, its probability) are baked in,
-    the ``dynamic`` ones (what an effect returned) are read from ``changes``,
-    ``updated_at`` is given and every other field is the entity's own, each
-    written straight into its slot. This is what makes :meth:`Machine.fire`
-    cheap: a move copies about twenty references instead of re-running
-    about twenty validators. ``None`` when ``cls`` is not fully slotted.
+    A frozen attrs class refuses ``obj.name = value`` in its ``__setattr__``;
+    its draft restores ``object.__setattr__`` (and ``__delattr__``: both fill
+    one type slot), adds no slots of its own and so has the very same
+    layout. A copy is filled in as a draft, with the interpreter's fast slot
+    stores, then its ``__class__`` is set back to ``cls`` before anybody
+    sees it. (The draft is the one trace: ``cls.__subclasses__()`` lists
+    it once a move of a ``cls`` has run.) ``None`` (use the slot
+    descriptors) when ``cls`` is not fully
+    slotted, has a metaclass or an ``__init_subclass__`` hook that a new
+    subclass would run, or refuses the ``__class__`` change.
+    """
+    if type(cls) is not type or _slot_setters(cls) is None:
+        return None
+    if any("__init_subclass__" in vars(klass) for klass in cls.__mro__[:-1]):
+        return None
+    draft = type(
+        f"_{cls.__name__}Draft",
+        (cls,),
+        {
+            "__slots__": (),
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": __name__,
+            "__doc__": f"Private: a {cls.__name__} being filled in by crmkit.lifecycle.",
+        },
+    )
+    probe: Any = object.__new__(draft)
+    try:
+        probe.__class__ = cls
+    except TypeError:  # pragma: no cover - a layout CPython will not swap
+        return None
+    return draft
+
+
+def _fill_lines(
+    cls: type, var: str, exprs: Mapping[str, str], namespace: dict[str, Any], tag: str
+) -> list[str] | None:
+    """Source lines (indented once) that set ``var`` to a new ``cls`` whose fields are ``exprs``.
+
+    ``exprs`` maps every field to the expression that gives it. The object
+    is filled in as the draft class when there is one (plain slot stores),
+    else through each slot's descriptor; ``None`` when ``cls`` is not fully
+    slotted. The names the lines use are added to ``namespace``, prefixed
+    with ``tag``.
     """
     setters = _slot_setters(cls)
     if setters is None:
         return None
-    values = dict(fixed)
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    lines = ["def copy(entity, updated_at, changes):", "    new = _new(_cls)"]
-    for i, (name, setter) in enumerate(setters):
-        namespace[f"_s{i}"] = setter
-        if name == "updated_at":
-            value = "updated_at"
-        elif name in values:
-            namespace[f"_v{i}"] = values[name]
-            value = f"_v{i}"
-        elif name in dynamic:
-            value = f"changes[{name!r}]"
+    draft = _draft_class(cls)
+    namespace["_new"] = object.__new__
+    namespace[f"_{tag}cls"] = cls
+    namespace[f"_{tag}draft"] = draft
+    lines = [f"    {var} = _new(_{tag}{'cls' if draft is None else 'draft'})"]
+    for i, (field, setter) in enumerate(setters):
+        if draft is None:
+            namespace[f"_{tag}s{i}"] = setter
+            lines.append(f"    _{tag}s{i}({var}, {exprs[field]})")
         else:
-            value = f"entity.{name}"
-        lines.append(f"    _s{i}(new, {value})")
-    lines.append("    return new")
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<crmkit.lifecycle copy {cls.__qualname__}>", "exec"), namespace)
-    return namespace["copy"]  # type: ignore[no-any-return]
+            lines.append(f"    {var}.{field} = {exprs[field]}")
+    if draft is not None:
+        lines.append(f"    {var}.__class__ = _{tag}cls")
+    return lines
 
 
-def _record_factory() -> Callable[..., TransitionRecord]:
-    """A positional constructor of :class:`TransitionRecord` that writes its slots directly.
+def _generate(name: str, params: str, body: list[str], namespace: dict[str, Any]) -> Any:
+    """Compile ``def name(params): body`` in ``namespace`` and return the function."""
+    source = "\n".join([f"def {name}({params}):", *body]) + "\n"
+    exec(compile(source, f"<crmkit.lifecycle {name}>", "exec"), namespace)
+    return namespace[name]
 
-    Equivalent to ``TransitionRecord(...)`` (the class has no validators or
-    converters) at half the cost: :meth:`Machine.fire` makes one per move.
+
+def _entity_exprs(
+    cls: type, fixed: tuple[tuple[str, Any], ...], dynamic: Iterable[str], namespace: dict[str, Any]
+) -> dict[str, str]:
+    """Each field of a moved ``cls``: a ``fixed`` constant, ``changes[...]``, or the entity's own."""
+    exprs: dict[str, str] = {}
+    for a in attrs.fields(cls):
+        if a.name == "updated_at":
+            exprs[a.name] = "updated_at"
+        elif a.name in dict(fixed):
+            namespace[f"_v_{a.name}"] = dict(fixed)[a.name]
+            exprs[a.name] = f"_v_{a.name}"
+        elif a.name in dynamic:
+            exprs[a.name] = f"changes[{a.name!r}]"
+        else:
+            exprs[a.name] = f"entity.{a.name}"
+    return exprs
+
+
+@functools.lru_cache(maxsize=512)
+def _applier(
+    cls: type, fixed: tuple[tuple[str, Any], ...], keys: tuple[str, ...]
+) -> Callable[[Any, datetime, Mapping[str, Any]], Any]:
+    """A generated ``apply(entity, updated_at, changes)``: the moved copy with an effect's ``changes``.
+
+    The ``fixed`` fields (the target state, its probability) are baked in,
+    ``keys`` (the fields an effect changed) are read from ``changes`` and the
+    rest are the entity's own. The unchanged fields were valid already, so
+    only the validators of ``keys`` run, then the class's cross-field rules
+    (``__attrs_post_init__``). A change to a field with a converter, or to a
+    field the move itself sets, and a class that is not fully slotted go
+    through ``attrs.evolve`` (every validator). Raises
+    :class:`~crmkit.errors.ValidationError` listing every problem. ``keys``
+    must be fields of ``cls``.
     """
-    setters = _slot_setters(TransitionRecord)
-    assert setters is not None
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": TransitionRecord}
-    lines = [f"def record({', '.join(name for name, _ in setters)}):", "    new = _new(_cls)"]
-    for i, (name, setter) in enumerate(setters):
-        namespace[f"_s{i}"] = setter
-        lines.append(f"    _s{i}(new, {name})")
-    lines.append("    return new")
-    exec(compile("\n".join(lines) + "\n", "<crmkit.lifecycle record>", "exec"), namespace)
-    return namespace["record"]  # type: ignore[no-any-return]
+    fields = attrs.fields_dict(cls)
+    namespace: dict[str, Any] = {
+        "_ValidationError": ValidationError,
+        "_evolve": attrs.evolve,
+        "_fixed": dict(fixed),
+    }
+    lines = None
+    if not any(
+        fields[k].converter is not None or k in dict(fixed) or k == "updated_at" for k in keys
+    ):
+        lines = _fill_lines(
+            cls, "moved", _entity_exprs(cls, fixed, keys, namespace), namespace, "e"
+        )
+    if lines is None:
+        lines = ["    return _evolve(entity, **{**_fixed, 'updated_at': updated_at, **changes})"]
+    else:
+        lines.append("    errors = None")
+        for i, key in enumerate(keys):
+            if fields[key].validator is not None:
+                namespace[f"_a{i}"] = fields[key]
+                namespace[f"_c{i}"] = fields[key].validator
+                lines += [
+                    "    try:",
+                    f"        _c{i}(moved, _a{i}, changes[{key!r}])",
+                    "    except _ValidationError as exc:",
+                    "        errors = [*(errors or ()), *exc.errors]",
+                ]
+        lines += ["    if errors:", "        raise _ValidationError(errors)"]
+        if getattr(cls, "__attrs_post_init__", None) is not None:
+            lines.append("    moved.__attrs_post_init__()")
+        lines.append("    return moved")
+    return _generate(  # type: ignore[no-any-return]
+        "apply", "entity, updated_at, changes", lines, namespace
+    )
+
+
+def _when(at: Any) -> datetime:
+    """``at`` checked (timezone-aware), or now."""
+    return utcnow() if at is None else aware_argument("at", at)
+
+
+def _verdict(guard: Any, verdict: Any) -> str:
+    """A guard's refusal as a reason: its text, or that it said ``False``."""
+    return f"guard {_named(guard)} refused" if verdict is False else str(verdict)
 
 
 def _check_event(event: Any) -> None:
@@ -188,16 +288,8 @@ class TransitionRecord:
     reason: str | None = None
 
 
-_new_record = _record_factory()
-
-
-_Copy = Callable[[Any, datetime, "Mapping[str, Any] | None"], Any]
-#: An effect's changes: the copy, the changed fields' validators, the cross-field rules.
-_EffectPlan = tuple["_Copy | None", tuple[tuple[Any, Any], ...], "Callable[[Any], None] | None"]
-#: A compiled move: the transition, its copy, the fields it fixes, and its effect plans by keys.
-_Plan = tuple[
-    "Transition", "_Copy | None", tuple[tuple[str, Any], ...], dict[tuple[str, ...], _EffectPlan]
-]
+#: A compiled move: ``move(entity, at, actor, reason, context) -> (moved, record)``.
+_Move = Callable[[Any, Any, Any, Any, Any], "tuple[Any, TransitionRecord]"]
 
 
 class _Plans(dict):  # type: ignore[type-arg]
@@ -366,9 +458,7 @@ class Machine:
         verdict = transition.guard(entity, ctx)
         if verdict is None or verdict is True:
             return None
-        if verdict is False:
-            return f"guard {_named(transition.guard)} refused"
-        return str(verdict)
+        return _verdict(transition.guard, verdict)
 
     def allowed_events(
         self, entity: Any, *, context: Mapping[str, Any] | None = None
@@ -418,147 +508,168 @@ class Machine:
             it, or a required reason is missing; the message names the state,
             the event, the reason and the events allowed there.
         """
-        current: str = getattr(entity, self.field, None)  # type: ignore[assignment]
         try:
-            transition, copy, fixed, by_keys = self._plans[type(entity), current, event]
+            move = self._plans[type(entity), getattr(entity, self.field, None), event]
         except (KeyError, TypeError):  # not compiled yet, or bad input: _plan says which
-            transition, copy, fixed, by_keys = self._plan(entity, event)
-        if type(at) is datetime and at.tzinfo is _UTC:
-            when = at
-        else:
-            when = utcnow() if at is None else aware_argument("at", at)
-        ctx: dict[str, Any] | None = None
-        if transition.guard is not None:
-            ctx = self._context(when, context)
-            refused = self._guard_reason(transition, entity, ctx)
-            if refused is not None:
-                raise InvalidTransition(self._refusal(entity, current, event, refused, ctx))
-        if transition.requires_reason and not (isinstance(reason, str) and reason.strip()):
-            raise InvalidTransition(
-                self._refusal(entity, current, event, "a reason is required", ctx)
-            )
-        updated_at = entity.updated_at
-        if not updated_at > when:
-            updated_at = when
-        if transition.effect is None and copy is not None:
-            moved = copy(entity, updated_at, None)
-        else:
-            if ctx is None:
-                ctx = self._context(when, context)
-            moved = self._move_with_effect(
-                entity,
-                current,
-                event,
-                transition,
-                fixed,
-                by_keys,
-                updated_at,
-                ctx,
-                {**ctx, "actor": actor, "reason": reason},
-            )
-        record = _new_record(
-            self.name,
-            type(entity).__name__,
-            entity.id,
-            event,
-            current,
-            transition.target,
-            when,
-            actor,
-            reason,
-        )
-        return moved, record
+            move = self._plan(entity, event)
+        return move(entity, at, actor, reason, context)  # type: ignore[no-any-return]
 
-    def _plan(self, entity: Any, event: str) -> _Plan:
+    def _plan(self, entity: Any, event: str) -> _Move:
         """Check ``entity`` and ``event`` (raising the precise error); compile and cache the move."""
         current = self._current(entity)
         _check_event(event)
         transition = self._index.get((current, event))
         if transition is None:
             raise InvalidTransition(self._refusal(entity, current, event, "no such move"))
+        move = self._compile(type(entity), current, transition)
+        self._plans[type(entity), current, event] = move
+        return move
+
+    def _compile(self, cls: type, current: str, transition: Transition) -> _Move:
+        """Generate the move of a ``cls`` in state ``current`` by ``transition``.
+
+        The generated function does what :meth:`fire` promises with every
+        decision that depends only on (class, state, event) taken here: which
+        guard to ask, whether a reason is required, the target state and its
+        probability as constants, and the copy and the record written field
+        by field (see :func:`_fill_lines`). What depends on the call (``at``,
+        the guard's verdict, the effect's changes) is checked in it.
+        """
+        event = transition.event
         fixed: tuple[tuple[str, Any], ...] = ((self.field, transition.target),)
         target = self._states[transition.target]
         if self.probability_field is not None and target.probability is not None:
             fixed += ((self.probability_field, target.probability),)
-        cls: Any = type(entity)
-        plan: _Plan = (transition, _copier(cls, fixed), fixed, {})
-        self._plans[type(entity), current, event] = plan
-        return plan
-
-    def _move_with_effect(
-        self,
-        entity: E,
-        current: str,
-        event: str,
-        transition: Transition,
-        fixed: tuple[tuple[str, Any], ...],
-        by_keys: dict[tuple[str, ...], _EffectPlan],
-        updated_at: datetime,
-        ctx: Mapping[str, Any],
-        effect_ctx: Mapping[str, Any],
-    ) -> E:
-        """A move that changes more than the state: only the changed fields are checked.
-
-        The unchanged fields were valid already, so the copy runs the
-        validators of the fields the effect changed and the class's
-        cross-field rules. Changes to a field with a converter, or to the
-        state itself, go through ``attrs.evolve`` (every validator).
-        """
-        cls = type(entity)
-        extra: Mapping[str, Any] = (
-            {} if transition.effect is None else transition.effect(entity, effect_ctx)
+        ns: dict[str, Any] = {
+            "_datetime": datetime,
+            "_UTC": _UTC,
+            "_when": _when,
+            "_context": self._context,
+            "_guard": transition.guard,
+            "_effect": transition.effect,
+            "_verdict": functools.partial(_verdict, transition.guard),
+            "_refuse": functools.partial(self._refuse, current=current, event=event),
+            "_apply_for": functools.partial(self._apply_for, cls, event, transition, fixed),
+            "_by_keys": {},
+            "_ValidationError": ValidationError,
+            "_machine": self.name,
+            "_type": cls.__name__,
+            "_event": event,
+            "_from": current,
+            "_to": transition.target,
+            "_isinstance": isinstance,
+            "_str": str,
+            "_dict": dict,
+            "_tuple": tuple,
+        }
+        body = [
+            "    if at.__class__ is _datetime and at.tzinfo is _UTC:",
+            "        when = at",
+            "    else:",
+            "        when = _when(at)",
+            "    ctx = None",
+        ]
+        if transition.guard is not None:
+            body += [
+                "    ctx = _context(when, context) if context else {'at': when}",
+                "    verdict = _guard(entity, ctx)",
+                "    if verdict is not None and verdict is not True:",
+                "        _refuse(entity, _verdict(verdict), ctx)",
+            ]
+        if transition.requires_reason:
+            body += [
+                "    if not (_isinstance(reason, _str) and reason.strip()):",
+                "        _refuse(entity, 'a reason is required', ctx)",
+            ]
+        body += [
+            "    updated_at = entity.updated_at",
+            "    if not updated_at > when:",
+            "        updated_at = when",
+        ]
+        if transition.effect is not None:
+            body += [
+                "    if context:",
+                "        ctx = _context(when, context)",
+                "        changes = _effect(entity, {**ctx, 'actor': actor, 'reason': reason})",
+                "    else:",
+                "        if ctx is None:",
+                "            ctx = {'at': when}",
+                "        changes = _effect(entity, {'at': when, 'actor': actor, 'reason': reason})",
+                "    apply = _by_keys.get(_tuple(changes)) if changes.__class__ is _dict else None",
+                "    if apply is None:",
+                "        apply = _apply_for(_by_keys, changes)",
+                "    try:",
+                "        moved = apply(entity, updated_at, changes)",
+                "    except _ValidationError as exc:",
+                "        _refuse(entity, f'the result would be invalid: {exc}', ctx)",
+            ]
+        else:
+            copy = _fill_lines(cls, "moved", _entity_exprs(cls, fixed, (), ns), ns, "e")
+            if copy is None:  # not fully slotted: attrs.evolve, which checks every field
+                ns["_apply"] = _applier(cls, fixed, ())
+                copy = [
+                    "    try:",
+                    "        moved = _apply(entity, updated_at, {})",
+                    "    except _ValidationError as exc:",
+                    "        _refuse(entity, f'the result would be invalid: {exc}', ctx)",
+                ]
+            body += copy
+        record = _fill_lines(
+            TransitionRecord,
+            "record",
+            {
+                "machine": "_machine",
+                "entity_type": "_type",
+                "entity_id": "entity.id",
+                "event": "_event",
+                "from_state": "_from",
+                "to_state": "_to",
+                "at": "when",
+                "actor": "actor",
+                "reason": "reason",
+            },
+            ns,
+            "r",
         )
-        if not isinstance(extra, Mapping):
-            raise DefinitionError(
-                f"machine {self.name!r}: the effect {_named(transition.effect)} of event {event!r} "
-                f"must return a mapping of field changes, got {describe(extra)}"
-            )
-        keys = tuple(extra)
-        plan = by_keys.get(keys)
-        if plan is None:
-            plan = by_keys[keys] = self._effect_plan(cls, event, transition, fixed, keys)
-        copy, checks, rules = plan
-        try:
-            if copy is None:
-                return attrs.evolve(entity, **{**dict(fixed), "updated_at": updated_at, **extra})
-            moved = copy(entity, updated_at, extra)
-            errors: list[tuple[str, str]] = []
-            for field, validator in checks:
-                try:
-                    validator(moved, field, extra[field.name])
-                except ValidationError as exc:
-                    errors.extend(exc.errors)
-            if errors:
-                raise ValidationError(errors)
-            if rules is not None:
-                rules(moved)
-            return moved  # type: ignore[no-any-return]
-        except ValidationError as exc:
-            raise InvalidTransition(
-                self._refusal(entity, current, event, f"the result would be invalid: {exc}", ctx)
-            ) from None
+        assert record is not None  # TransitionRecord is slotted
+        body += [*record, "    return moved, record"]
+        return _generate(  # type: ignore[no-any-return]
+            "move", "entity, at, actor, reason, context", body, ns
+        )
 
-    def _effect_plan(
+    def _refuse(
+        self, entity: Any, why: str, ctx: Mapping[str, Any] | None, *, current: str, event: str
+    ) -> None:
+        raise InvalidTransition(self._refusal(entity, current, event, why, ctx)) from None
+
+    def _apply_for(
         self,
         cls: type,
         event: str,
         transition: Transition,
         fixed: tuple[tuple[str, Any], ...],
-        keys: tuple[str, ...],
-    ) -> _EffectPlan:
-        fields = attrs.fields_dict(cls)
-        unknown = [k for k in keys if k not in fields]
-        if unknown:
+        by_keys: dict[tuple[str, ...], Callable[..., Any]],
+        changes: Any,
+    ) -> Callable[[Any, datetime, Mapping[str, Any]], Any]:
+        """The applier of an effect's ``changes`` (checked here once per set of keys)."""
+        if not isinstance(changes, Mapping):
             raise DefinitionError(
                 f"machine {self.name!r}: the effect {_named(transition.effect)} of event {event!r} "
-                f"changes {', '.join(map(repr, unknown))}, which {cls.__name__} does not have"
+                f"must return a mapping of field changes, got {describe(changes)}"
             )
-        fixed_names = {name for name, _ in fixed} | {"updated_at"}
-        if any(fields[k].converter is not None or k in fixed_names for k in keys):
-            return (None, (), None)
-        checks = tuple((fields[k], fields[k].validator) for k in keys if fields[k].validator)
-        rules = getattr(cls, "__attrs_post_init__", None)
-        return (_copier(cls, fixed, keys), checks, rules)
+        keys = tuple(changes)
+        apply = by_keys.get(keys)
+        if apply is None:
+            fields = attrs.fields_dict(cls)
+            unknown = [k for k in keys if k not in fields]
+            if unknown:
+                raise DefinitionError(
+                    f"machine {self.name!r}: the effect {_named(transition.effect)} of event "
+                    f"{event!r} changes {', '.join(map(repr, unknown))}, which {cls.__name__} "
+                    "does not have"
+                )
+            apply = by_keys[keys] = _applier(cls, fixed, keys)
+        return apply
 
     def _refusal(
         self, entity: Any, current: str, event: str, why: str, ctx: Mapping[str, Any] | None = None
