@@ -334,7 +334,7 @@ class Machine:
         init=False, eq=False, repr=False, hash=False
     )
     _states: dict[str, State] = attrs.field(init=False, eq=False, repr=False, hash=False)
-    # (entity class, state, event) -> (transition, compiled move or None); filled by fire
+    # event -> entity class -> state -> compiled move (see _compile); filled by fire
     _plans: _Plans = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -509,8 +509,9 @@ class Machine:
             the event, the reason and the events allowed there.
         """
         try:
-            move = self._plans[type(entity), getattr(entity, self.field, None), event]
-        except (KeyError, TypeError):  # not compiled yet, or bad input: _plan says which
+            move = self._plans[event][type(entity)][getattr(entity, self.field)]
+        except (KeyError, TypeError, AttributeError):  # not compiled yet, or bad input
+            # (_plan says which)
             move = self._plan(entity, event)
         return move(entity, at, actor, reason, context)  # type: ignore[no-any-return]
 
@@ -522,7 +523,7 @@ class Machine:
         if transition is None:
             raise InvalidTransition(self._refusal(entity, current, event, "no such move"))
         move = self._compile(type(entity), current, transition)
-        self._plans[type(entity), current, event] = move
+        self._plans.setdefault(event, {}).setdefault(type(entity), {})[current] = move
         return move
 
     def _compile(self, cls: type, current: str, transition: Transition) -> _Move:
@@ -574,12 +575,12 @@ class Machine:
                 "    ctx = _context(when, context) if context else {'at': when}",
                 "    verdict = _guard(entity, ctx)",
                 "    if verdict is not None and verdict is not True:",
-                "        _refuse(entity, _verdict(verdict), ctx)",
+                "        _refuse(entity, _verdict(verdict), ctx, when, context)",
             ]
         if transition.requires_reason:
             body += [
                 "    if not (_isinstance(reason, _str) and reason.strip()):",
-                "        _refuse(entity, 'a reason is required', ctx)",
+                "        _refuse(entity, 'a reason is required', ctx, when, context)",
             ]
         body += [
             "    updated_at = entity.updated_at",
@@ -592,8 +593,6 @@ class Machine:
                 "        ctx = _context(when, context)",
                 "        changes = _effect(entity, {**ctx, 'actor': actor, 'reason': reason})",
                 "    else:",
-                "        if ctx is None:",
-                "            ctx = {'at': when}",
                 "        changes = _effect(entity, {'at': when, 'actor': actor, 'reason': reason})",
                 "    apply = _by_keys.get(_tuple(changes)) if changes.__class__ is _dict else None",
                 "    if apply is None:",
@@ -601,7 +600,7 @@ class Machine:
                 "    try:",
                 "        moved = apply(entity, updated_at, changes)",
                 "    except _ValidationError as exc:",
-                "        _refuse(entity, f'the result would be invalid: {exc}', ctx)",
+                "        _refuse(entity, f'the result would be invalid: {exc}', ctx, when, context)",
             ]
         else:
             copy = _fill_lines(cls, "moved", _entity_exprs(cls, fixed, (), ns), ns, "e")
@@ -611,7 +610,7 @@ class Machine:
                     "    try:",
                     "        moved = _apply(entity, updated_at, {})",
                     "    except _ValidationError as exc:",
-                    "        _refuse(entity, f'the result would be invalid: {exc}', ctx)",
+                    "        _refuse(entity, f'the result would be invalid: {exc}', ctx, when, context)",
                 ]
             body += copy
         record = _fill_lines(
@@ -638,8 +637,19 @@ class Machine:
         )
 
     def _refuse(
-        self, entity: Any, why: str, ctx: Mapping[str, Any] | None, *, current: str, event: str
+        self,
+        entity: Any,
+        why: str,
+        ctx: Mapping[str, Any] | None,
+        when: datetime,
+        context: Mapping[str, Any] | None,
+        *,
+        current: str,
+        event: str,
     ) -> None:
+        """Raise the :class:`InvalidTransition` of a refused move (``ctx`` is built if not yet)."""
+        if ctx is None:
+            ctx = self._context(when, context)
         raise InvalidTransition(self._refusal(entity, current, event, why, ctx)) from None
 
     def _apply_for(
