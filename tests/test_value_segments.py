@@ -25,6 +25,7 @@ def test_gini_by_hand() -> None:
     np.testing.assert_allclose(y, [0, 1 / 15, 3 / 15, 6 / 15, 10 / 15, 1])
     assert concentration([0, 0, 0, 7]).gini == pytest.approx(0.75)
     assert concentration([3, 3, 3]).gini == pytest.approx(0.0)
+    assert concentration([0.2] * 20).gini == 0.0  # the sum rounds to -5.6e-18 before clamping
 
 
 def test_known_distributions() -> None:

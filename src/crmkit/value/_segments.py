@@ -256,7 +256,8 @@ def concentration(
             raise ValidationError([(name, f"shares must lie in (0, 1], got {list(shares)}")])
     asc = np.sort(x)
     i = np.arange(1, n + 1)
-    gini = float(((2 * i - n - 1) @ asc) / (n * total))
+    # Never below 0: equal values can sum to -1e-17 in floating point.
+    gini = max(float(((2 * i - n - 1) @ asc) / (n * total)), 0.0)
     if corrected:
         gini *= n / (n - 1)
     desc_cum = np.cumsum(asc[::-1]) / total
