@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -314,12 +314,11 @@ def test_mutated_records_only_raise_validation_error(case: tuple[type[Entity], A
         assert from_dict(cls, to_dict(result)) == result
 
 
-def test_uuid_formatting_matches_the_standard_library() -> None:
-    for _ in range(100):
-        u = uuid4()
-        assert to_dict(Contact(first_name="x", id=u))["id"] == str(u)
-    u = UUID(int=0)
-    assert to_dict(Contact(first_name="x", id=u))["id"] == "00000000-0000-0000-0000-000000000000"
+@given(st.integers(0, 2**128 - 1) | st.sampled_from([0, 1, 2**64, 2**128 - 1]))
+def test_uuid_formatting_matches_the_standard_library(value: int) -> None:
+    u = UUID(int=value)
+    data = to_dict(Contact(first_name="x", id=u, account_id=u))
+    assert data["id"] == data["account_id"] == str(u)
 
 
 @given(
@@ -335,3 +334,19 @@ def test_datetimes_are_written_exactly_as_isoformat(when: datetime) -> None:
     data = to_dict(contact)
     assert data["created_at"] == when.isoformat()
     assert from_dict(Contact, data) == contact
+
+
+def test_the_table_of_day_texts_stays_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmkit.entities import serde
+
+    monkeypatch.setattr(serde, "_DAY_TEXT_LIMIT", 5)
+    start = datetime(1999, 12, 29, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    for day in range(40):  # eight times the limit, across year ends and the leap year 2000
+        when = start + timedelta(days=day * 17)
+        data = to_dict(Contact(first_name="Ada", created_at=when, updated_at=when))
+        assert data["created_at"] == data["updated_at"] == when.isoformat()
+        assert len(serde._DAY_TEXT) <= 5
+        assert all(
+            text == date.fromordinal(ordinal).isoformat()
+            for ordinal, text in serde._DAY_TEXT.items()
+        )
