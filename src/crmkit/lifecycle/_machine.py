@@ -510,8 +510,7 @@ class Machine:
         """
         try:
             move = self._plans[event][type(entity)][getattr(entity, self.field)]
-        except (KeyError, TypeError, AttributeError):  # not compiled yet, or bad input
-            # (_plan says which)
+        except (KeyError, TypeError, AttributeError):  # new move or bad input: _plan says
             move = self._plan(entity, event)
         return move(entity, at, actor, reason, context)  # type: ignore[no-any-return]
 
