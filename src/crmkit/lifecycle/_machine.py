@@ -72,9 +72,9 @@ def _draft_class(cls: type) -> type | None:
     stores, then its ``__class__`` is set back to ``cls`` before anybody
     sees it. (The draft is the one trace: ``cls.__subclasses__()`` lists
     it once a move of a ``cls`` has run.) ``None`` (use the slot
-    descriptors) when ``cls`` is not fully
-    slotted, has a metaclass or an ``__init_subclass__`` hook that a new
-    subclass would run, or refuses the ``__class__`` change.
+    descriptors) when ``cls`` is not fully slotted, has a metaclass or an
+    ``__init_subclass__`` hook that a new subclass would run, or refuses
+    the ``__class__`` change.
     """
     if type(cls) is not type or _slot_setters(cls) is None:
         return None
@@ -141,11 +141,12 @@ def _entity_exprs(
 ) -> dict[str, str]:
     """Each field of a moved ``cls``: a ``fixed`` constant, ``changes[...]``, or the entity's own."""
     exprs: dict[str, str] = {}
+    constants = dict(fixed)
     for a in attrs.fields(cls):
         if a.name == "updated_at":
             exprs[a.name] = "updated_at"
-        elif a.name in dict(fixed):
-            namespace[f"_v_{a.name}"] = dict(fixed)[a.name]
+        elif a.name in constants:
+            namespace[f"_v_{a.name}"] = constants[a.name]
             exprs[a.name] = f"_v_{a.name}"
         elif a.name in dynamic:
             exprs[a.name] = f"changes[{a.name!r}]"
@@ -557,11 +558,15 @@ class Machine:
             "_event": event,
             "_from": current,
             "_to": transition.target,
-            "_isinstance": isinstance,
-            "_str": str,
-            "_dict": dict,
-            "_tuple": tuple,
         }
+        # The copy with an effect's changes (or, for a class that is not fully slotted,
+        # every move) is made by an applier whose ValidationError refuses the move.
+        checked_apply = [
+            "    try:",
+            "        moved = apply(entity, updated_at, changes)",
+            "    except _ValidationError as exc:",
+            "        _refuse(entity, f'the result would be invalid: {exc}', ctx, when, context)",
+        ]
         body = [
             "    if at.__class__ is _datetime and at.tzinfo is _UTC:",
             "        when = at",
@@ -578,7 +583,7 @@ class Machine:
             ]
         if transition.requires_reason:
             body += [
-                "    if not (_isinstance(reason, _str) and reason.strip()):",
+                "    if not (isinstance(reason, str) and reason.strip()):",
                 "        _refuse(entity, 'a reason is required', ctx, when, context)",
             ]
         body += [
@@ -593,24 +598,16 @@ class Machine:
                 "        changes = _effect(entity, {**ctx, 'actor': actor, 'reason': reason})",
                 "    else:",
                 "        changes = _effect(entity, {'at': when, 'actor': actor, 'reason': reason})",
-                "    apply = _by_keys.get(_tuple(changes)) if changes.__class__ is _dict else None",
+                "    apply = _by_keys.get(tuple(changes)) if changes.__class__ is dict else None",
                 "    if apply is None:",
                 "        apply = _apply_for(_by_keys, changes)",
-                "    try:",
-                "        moved = apply(entity, updated_at, changes)",
-                "    except _ValidationError as exc:",
-                "        _refuse(entity, f'the result would be invalid: {exc}', ctx, when, context)",
+                *checked_apply,
             ]
         else:
             copy = _fill_lines(cls, "moved", _entity_exprs(cls, fixed, (), ns), ns, "e")
             if copy is None:  # not fully slotted: attrs.evolve, which checks every field
-                ns["_apply"] = _applier(cls, fixed, ())
-                copy = [
-                    "    try:",
-                    "        moved = _apply(entity, updated_at, {})",
-                    "    except _ValidationError as exc:",
-                    "        _refuse(entity, f'the result would be invalid: {exc}', ctx, when, context)",
-                ]
+                ns["apply"], ns["changes"] = _applier(cls, fixed, ()), {}
+                copy = checked_apply
             body += copy
         record = _fill_lines(
             TransitionRecord,
