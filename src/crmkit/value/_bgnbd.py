@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from crmkit._numeric import dot
 from crmkit.value._fitting import Array, Model, distinct_counts, rng_of, transactions
 
 __all__ = ["BetaGeo"]
@@ -40,7 +41,7 @@ class BetaGeo(Model):
     ) -> BetaGeo:
         """Maximum likelihood on per-customer (or compressed, weighted) ``frequency, recency, T``."""
         x, tx, t, w = transactions(frequency, recency, T, weights, model=self.label)
-        mean_rate = float((w @ x) / (w @ t)) or 1.0
+        mean_rate = (dot(w, x) / dot(w, t)) or 1.0
         data, w = self._fit_data(x, tx, t, w)
         self._maximise(data, w, np.array([1.0, 1.0 / mean_rate, 1.0, 1.0]))
         return self
@@ -103,10 +104,10 @@ class BetaGeo(Model):
         np.add(t0, alpha, out=z1)
         np.reciprocal(z1, out=z2)
         np.log(z1, out=z1)
-        sum_log0 = float(w0 @ z1)
+        sum_log0 = dot(w0, z1)
         value = -r * sum_log0
         g_r = -sum_log0
-        g_alpha = -r * float(w0 @ z2)
+        g_alpha = -r * dot(w0, z2)
         # Customers with repeat purchases: log L = A1 + A2 + log(1 + exp(A3 - A2)).
         beta_ab = betaln(a, b)
         c2 = betaln(a, b + ux) - beta_ab
@@ -125,13 +126,13 @@ class BetaGeo(Model):
         np.multiply(rx, log_at, out=tmp)
         np.subtract(a2, tmp, out=a2)  # A2 without A1
         np.logaddexp(0.0, d, out=tmp)
-        value += float(wp @ a2) + float(wp @ tmp)
-        value += float(wx @ (gammaln(r + ux) - gammaln(r))) + total * r * log_alpha
+        value += dot(wp, a2) + dot(wp, tmp)
+        value += dot(wx, gammaln(r + ux) - gammaln(r)) + total * r * log_alpha
         expit(d, out=d)  # each row's share of the second term
         np.multiply(wp, d, out=d)  # weighted shares
         s3 = np.bincount(idx, weights=d, minlength=ux.size)
-        g_r += float(wx @ (digamma(r + ux) - digamma(r))) + total * log_alpha
-        g_r -= float(wp @ log_at) + float(d @ diff)
+        g_r += dot(wx, digamma(r + ux) - digamma(r)) + total * log_alpha
+        g_r -= dot(wp, log_at) + dot(d, diff)
         inv_t, inv_diff = a2, tmp
         np.add(T, alpha, out=inv_t)
         np.reciprocal(inv_t, out=inv_t)
@@ -140,14 +141,14 @@ class BetaGeo(Model):
         np.subtract(inv_diff, inv_t, out=inv_diff)
         np.multiply(wp, rx, out=log_atx)
         np.multiply(d, rx, out=rx)
-        g_alpha += total * r / alpha - float(log_atx @ inv_t) - float(rx @ inv_diff)
+        g_alpha += total * r / alpha - dot(log_atx, inv_t) - dot(rx, inv_diff)
         d_ab, d_abx = digamma(a + b), digamma(a + b + ux)
         da2 = d_ab - d_abx
         da3 = digamma(a + 1) - digamma(a) + d_ab - d_abx
         db2 = digamma(b + ux) - digamma(b) + d_ab - d_abx
         db3 = digamma(b + ux - 1) - digamma(b) + d_ab - d_abx
-        g_a = float(wx @ da2 + s3 @ (da3 - da2))
-        g_b = float(wx @ db2 + s3 @ (db3 - db2))
+        g_a = dot(wx, da2) + dot(s3, da3 - da2)
+        g_b = dot(wx, db2) + dot(s3, db3 - db2)
         return value, np.array([g_r, g_alpha, g_a, g_b])
 
     # -- predictions --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._numeric import dot, matvec
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 from crmkit.value._summary import distinct_rows
 
@@ -226,9 +227,9 @@ class Model:
         Models override this to share work between the two or to sum terms
         that depend on few distinct values once per value.
         """
-        value = float(weights @ self._loglik(theta, data))
+        value = dot(weights, self._loglik(theta, data))
         grad = self._gradient(theta, data) if self.has_gradient else None
-        return value, (None if grad is None else grad @ weights)
+        return value, (None if grad is None else matvec(grad, weights))
 
     # -- shared ---------------------------------------------------------------------------
     def _theta(self, params: Mapping[str, Any] | None = None) -> Array:
@@ -317,9 +318,9 @@ class Model:
             up, down = theta.copy(), theta.copy()
             up[i] += h
             down[i] -= h
-            out[i] = (weights @ self._loglik(up, data) - weights @ self._loglik(down, data)) / (
-                2 * h
-            )
+            out[i] = (
+                dot(weights, self._loglik(up, data)) - dot(weights, self._loglik(down, data))
+            ) / (2 * h)
         return out
 
     def _covariance(self, theta: Array, data: tuple[Array, ...], weights: Array) -> Array | None:

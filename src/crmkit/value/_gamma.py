@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from crmkit._numeric import dot, vecmat
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.value._fitting import Array, Model, distinct_counts, rng_of
 
@@ -117,18 +118,19 @@ class GammaGamma(Model):
         slog = np.bincount(
             idx, weights=weights * work, minlength=ux.size
         )  # sum w log(g + x zbar) per x
-        value = float(
-            wx @ (gammaln(pux + q) - gammaln(pux) + pux * np.log(ux))
-            + (pux - 1) @ wxlog
-            - (pux + q) @ slog
-        ) + total * (q * np.log(g) - gammaln(q))
+        value = (
+            dot(wx, gammaln(pux + q) - gammaln(pux) + pux * np.log(ux))
+            + dot(pux - 1, wxlog)
+            - dot(pux + q, slog)
+            + total * (q * np.log(g) - gammaln(q))
+        )
         d_pq = digamma(pux + q)
-        g_p = float(ux @ (wx * (d_pq - digamma(pux) + np.log(ux)) + wxlog - slog))
-        g_q = float(wx @ d_pq - slog.sum()) + total * (np.log(g) - digamma(q))
+        g_p = dot(ux, wx * (d_pq - digamma(pux) + np.log(ux)) + wxlog - slog)
+        g_q = (dot(wx, d_pq) - float(slog.sum())) + total * (np.log(g) - digamma(q))
         np.add(xm, g, out=work)
         np.reciprocal(work, out=work)
         sinv = np.bincount(idx, weights=weights * work, minlength=ux.size)  # sum w / (g + x zbar)
-        g_g = total * q / g - float((pux + q) @ sinv)
+        g_g = total * q / g - dot(pux + q, sinv)
         return value, np.array([g_p, g_q, g_g])
 
     has_hessian = True
@@ -148,12 +150,12 @@ class GammaGamma(Model):
         )  # sum w / (g + x zbar)^2
         total = float(wx.sum())
         h = np.empty((3, 3))
-        h[0, 0] = float(wx @ (ux**2 * (t_pq - t_px)))
-        h[0, 1] = h[1, 0] = float(wx @ (ux * t_pq))
-        h[0, 2] = h[2, 0] = -float(ux @ s1)
-        h[1, 1] = float(wx @ t_pq) - total * t_q
+        h[0, 0] = dot(wx, ux**2 * (t_pq - t_px))
+        h[0, 1] = h[1, 0] = dot(wx, ux * t_pq)
+        h[0, 2] = h[2, 0] = -dot(ux, s1)
+        h[1, 1] = dot(wx, t_pq) - total * t_q
         h[1, 2] = h[2, 1] = total / g - float(s1.sum())
-        h[2, 2] = -total * q / g**2 + float((pux + q) @ s2)
+        h[2, 2] = -total * q / g**2 + dot(pux + q, s2)
         return h
 
     def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
@@ -269,4 +271,4 @@ def customer_lifetime_value(
     cumulative = transaction_model.conditional_expected_purchases(grid, x, tx, T)
     per_period = np.diff(cumulative, axis=0)
     discount = (1 + discount_rate) ** -np.arange(1, horizon + 1, dtype=float)
-    return margin * spend * (discount @ per_period)
+    return margin * spend * vecmat(discount, per_period)

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from crmkit._numeric import matvec
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.value._fitting import Array
 
@@ -193,7 +194,7 @@ def tracking_report(
     actual = np.searchsorted(repeat_times, times, side="right").astype(float)
     starts, counts = np.unique((first - start) / unit, return_counts=True)
     since = np.clip(times[:, None] - starts[None, :], 0.0, None)
-    expected = model.expected_purchases(since) @ counts
+    expected = matvec(model.expected_purchases(since), counts)
     day0 = np.datetime64(int(start), "D")
     return TrackingReport(
         model=getattr(model, "label", type(model).__name__),

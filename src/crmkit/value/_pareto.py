@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from crmkit._numeric import dot
 from crmkit.value._fitting import (
     Array,
     Model,
@@ -115,8 +116,8 @@ class ParetoNBD(Model):
         x, tx, t, w = merge_duplicates(
             *transactions(frequency, recency, T, weights, model=self.label)
         )
-        mean_rate = float((w @ x) / (w @ t)) or 1.0
-        mean_t = float((w @ t) / w.sum())
+        mean_rate = (dot(w, x) / dot(w, t)) or 1.0
+        mean_t = dot(w, t) / float(w.sum())
         at_zero = tx == 0
         ux, inv = distinct_counts(x[at_zero])
         data = (x, tx, t, at_zero, ux, inv.astype(np.intp))
@@ -219,24 +220,18 @@ class ParetoNBD(Model):
         d_log_a0[seen_end] = 0.0
         w_alive = 1 - w_died
         head = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        value = float(weights @ (head + lse))
+        value = dot(weights, head + lse)
         g = np.empty(4)
         wa, wd = weights * w_alive, weights * w_died
         inv_rsx = 1 / (r + s + x)
-        g[0] = float(weights @ (digamma(rx) - digamma(r) + np.log(alpha)))
-        g[0] += float(wa @ -log_at) + float(wd @ (-inv_rsx + d_log_a0[:, 0]))
+        g[0] = dot(weights, digamma(rx) - digamma(r) + np.log(alpha))
+        g[0] += -dot(wa, log_at) + dot(wd, -inv_rsx + d_log_a0[:, 0])
         g[1] = (
-            float(weights.sum() * r / alpha)
-            + float(wa @ (-rx / (alpha + T)))
-            + float(wd @ d_log_a0[:, 1])
+            float(weights.sum() * r / alpha) + dot(wa, -rx / (alpha + T)) + dot(wd, d_log_a0[:, 1])
         )
-        g[2] = float(weights.sum() * np.log(beta)) + float(wa @ -log_bt)
-        g[2] += float(wd @ (1 / s - inv_rsx + d_log_a0[:, 2]))
-        g[3] = (
-            float(weights.sum() * s / beta)
-            + float(wa @ (-s / (beta + T)))
-            + float(wd @ d_log_a0[:, 3])
-        )
+        g[2] = float(weights.sum() * np.log(beta)) + -dot(wa, log_bt)
+        g[2] += dot(wd, 1 / s - inv_rsx + d_log_a0[:, 2])
+        g[3] = float(weights.sum() * s / beta) + dot(wa, -s / (beta + T)) + dot(wd, d_log_a0[:, 3])
         return value, g
 
     def _log_a0_terms(

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._numeric import dot
 from crmkit.errors import DefinitionError, InsufficientData, ValidationError
 
 __all__ = [
@@ -225,7 +226,8 @@ def concentration(
 
     ``values`` (revenue, margin, CLV per customer) must be finite and >= 0.
     Gini = sum_i (2 i - n - 1) x_(i) / (n sum x) over the values sorted
-    ascending; ``corrected=True`` multiplies by n / (n - 1), the unbiased
+    ascending, summed as the gaps between neighbours times the pairs each
+    separates (every term >= 0, so equal values give exactly 0); ``corrected=True`` multiplies by n / (n - 1), the unbiased
     version for samples. Vectorised: one sort.
 
     >>> c = concentration([1, 2, 3, 4, 5])
@@ -255,16 +257,17 @@ def concentration(
         if any(not (0 < s <= 1) for s in shares):
             raise ValidationError([(name, f"shares must lie in (0, 1], got {list(shares)}")])
     asc = np.sort(x)
-    i = np.arange(1, n + 1)
-    # Never below 0: equal values can sum to -1e-17 in floating point.
-    gini = max(float(((2 * i - n - 1) @ asc) / (n * total)), 0.0)
+    # sum_{i<j} (x_j - x_i) as each gap between neighbours times the pairs it separates: every
+    # term is >= 0, so equal values give exactly 0 (the textbook sum (2i - n - 1) x_i does not).
+    k = np.arange(1, n, dtype=float)
+    gini = dot(np.diff(asc), k * (n - k)) / (n * total)
     if corrected:
         gini *= n / (n - 1)
     desc_cum = np.cumsum(asc[::-1]) / total
     tops = {float(s): float(desc_cum[max(int(np.ceil(s * n)), 1) - 1]) for s in top}
     needed = {float(p): float((np.searchsorted(desc_cum, p - 1e-12) + 1) / n) for p in value_shares}
     lorenz = (
-        np.concatenate(([0.0], i / n)),
+        np.arange(n + 1) / n,
         np.concatenate(([0.0], np.cumsum(asc) / total)),
     )
     return Concentration(n, total, gini, corrected, tops, needed, lorenz)
