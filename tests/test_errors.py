@@ -26,8 +26,14 @@ def test_errors_subclass_the_matching_builtin(
 def test_every_error_is_a_crm_error_and_exported() -> None:
     for name in errors.__all__:
         cls = getattr(errors, name)
-        assert issubclass(cls, errors.CrmError)
+        assert issubclass(cls, (errors.CrmError, errors.CrmWarning))
         assert getattr(crmkit, name) is cls
+
+
+def test_warnings_are_user_warnings() -> None:
+    assert issubclass(errors.BoundaryWarning, errors.CrmWarning)
+    assert issubclass(errors.CrmWarning, UserWarning)
+    assert not issubclass(errors.CrmWarning, errors.CrmError)
 
 
 def test_validation_error_lists_every_problem() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.special import betaln
 
 from crmkit.datasets import load_cdnow_summary, load_donations
-from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.errors import BoundaryWarning, ConvergenceError, InsufficientData, ValidationError
 from crmkit.value import (
     BetaGeo,
     BetaGeoBetaBinom,
@@ -423,12 +424,14 @@ def test_customers_observed_for_no_time_contribute_nothing() -> None:
     assert b.params_["r"] == pytest.approx(a.params_["r"], rel=1e-6)
 
 
-def test_one_customer_does_not_give_nan_parameters() -> None:
-    try:
+def test_one_customer_gives_the_limit_model_not_nan() -> None:
+    """One customer: every customer (the one) buys at one rate and nobody drops out."""
+    with pytest.warns(BoundaryWarning, match="buys at the same rate"):
         m = BetaGeo().fit([3], [20.0], [30.0])
-    except (InsufficientData, ConvergenceError):
-        return
-    assert m.params_ is not None and all(np.isfinite(v) for v in m.params_.values())
+    assert m.limit_ is not None and m.params_ is not None
+    assert not any(np.isnan(v) for v in m.params_.values())
+    assert m.limit_.params["lambda"] == pytest.approx(3 / 30)  # the Poisson rate's estimate
+    assert np.isfinite(m.log_likelihood_)
 
 
 @settings(max_examples=30, deadline=None)
@@ -440,20 +443,25 @@ def test_one_customer_does_not_give_nan_parameters() -> None:
     )
 )
 def test_fits_end_finite_or_raise_cleanly(rows: list[tuple[int, float, float]]) -> None:
-    """Whatever the data, a fit gives finite parameters and standard errors, or a crmkit error."""
+    """Whatever the data, a fit gives a model without NaN (a limit model included), or a crmkit error."""
     x = np.array([r[0] for r in rows], dtype=float)
     T = np.array([r[2] for r in rows])
     tx = np.where(x > 0, np.array([r[1] for r in rows]) * T, 0.0)
     for model in (BetaGeo(), ParetoNBD()):
         try:
-            model.fit(x, tx, T)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", BoundaryWarning)
+                model.fit(x, tx, T)
         except (InsufficientData, ConvergenceError):
             continue
         assert model.params_ is not None
-        assert all(np.isfinite(v) and v > 0 for v in model.params_.values())
+        assert all(not np.isnan(v) and v >= 0 for v in model.params_.values())
+        if model.limit_ is None:
+            assert all(np.isfinite(v) and v > 0 for v in model.params_.values())
         assert np.isfinite(model.log_likelihood_)
         p = model.probability_alive(x, tx, T)
         assert np.all((p >= 0) & (p <= 1))
+        assert np.all(np.isfinite(model.conditional_expected_purchases(10, x, tx, T)))
 
 
 def test_gamma_gamma_fused_objective_matches_the_rows() -> None:
@@ -475,8 +483,8 @@ def test_gamma_gamma_fused_objective_matches_the_rows() -> None:
     np.testing.assert_allclose(grad, g._gradient(theta, (x, m)) @ w, rtol=1e-10)
 
 
-def test_boundary_estimates_are_reported_without_standard_errors() -> None:
-    """A small base whose BG/NBD maximum has a, b -> 0: a summary without SEs, no NaN predictions."""
+def test_a_small_base_with_polarised_dropout_reports_the_limit() -> None:
+    """A small base whose BG/NBD maximum has a, b -> 0: the polarised limit, with its standard errors."""
     from collections import Counter
 
     from crmkit.datasets import demo_customer_base
@@ -486,18 +494,23 @@ def test_boundary_estimates_are_reported_without_standard_errors() -> None:
     currency = Counter(o.currency for o in base.orders).most_common(1)[0][0]
     orders = [o for o in base.orders if o.contact_id is not None and o.currency == currency]
     s = rfm_summary_from_orders(orders, observation_end=base.observation_end, currency=currency)
-    m = BetaGeo().fit(s)
+    with pytest.warns(BoundaryWarning, match="polarise"):
+        m = BetaGeo().fit(s)
+    assert m.params_ is not None and (m.params_["a"], m.params_["b"]) == (0.0, 0.0)
     summary = m.summary()
-    assert not summary.identified
-    assert "n/a" in str(summary) and "singular" in str(summary)
-    assert summary.to_dict()["parameters"]["a"]["standard_error"] is None
-    with pytest.raises(InsufficientData, match="singular"):
-        _ = m.standard_errors_
-    try:
-        e = m.conditional_expected_purchases(52, s)
-    except InsufficientData:
-        return
-    assert np.all(np.isfinite(e))
+    assert summary.identified and summary.names == ("r", "alpha", "share")
+    assert "limit model: the dropout probabilities polarise" in str(summary)
+    assert summary.to_dict()["limit"]["diverging"] == ["a", "b"]
+    assert set(m.standard_errors_) == {"r", "alpha", "share"}
+    e = m.conditional_expected_purchases(52, s)
+    assert np.all(np.isfinite(e)) and np.all(e >= 0)
+    # the same maximum from another start
+    with pytest.warns(BoundaryWarning):
+        other = BetaGeo().fit(s, initial_params={"r": 2.0, "alpha": 1.0, "a": 5.0, "b": 0.5})
+    assert other.log_likelihood_ == pytest.approx(m.log_likelihood_, abs=1e-8)
+    assert other.limit_ is not None
+    for k, v in m.limit_.params.items():  # type: ignore[union-attr]
+        assert other.limit_.params[k] == pytest.approx(v, rel=1e-6)
 
 
 def test_pareto_series_and_gradient() -> None:

@@ -12,9 +12,11 @@ True
 from crmkit import errors
 from crmkit._version import __version__
 from crmkit.errors import (
+    BoundaryWarning,
     ConcurrencyError,
     ConvergenceError,
     CrmError,
+    CrmWarning,
     DefinitionError,
     DuplicateError,
     InsufficientData,
@@ -25,9 +27,11 @@ from crmkit.errors import (
 )
 
 __all__ = [
+    "BoundaryWarning",
     "ConcurrencyError",
     "ConvergenceError",
     "CrmError",
+    "CrmWarning",
     "DefinitionError",
     "DuplicateError",
     "InsufficientData",

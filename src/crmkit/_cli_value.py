@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from typing import Any, TextIO
 
-from crmkit.errors import InsufficientData, ValidationError
+from crmkit.errors import BoundaryWarning, InsufficientData, ValidationError
 
 #: Weeks per month, the default discounting period for summaries in weeks.
 WEEKS_PER_MONTH = 365.25 / 12 / 7
@@ -76,19 +77,33 @@ def value_report(
         calibration_end=calibration_end,
         time_unit="W",
     )
-    fitted = (BetaGeo() if model == "bgnbd" else ParetoNBD()).fit(summary)
-    report: dict[str, Any] = {
-        "customers": len(summary),
-        "repeat_customers": int((summary.frequency > 0).sum()),
-        "transaction_model": fitted.summary(),
-    }
-    spend = None
-    if amounts is not None:
-        try:
-            spend = GammaGamma().fit(summary)
-            report["spend_model"] = spend.summary()
-        except InsufficientData as exc:
-            report["spend_model_skipped"] = str(exc)
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        # A limit model is reported in the model's summary and in the notes, not as a warning.
+        warnings.simplefilter("ignore", BoundaryWarning)
+        fitted = (BetaGeo() if model == "bgnbd" else ParetoNBD()).fit(summary)
+        report: dict[str, Any] = {
+            "customers": len(summary),
+            "repeat_customers": int((summary.frequency > 0).sum()),
+            "transaction_model": fitted.summary(),
+        }
+        spend = None
+        if amounts is not None:
+            try:
+                spend = GammaGamma().fit(summary, nonpositive="exclude")
+                report["spend_model"] = spend.summary()
+            except InsufficientData as exc:
+                report["spend_model_skipped"] = str(exc)
+    for m in (fitted, spend):
+        if m is not None and m.limit_ is not None:
+            notes.append(f"{m.label} is a limit model: {m.limit_.description}")
+    if spend is not None and spend.excluded_:
+        who = "customer whose" if spend.excluded_ == 1 else "customers whose"
+        notes.append(
+            f"{spend.excluded_:,.0f} repeat {who} repeat purchases were worth nothing "
+            "(free or refunded orders) left out of the spend model and valued at the "
+            f"population's mean spend per purchase ({spend.expected_spend():,.2f})"
+        )
     if calibration_end is not None:
         report["holdout"] = holdout_report(fitted, summary)
     weeks = horizon * WEEKS_PER_MONTH
@@ -96,7 +111,13 @@ def value_report(
     expected = fitted.conditional_expected_purchases(weeks, summary)
     value = (
         customer_lifetime_value(
-            fitted, spend, summary, horizon=horizon, period=WEEKS_PER_MONTH, discount_rate=discount
+            fitted,
+            spend,
+            summary,
+            horizon=horizon,
+            period=WEEKS_PER_MONTH,
+            discount_rate=discount,
+            nonpositive="population",
         )
         if spend is not None
         else None
@@ -118,6 +139,7 @@ def value_report(
     ]
     report["horizon_months"] = horizon
     report["discount_per_month"] = discount
+    report["notes"] = notes
     return report
 
 
@@ -132,6 +154,8 @@ def print_value_report(report: dict[str, Any], out: TextIO, indent: str = "") ->
         say(report["spend_model"])
     elif "spend_model_skipped" in report:
         say(f"spend model skipped: {report['spend_model_skipped']}")
+    for note in report.get("notes", []):
+        say(f"note: {note}")
     if "holdout" in report:
         say(report["holdout"])
     months = report["horizon_months"]
@@ -233,8 +257,10 @@ def demo_value(out: TextIO, heading: Any) -> None:
         observation_end=date(1998, 6, 30),
         calibration_end=date(1997, 9, 30),
     )
-    pareto = ParetoNBD().fit(summary)
-    bg = BetaGeo().fit(summary)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        pareto = ParetoNBD().fit(summary)
+        bg = BetaGeo().fit(summary)
     print(
         f"  log-likelihood BG/NBD {bg.log_likelihood_:,.1f} vs Pareto/NBD {pareto.log_likelihood_:,.1f}; "
         f"holdout purchases predicted {holdout_report(bg, summary).predicted:,.0f} (BG/NBD) and "

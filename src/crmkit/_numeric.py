@@ -28,7 +28,7 @@ import numpy.typing as npt
 __all__ = ["dot", "matvec", "vecmat"]
 
 
-def dot(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
+def dot(a: Any, b: Any) -> float:
     """``sum(a * b)`` of two vectors, as a Python float.
 
     >>> dot([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
@@ -37,19 +37,21 @@ def dot(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
-def matvec(m: npt.ArrayLike, v: npt.ArrayLike) -> npt.NDArray[Any]:
+def matvec(m: Any, v: Any) -> npt.NDArray[Any]:
     """``m @ v`` for a (k, n) matrix and an n-vector: one weighted sum per row of ``m``.
 
     >>> matvec([[1.0, 2.0], [3.0, 4.0]], [1.0, 1.0]).tolist()
     [3.0, 7.0]
     """
-    return np.einsum("ij,j->i", m, v)
+    out: npt.NDArray[Any] = np.einsum("ij,j->i", m, v)
+    return out
 
 
-def vecmat(v: npt.ArrayLike, m: npt.ArrayLike) -> npt.NDArray[Any]:
+def vecmat(v: Any, m: Any) -> npt.NDArray[Any]:
     """``v @ m`` for a k-vector and a (k, n) matrix: one weighted sum per column of ``m``.
 
     >>> vecmat([1.0, 2.0], [[1.0, 2.0], [3.0, 4.0]]).tolist()
     [7.0, 10.0]
     """
-    return np.einsum("i,ij->j", v, m)
+    out: npt.NDArray[Any] = np.einsum("i,ij->j", v, m)
+    return out

@@ -15,6 +15,9 @@ written against plain Python keeps working::
     ├── ConvergenceError(CrmError)                a model fit that did not converge
     └── MissingDependency(CrmError, ImportError)  an optional extra (e.g. ``plot``) is not installed
 
+    CrmWarning(UserWarning)
+    └── BoundaryWarning(CrmWarning)               a fit whose maximum lies on the boundary: the limit model
+
 Messages name what was wrong, where, and what was expected.
 """
 
@@ -23,9 +26,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "BoundaryWarning",
     "ConcurrencyError",
     "ConvergenceError",
     "CrmError",
+    "CrmWarning",
     "DefinitionError",
     "DuplicateError",
     "InsufficientData",
@@ -142,3 +147,19 @@ class ConvergenceError(CrmError):
 
 class MissingDependency(CrmError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class CrmWarning(UserWarning):
+    """Base class of every warning crmkit issues."""
+
+
+class BoundaryWarning(CrmWarning):
+    """A model's likelihood is highest on the boundary of its parameter space.
+
+    The fit returns the limit model (for example "the dropout probability is
+    the same for every customer"), described by the fitted model's
+    ``limit_`` attribute, with standard errors for the parameters it still
+    has. Filter it like any warning once you have read it::
+
+        warnings.simplefilter("ignore", crmkit.errors.BoundaryWarning)
+    """

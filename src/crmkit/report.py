@@ -12,13 +12,14 @@ adapter's) or an object with entity collections (``contacts``, ``orders``,
 from __future__ import annotations
 
 import html
+import warnings
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.errors import BoundaryWarning, ConvergenceError, InsufficientData, ValidationError
 
 __all__ = ["CustomerBaseReport", "customer_base_report", "load_all"]
 
@@ -271,14 +272,23 @@ def customer_base_report(source: Any, *, as_of: datetime) -> CustomerBaseReport:
         except InsufficientData as exc:
             notes.append(f"concentration skipped: {exc}")
         try:
-            model = BetaGeo().fit(summary)
-            if not model.summary().identified:
-                raise InsufficientData(
-                    "the BG/NBD estimate lies on the boundary of the parameter space "
-                    f"({len(summary)} customers do not identify it)"
+            with warnings.catch_warnings():
+                # A limit model is a model: the notes say which, instead of a warning.
+                warnings.simplefilter("ignore", BoundaryWarning)
+                model = BetaGeo().fit(summary)
+                spend = GammaGamma().fit(summary, nonpositive="exclude")
+            for fitted in (model, spend):
+                if fitted.limit_ is not None:
+                    notes.append(f"{fitted.label} is a limit model: {fitted.limit_.description}")
+            if spend.excluded_:
+                who = "customer whose" if spend.excluded_ == 1 else "customers whose"
+                notes.append(
+                    f"{spend.excluded_:,.0f} repeat {who} orders were worth nothing valued at "
+                    "the population's mean spend"
                 )
-            spend = GammaGamma().fit(summary)
-            clv = customer_lifetime_value(model, spend, summary, horizon=12, discount_rate=0.01)
+            clv = customer_lifetime_value(
+                model, spend, summary, horizon=12, discount_rate=0.01, nonpositive="population"
+            )
             clv_by_customer = dict(zip(summary.customer_id.tolist(), clv.tolist(), strict=True))
             alive = model.probability_alive(summary)
             names = {str(c.id): c.name for c in contacts}

@@ -56,7 +56,6 @@ def load_cdnow(*, full: bool = False) -> dict[str, Any]:
 
 def _dates(ymd: Any) -> Any:
     """YYYYMMDD integers as datetime64[D], without formatting each one as text."""
-    import numpy as np
 
     months = (ymd // 10000 - 1970) * 12 + ymd // 100 % 100 - 1
     return months.astype("datetime64[M]").astype("datetime64[D]") + (ymd % 100 - 1)

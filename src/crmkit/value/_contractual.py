@@ -11,16 +11,51 @@
   of n opportunities an alive customer transacts with probability
   p ~ Beta(alpha, beta) and, between opportunities, dies with probability
   theta ~ Beta(gamma, delta).
+
+Every term of both likelihoods is a ratio ``B(a + i, b + j) / B(a, b)`` with
+whole i and j, which :class:`~crmkit.value._mixing.BetaMix` evaluates on the
+closed parameter space (mean m = a / (a + b), rho = 1 / (a + b + 1)), the
+boundary included: rho = 0 is a probability shared by every customer, rho =
+1 the polarised limit.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from crmkit.errors import InsufficientData, ValidationError
-from crmkit.value._fitting import Array, Model, rng_of, transactions
+from crmkit.value._fitting import Array, BoundaryLimit, Coordinate, Model, rng_of, transactions
+from crmkit.value._mixing import BetaMix, beta_coords, beta_natural
+
+_EDGE = 1e-10
+
+
+def _beta_coordinates(prefix: str = "") -> tuple[Coordinate, Coordinate]:
+    return (
+        Coordinate(f"{prefix}m", _EDGE, 1 - _EDGE, near_lower=1e-4, near_upper=1 - 1e-4),
+        Coordinate(f"{prefix}rho", 0.0, 1 - _EDGE, near_lower=1e-2, near_upper=1 - 1e-3),
+    )
+
+
+def _settle_beta(phi: Array, i: int, name: str, at_lower: set[str], at_upper: set[str]) -> set[str]:
+    """Exact limits of the beta at ``phi[i], phi[i + 1]`` (m, rho): a certain 0 or 1, or polarised."""
+    if f"{name}m" in at_lower | at_upper:
+        phi[i], phi[i + 1] = (0.0 if f"{name}m" in at_lower else 1.0), 0.0
+        return {f"{name}rho"}
+    if f"{name}rho" in at_upper:
+        phi[i + 1] = 1.0
+    return set()
+
+
+def _beta_natural(m: float, rho: float) -> tuple[float, float]:
+    if m in (0.0, 1.0):
+        return (0.0, math.inf) if m == 0 else (math.inf, 0.0)
+    return beta_natural(m, rho)
+
 
 __all__ = ["BetaGeoBetaBinom", "ShiftedBetaGeo"]
 
@@ -35,9 +70,17 @@ class ShiftedBetaGeo(Model):
 
     param_names = ("alpha", "beta")
     label = "shifted-beta-geometric"
+    probability_params = frozenset({"theta", "share"})
 
-    def fit(self, survivors: Any) -> ShiftedBetaGeo:
-        """Maximum likelihood on the numbers alive at the start (period 0) and after each period."""
+    def fit(
+        self, survivors: Any, *, initial_params: Mapping[str, float] | None = None
+    ) -> ShiftedBetaGeo:
+        """Maximum likelihood on the numbers alive at the start (period 0) and after each period.
+
+        When every customer churns with one probability the fit is the limit
+        model (``limit_``, a :class:`~crmkit.errors.BoundaryWarning`).
+        ``initial_params`` (alpha, beta) sets the optimiser's start.
+        """
         from crmkit._validation import _positions, as_finite
 
         alive = as_finite(survivors, "survivors")
@@ -65,8 +108,56 @@ class ShiftedBetaGeo(Model):
         survived = np.concatenate((np.zeros(n), [1.0]))
         counts = np.concatenate((lost, [alive[-1]]))
         keep = counts > 0
-        self._maximise((periods[keep], survived[keep]), counts[keep], np.array([1.0, 1.0]))
+        data = (periods[keep], survived[keep])
+        closed = ((periods[keep].astype(np.int64), survived[keep] > 0), counts[keep])
+        self._maximise(
+            data, counts[keep], self._start(initial_params, np.array([1.0, 1.0])), closed
+        )
         return self
+
+    # -- the closed parameter space ------------------------------------------------------------
+    def _coordinates(self, data: tuple[Any, ...], weights: Array) -> tuple[Coordinate, ...]:
+        return _beta_coordinates()
+
+    def _to_phi(self, theta: Array) -> Array:
+        return np.array(beta_coords(*theta))
+
+    def _natural(self, phi: Array) -> dict[str, float]:
+        return dict(zip(self.param_names, _beta_natural(*phi.tolist()), strict=True))
+
+    def _settle(self, phi: Array, at_lower: set[str], at_upper: set[str]) -> set[str]:
+        return _settle_beta(phi, 0, "", at_lower, at_upper)
+
+    def _report(self, phi: Array, fixed: frozenset[str]) -> dict[str, float]:
+        m, rho = phi.tolist()
+        if "m" in fixed:
+            return {}
+        if "rho" in fixed:
+            return {"theta" if rho == 0 else "share": m}
+        return self._natural(phi)
+
+    def _describe(self, phi: Array, fixed: frozenset[str]) -> BoundaryLimit | None:
+        m, rho = phi.tolist()
+        if "m" in fixed:
+            text = "every customer churns in the first period" if m == 1 else "no customer churns"
+        elif rho == 0:
+            text = f"every customer churns with the same probability each period (theta = {m:.4g})"
+        elif rho == 1:
+            text = f"a share {m:.4g} of the cohort churns in the first period, the others never"
+        else:
+            return None
+        return BoundaryLimit(text, ("alpha", "beta"), self._report(phi, fixed))
+
+    def _extended_rows(self, phi: Array, data: tuple[Any, ...]) -> Array:
+        t, survived = data
+        mix = BetaMix(phi[0], phi[1], int(t.max(initial=0)) + 1)
+        with np.errstate(divide="ignore"):
+            return np.where(survived, mix.log_ratio(0, t), mix.log_ratio(1, np.maximum(t - 1, 0)))
+
+    def _limit(self) -> tuple[float, bool]:
+        """(m, polarised) of the fitted limit model: theta = m for everyone, or 0 / 1 by share."""
+        m, rho = self._phi_of(None).tolist()
+        return m, rho == 1
 
     def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
         from scipy.special import betaln
@@ -98,23 +189,33 @@ class ShiftedBetaGeo(Model):
         return np.vstack([g_a, g_b])
 
     def survival(self, t: Any, *, params: dict[str, float] | None = None) -> Array:
-        """S(t) = B(alpha, beta + t) / B(alpha, beta): the share still customers after t periods."""
+        """S(t) = B(alpha, beta + t) / B(alpha, beta): the share still customers after t periods.
+
+        The limit models: ``(1 - theta)^t`` with one churn probability; ``1 - share`` after the
+        first period when the cohort polarises.
+        """
         from scipy.special import betaln
 
         from crmkit.value._predict import as_times
 
-        a, b = self._theta(params)
         tt = as_times(t, "t")
+        if self._on_limit(params):
+            m, polar = self._limit()
+            return np.where(tt > 0, 1 - m, 1.0) if polar else (1 - m) ** tt
+        a, b = self._theta(params)
         return np.exp(betaln(a, b + tt) - betaln(a, b))
 
     def retention(self, t: Any, *, params: dict[str, float] | None = None) -> Array:
         """r(t) = (beta + t - 1) / (alpha + beta + t - 1): the renewal rate in period t >= 1 (it rises with t)."""
         from crmkit.value._predict import as_times
 
-        a, b = self._theta(params)
         tt = as_times(t, "t")
         if (tt < 1).any():
             raise ValidationError([("t", "must be >= 1 (the first renewal is at t = 1)")])
+        if self._on_limit(params):
+            m, polar = self._limit()
+            return np.where(tt < 2, 1 - m, 1.0) if polar else np.full(tt.shape, 1 - m)
+        a, b = self._theta(params)
         return (b + tt - 1) / (a + b + tt - 1)
 
     def churn_probability(self, t: Any, *, params: dict[str, float] | None = None) -> Array:
@@ -123,10 +224,13 @@ class ShiftedBetaGeo(Model):
 
         from crmkit.value._predict import as_counts
 
-        a, b = self._theta(params)
         tt = as_counts(t, "t")
         if (tt < 1).any():
             raise ValidationError([("t", "must be >= 1")])
+        if self._on_limit(params):
+            m, polar = self._limit()
+            return np.where(tt < 2, m, 0.0) if polar else m * (1 - m) ** (tt - 1)
+        a, b = self._theta(params)
         return np.exp(betaln(a + 1, b + tt - 1) - betaln(a, b))
 
     def derl(
@@ -139,30 +243,44 @@ class ShiftedBetaGeo(Model):
         ``DERL = B(alpha, beta + n) / B(alpha, beta + n - 1) * 2F1(1, beta + n; alpha + beta + n; 1 / (1 + d))``,
         the expected number of payments still to come, the next one
         undiscounted, each later one discounted by (1 + d) per period.
-        Multiply by the margin per period for the residual value.
+        Multiply by the margin per period for the residual value. With one
+        churn probability theta it is ``(1 - theta)(1 + d) / (d + theta)``
+        whatever the renewals (a geometric sum).
         """
         from scipy.special import hyp2f1
 
         from crmkit.value._predict import as_counts
 
-        a, b = self._theta(params)
         if not (isinstance(discount_rate, (int, float)) and discount_rate > 0):
             raise ValidationError(
                 [("discount_rate", f"must be a number > 0, got {discount_rate!r}")]
             )
         n = as_counts(renewals, "renewals") + 1
-        return (
-            (b + n - 1) / (a + b + n - 1) * hyp2f1(1.0, b + n, a + b + n, 1 / (1 + discount_rate))
-        )
+        d = float(discount_rate)
+        if self._on_limit(params):
+            m, polar = self._limit()
+            if polar:  # the survivors of the first period never churn
+                return np.where(n > 1, (1 + d) / d, (1 - m) * (1 + d) / d)
+            return np.full(n.shape, (1 - m) * (1 + d) / (d + m))
+        a, b = self._theta(params)
+        return (b + n - 1) / (a + b + n - 1) * hyp2f1(1.0, b + n, a + b + n, 1 / (1 + d))
 
     def simulate(
         self, size: int, periods: int, *, seed: Any = None, params: dict[str, float] | None = None
     ) -> Array:
         """Customers alive at periods 0..``periods`` of a cohort of ``size`` drawn from the model."""
-        a, b = self._theta(params)
+        m, rho = self._phi_of(params).tolist()
         rng = rng_of(seed)
-        theta = rng.beta(a, b, size=size)
-        lifetime = rng.geometric(theta)  # the period in which each customer churns
+        if rho == 0:
+            theta = np.full(size, m)
+        elif rho == 1:
+            theta = (rng.random(size) < m).astype(float)
+        else:
+            theta = rng.beta(*beta_natural(m, rho), size=size)
+        # the period in which each customer churns (never, where theta = 0)
+        lifetime = np.where(
+            theta > 0, rng.geometric(np.maximum(theta, 1e-300)), np.iinfo(np.int64).max
+        )
         return np.array([(lifetime > t).sum() for t in range(periods + 1)], dtype=float)
 
 
@@ -173,21 +291,42 @@ class BetaGeoBetaBinom(Model):
     ``recency`` the opportunity of the last one (0 if none). On the donations
     data of Fader, Hardie & Shang (2010): alpha = 1.204, beta = 0.750,
     gamma = 0.657, delta = 2.783, log-likelihood -33,225.6.
+
+    When the likelihood is highest on the boundary (one transaction
+    probability p, or one dropout probability theta, for everyone) the fit
+    returns the limit model (``limit_``, a
+    :class:`~crmkit.errors.BoundaryWarning`).
+
+    Attributes (after ``fit``): ``params_``, ``log_likelihood_``,
+    ``limit_``, ``standard_errors_``.
     """
 
     param_names = ("alpha", "beta", "gamma", "delta")
     label = "BG/BB"
+    probability_params = frozenset({"p", "theta", "p_share", "theta_share"})
 
     def fit(
-        self, frequency: Any, recency: Any = None, n_periods: Any = None, *, weights: Any = None
+        self,
+        frequency: Any,
+        recency: Any = None,
+        n_periods: Any = None,
+        *,
+        weights: Any = None,
+        initial_params: Mapping[str, float] | None = None,
     ) -> BetaGeoBetaBinom:
-        """Maximum likelihood on (x, t_x, n) rows, usually compressed with a weight each."""
+        """Maximum likelihood on (x, t_x, n) rows, usually compressed with a weight each.
+
+        ``initial_params`` (the model's parameters by name) sets the
+        optimiser's start; the maximum found does not depend on it.
+        """
         if isinstance(frequency, dict) and "periods" in frequency and "T" not in frequency:
             frequency = {**frequency, "T": frequency["periods"]}
         x, tx, n, w = transactions(
             frequency, recency, n_periods, weights, model=self.label, discrete=True
         )
-        self._maximise((x, tx, n), w, np.array([1.0, 1.0, 1.0, 1.0]))
+        closed = (self._extended_data(x, tx, n), w)
+        start = self._start(initial_params, np.array([1.0, 1.0, 1.0, 1.0]))
+        self._maximise((x, tx, n), w, start, closed)
         return self
 
     def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
@@ -206,6 +345,120 @@ class BetaGeoBetaBinom(Model):
         )
         return logsumexp(np.vstack([alive[None, :], died]), axis=0)
 
+    # -- the closed parameter space ------------------------------------------------------------
+    def _extended_data(self, *columns: Array) -> tuple[Any, ...]:
+        return tuple(np.asarray(c).astype(np.int64) for c in columns)
+
+    def _coordinates(self, data: tuple[Any, ...], weights: Array) -> tuple[Coordinate, ...]:
+        return (*_beta_coordinates("p_"), *_beta_coordinates("theta_"))
+
+    def _to_phi(self, theta: Array) -> Array:
+        a, b, g, d = theta
+        return np.array([*beta_coords(a, b), *beta_coords(g, d)])
+
+    def _natural(self, phi: Array) -> dict[str, float]:
+        m_p, rho_p, m_t, rho_t = phi.tolist()
+        values = (*_beta_natural(m_p, rho_p), *_beta_natural(m_t, rho_t))
+        return dict(zip(self.param_names, values, strict=True))
+
+    def _settle(self, phi: Array, at_lower: set[str], at_upper: set[str]) -> set[str]:
+        return _settle_beta(phi, 0, "p_", at_lower, at_upper) | _settle_beta(
+            phi, 2, "theta_", at_lower, at_upper
+        )
+
+    def _report(self, phi: Array, fixed: frozenset[str]) -> dict[str, float]:
+        natural = self._natural(phi)
+        out: dict[str, float] = {}
+        for prefix, names, i in (("p", ("alpha", "beta"), 0), ("theta", ("gamma", "delta"), 2)):
+            m, rho = float(phi[i]), float(phi[i + 1])
+            if f"{prefix}_m" in fixed:
+                continue
+            if f"{prefix}_rho" in fixed:
+                out[prefix if rho == 0 else f"{prefix}_share"] = m
+            else:
+                out.update({k: natural[k] for k in names})
+        return out
+
+    def _describe(self, phi: Array, fixed: frozenset[str]) -> BoundaryLimit | None:
+        m_p, rho_p, m_t, rho_t = phi.tolist()
+        parts, diverging = [], []
+        if "p_m" in fixed:
+            parts.append(f"every alive customer {'always' if m_p == 1 else 'never'} transacts")
+            diverging += ["alpha", "beta"]
+        elif "p_rho" in fixed:
+            parts.append(
+                f"every customer transacts with the same probability (p = {m_p:.4g})"
+                if rho_p == 0
+                else f"a share {m_p:.4g} of customers always transact, the others never"
+            )
+            diverging += ["alpha", "beta"]
+        if "theta_m" in fixed:
+            parts.append(
+                "no customer drops out" if m_t == 0 else "every customer drops out at once"
+            )
+            diverging += ["gamma", "delta"]
+        elif "theta_rho" in fixed:
+            parts.append(
+                f"every customer drops out with the same probability (theta = {m_t:.4g})"
+                if rho_t == 0
+                else f"a share {m_t:.4g} of customers drop out at once, the others never"
+            )
+            diverging += ["gamma", "delta"]
+        if not parts:
+            return None
+        return BoundaryLimit("; ".join(parts), tuple(diverging), self._report(phi, fixed))
+
+    def _mixes(self, phi: Array, size: int) -> tuple[BetaMix, BetaMix]:
+        m_p, rho_p, m_t, rho_t = phi.tolist()
+        return BetaMix(m_p, rho_p, size), BetaMix(m_t, rho_t, size)
+
+    def _extended_rows(self, phi: Array, data: tuple[Any, ...]) -> Array:
+        """``log [B_p(x, n - x) B_th(0, n) + sum_i B_p(x, t_x - x + i) B_th(1, t_x + i)]``, i < n - t_x.
+
+        ``B_p(i, j)`` is ``B(alpha + i, beta + j) / B(alpha, beta)``, ``B_th`` the same for
+        (gamma, delta) (FHS 2010, eq. 5).
+        """
+        from scipy.special import logsumexp
+
+        x, tx, n = data
+        top = int(n.max(initial=0))
+        purchase, dropout = self._mixes(phi, top + 2)
+        with np.errstate(divide="ignore"):
+            alive = purchase.log_ratio(x, n - x) + dropout.log_ratio(0, n)
+            i = np.arange(max(top, 1))[:, None]
+            valid = i <= n - tx - 1
+            ii = np.where(valid, i, 0)  # indices inside the tables where the term is absent
+            died = np.where(
+                valid,
+                purchase.log_ratio(x, np.maximum(tx - x + ii, 0)) + dropout.log_ratio(1, tx + ii),
+                -np.inf,
+            )
+        return logsumexp(np.vstack([alive[None, :], died]), axis=0)
+
+    # -- predictions --------------------------------------------------------------------------
+    def _rows(self, frequency: Any, recency: Any, n_periods: Any) -> tuple[Any, Any, Any]:
+        from crmkit.value._predict import as_counts
+
+        x, tx, n = (
+            np.atleast_1d(as_counts(v, name)).astype(np.int64)
+            for v, name in (
+                (frequency, "frequency"),
+                (recency, "recency"),
+                (n_periods, "n_periods"),
+            )
+        )
+        try:
+            x, tx, n = np.broadcast_arrays(x, tx, n)
+        except ValueError:
+            raise ValidationError(
+                [("recency", "frequency, recency and n_periods must have one shape")]
+            ) from None
+        if np.any((x > tx) | (tx > n)):
+            raise ValidationError(
+                [("recency", "must be whole periods with frequency <= recency <= n_periods")]
+            )
+        return x, tx, n
+
     def probability_alive(
         self,
         frequency: Any,
@@ -214,27 +467,25 @@ class BetaGeoBetaBinom(Model):
         *,
         params: dict[str, float] | None = None,
     ) -> Array:
-        """P(alive at n + 1 | x, t_x, n) (Fader, Hardie & Shang 2010, eq. 11)."""
-        from scipy.special import betaln
-
-        a, b, g, d = self._theta(params)
-        x, tx, n = (np.asarray(v, dtype=float) for v in (frequency, recency, n_periods))
-        ll = self._loglik(
-            self._theta(params), (np.atleast_1d(x), np.atleast_1d(tx), np.atleast_1d(n))
-        )
-        top = betaln(a + x, b + n - x) - betaln(a, b) + betaln(g, d + n + 1) - betaln(g, d)
-        return np.exp(top - ll)
+        """P(alive at n + 1 | x, t_x, n) = B_p(x, n - x) B_th(0, n + 1) / L (Fader, Hardie & Shang 2010, eq. 11)."""
+        phi = self._phi_of(params)
+        x, tx, n = self._rows(frequency, recency, n_periods)
+        purchase, dropout = self._mixes(phi, int(n.max(initial=0)) + 3)
+        ll = self._extended_rows(phi, (x, tx, n))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            top = purchase.log_ratio(x, n - x) + dropout.log_ratio(0, n + 1)
+        return np.exp(np.minimum(top - ll, 0.0))
 
     def expected_purchases(self, n: Any, *, params: dict[str, float] | None = None) -> Array:
-        """E[X(n)]: expected transactions in the first n opportunities (FHS 2010, eq. 7)."""
-        from scipy.special import gammaln
-
+        """E[X(n)] = E[p] sum_{t=1}^{n} E[(1 - theta)^t]: expected transactions in the first n opportunities (FHS 2010, eq. 7)."""
         from crmkit.value._predict import as_counts
 
-        a, b, g, d = self._theta(params)
-        nn = as_counts(n, "n")
-        ratio = np.exp(gammaln(g + d) + gammaln(1 + d + nn) - gammaln(g + d + nn) - gammaln(1 + d))
-        return a / (a + b) * d / (g - 1) * (1 - ratio)
+        phi = self._phi_of(params)
+        nn = as_counts(n, "n").astype(np.int64)
+        _, dropout = self._mixes(phi, int(np.max(nn, initial=0)) + 2)
+        alive = np.exp(dropout.log_ratio(0, np.arange(1, int(np.max(nn, initial=0)) + 1)))
+        cumulative = np.concatenate(([0.0], np.cumsum(alive)))
+        return float(phi[0]) * cumulative[nn]
 
     def conditional_expected_purchases(
         self,
@@ -245,24 +496,23 @@ class BetaGeoBetaBinom(Model):
         *,
         params: dict[str, float] | None = None,
     ) -> Array:
-        """E[X(n, n + n*) | x, t_x, n]: expected transactions in the next ``future`` opportunities (FHS 2010, eq. 13)."""
-        from scipy.special import betaln, gammaln
+        """E[X(n, n + n*) | x, t_x, n]: expected transactions in the next ``future`` opportunities (FHS 2010, eq. 13).
 
+        ``B_p(x + 1, n - x) / L * sum_{t=n+1}^{n+n*} B_th(0, t)``.
+        """
         from crmkit.value._predict import as_counts
 
-        theta = self._theta(params)
-        a, b, g, d = theta
-        m = as_counts(future, "future")
-        x, tx, n = (
-            np.atleast_1d(np.asarray(v, dtype=float)) for v in (frequency, recency, n_periods)
-        )
-        ll = self._loglik(theta, (x, tx, n))
-        log_head = betaln(a + x + 1, b + n - x) - betaln(a, b) - ll
-        tail = np.exp(gammaln(1 + d + n) - gammaln(g + d + n)) - np.exp(
-            gammaln(1 + d + n + m) - gammaln(g + d + n + m)
-        )
-        scale = d / (g - 1) * np.exp(gammaln(g + d) - gammaln(1 + d))
-        return np.exp(log_head) * scale * tail
+        phi = self._phi_of(params)
+        m = as_counts(future, "future").astype(np.int64)
+        x, tx, n = self._rows(frequency, recency, n_periods)
+        top = int(np.max(n, initial=0) + np.max(m, initial=0)) + 3
+        purchase, dropout = self._mixes(phi, top)
+        ll = self._extended_rows(phi, (x, tx, n))
+        alive = np.exp(dropout.log_ratio(0, np.arange(0, top - 1)))
+        cumulative = np.concatenate(([0.0], np.cumsum(alive)))  # cumulative[k] = sum_{t<k}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            head = np.exp(purchase.log_ratio(x + 1, n - x) - ll)
+        return head * (cumulative[n + m + 1] - cumulative[n + 1])
 
     def simulate(
         self,
@@ -273,10 +523,17 @@ class BetaGeoBetaBinom(Model):
         params: dict[str, float] | None = None,
     ) -> dict[str, Array]:
         """Customers' (frequency, recency, n) over ``n_periods`` opportunities drawn from the model."""
-        a, b, g, d = self._theta(params)
+        m_p, rho_p, m_t, rho_t = self._phi_of(params).tolist()
         rng = rng_of(seed)
-        p = rng.beta(a, b, size=n_customers)
-        theta = rng.beta(g, d, size=n_customers)
+
+        def draw(m: float, rho: float) -> Array:
+            if rho == 0:
+                return np.full(n_customers, m)
+            if rho == 1:
+                return (rng.random(n_customers) < m).astype(float)
+            return rng.beta(*beta_natural(m, rho), size=n_customers)
+
+        p, theta = draw(m_p, rho_p), draw(m_t, rho_t)
         alive = np.ones(n_customers, dtype=bool)
         x = np.zeros(n_customers, dtype=np.int64)
         tx = np.zeros(n_customers)

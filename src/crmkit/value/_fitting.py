@@ -2,14 +2,29 @@
 
 Each model supplies its per-row log-likelihood (and, where the likelihood
 allows, its analytic gradient) as vectorised numpy functions of the natural
-parameters. Here they are maximised over the logs of the parameters (all are
+parameters. They are maximised over the logs of the parameters (all are
 positive) with scipy's L-BFGS-B; standard errors come from the Hessian of the
-log-likelihood at the maximum (central differences of the gradient).
+log-likelihood at the maximum.
+
+The natural parameters cannot reach the boundary of the parameter space:
+when customers do not differ in some respect, the likelihood keeps rising
+as two shape parameters run off to infinity together. Each model therefore
+also writes its likelihood on the *closed* parameter space (a mean and a
+dispersion per mixing distribution, see :mod:`crmkit.value._mixing`), where
+the boundary is a set of ordinary points. A fit runs in two stages:
+
+1. the fast fit in the natural parameters;
+2. when that fails, or ends close to the boundary, a bounded L-BFGS-B fit on
+   the closed space from where stage 1 stopped. Its maximum is the same
+   whatever the start: an interior point, or a point on the boundary, the
+   *limit model*, reported with a :class:`BoundaryLimit` and a
+   :class:`~crmkit.errors.BoundaryWarning`.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -18,10 +33,35 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._numeric import dot, matvec
-from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.errors import BoundaryWarning, ConvergenceError, InsufficientData, ValidationError
 from crmkit.value._summary import distinct_rows
 
 Array = npt.NDArray[np.float64]
+
+
+@attrs.frozen
+class BoundaryLimit:
+    """The limit model a fit ended on: what diverges, what the model becomes, its parameters.
+
+    ``diverging`` names the natural parameters that run off to 0 or infinity
+    (they read ``inf`` or ``0.0`` in the model's ``params_``); ``params`` are
+    the parameters the limit model still has (with standard errors in
+    ``summary()``); ``description`` says it in words.
+    """
+
+    description: str
+    diverging: tuple[str, ...]
+    params: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "diverging": list(self.diverging),
+            "params": dict(self.params),
+        }
+
+    def __str__(self) -> str:
+        return self.description
 
 
 @attrs.frozen
@@ -29,10 +69,11 @@ class FitSummary:
     """Estimates, standard errors and intervals of a fitted model, with its log-likelihood.
 
     Intervals are Wald intervals on the log scale, ``exp(log(theta) +- z *
-    se / theta)``: they stay positive, as the parameters are. When the
-    Hessian at the estimate is singular (an estimate on the boundary of the
-    parameter space, data that do not identify the model) the standard
-    errors and intervals are ``None`` and ``identified`` is False.
+    se / theta)``, which stay positive as the parameters are (probabilities
+    use the logit scale and stay in 0-1). When the Hessian at the estimate
+    is singular the standard errors and intervals are ``None`` and
+    ``identified`` is False. A fit on the boundary lists the limit model's
+    parameters and says which natural parameters diverge (``limit``).
     """
 
     model: str
@@ -45,6 +86,7 @@ class FitSummary:
     log_likelihood: float
     n: float
     iterations: int
+    limit: BoundaryLimit | None = None
 
     @property
     def identified(self) -> bool:
@@ -77,6 +119,7 @@ class FitSummary:
                 )
             },
             "identified": self.identified,
+            "limit": None if self.limit is None else self.limit.to_dict(),
             "confidence": self.confidence,
             "log_likelihood": self.log_likelihood,
             "aic": self.aic,
@@ -90,14 +133,17 @@ class FitSummary:
         lines = [
             f"{self.model}: log-likelihood {self.log_likelihood:,.2f} on {self.n:,.0f} "
             f"customers (AIC {self.aic:,.1f})",
-            f"parameter     estimate   std. error   {level}",
         ]
+        if self.limit is not None:
+            lines.append(
+                f"limit model: {self.limit.description} ({', '.join(self.limit.diverging)} diverge)"
+            )
+        lines.append(f"parameter     estimate   std. error   {level}")
         if self.standard_errors is None or self.lower is None or self.upper is None:
             for name, est in zip(self.names, self.estimates, strict=True):
                 lines.append(f"{name:<10} {est:>11.4g}          n/a   n/a")
             lines.append(
-                "the Hessian is singular at the estimate (a boundary solution): "
-                "the data do not identify every parameter"
+                "the Hessian is singular at the estimate: the data do not identify every parameter"
             )
         else:
             for name, est, se, lo, hi in zip(
@@ -142,21 +188,52 @@ def check_params(names: tuple[str, ...], given: Mapping[str, Any], model: str) -
     return out
 
 
-_LOG_BOUND = 25.0  # parameters are searched in exp(-25) .. exp(25)
+@attrs.frozen
+class Coordinate:
+    """One coordinate of a model's closed parameter space, with its bounds.
+
+    A stage-1 estimate whose coordinate lies below ``near_lower`` (or above
+    ``near_upper``) is close enough to the boundary for stage 2 to look there.
+    """
+
+    name: str
+    lower: float
+    upper: float
+    near_lower: float = -math.inf
+    near_upper: float = math.inf
+
+
+_LOG_BOUND = 25.0  # natural parameters are searched in exp(-25) .. exp(25)
 _PENALTY = 1e8
 
 
+@attrs.frozen
+class _Fitted:
+    """What a fit leaves behind for standard errors (computed on demand)."""
+
+    stage: int  # 1: natural parameters, 2: the closed space
+    point: Array  # theta (stage 1) or phi (stage 2)
+    data: tuple[Any, ...]
+    weights: Array
+    free: tuple[int, ...] = ()  # stage 2: the coordinates not held on a bound
+    fixed: frozenset[str] = frozenset()
+
+
 class Model:
-    """Shared machinery: ``fit`` state, ``params_``, standard errors, ``summary()``."""
+    """Shared machinery: ``fit`` state, ``params_``, standard errors, ``summary()``, the boundary."""
 
     param_names: ClassVar[tuple[str, ...]] = ()
     label: ClassVar[str] = ""
+    #: Reported parameters that are probabilities (their intervals use the logit scale).
+    probability_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **params: float) -> None:
         self.params_: dict[str, float] | None = None
         self.log_likelihood_: float | None = None
-        self._fit_state: tuple[Array, tuple[Any, ...], Array] | None = None
-        self._cov_cache: tuple[Array | None] | None = None
+        self.limit_: BoundaryLimit | None = None
+        self._phi: Array | None = None
+        self._fit_state: _Fitted | None = None
+        self._cov_cache: tuple[tuple[tuple[str, ...], Array, Array | None]] | None = None
         self._n: float = 0.0
         self._iterations = 0
         if params:
@@ -166,9 +243,10 @@ class Model:
         if self.params_ is None:
             return f"{type(self).__name__}() (not fitted)"
         inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return f"{type(self).__name__}({inner})"
+        limit = f" (limit model: {self.limit_.description})" if self.limit_ is not None else ""
+        return f"{type(self).__name__}({inner}){limit}"
 
-    # -- to be provided by each model -------------------------------------------------
+    # -- to be provided by each model: the natural parameters -------------------------------
     def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
         raise NotImplementedError
 
@@ -178,11 +256,59 @@ class Model:
 
     has_gradient: ClassVar[bool] = False
     has_hessian: ClassVar[bool] = False
+    #: Upper bounds on some log-parameters in stage 1 (by position): a shape beyond its cap is
+    #: the boundary's business, where stage 2 finds the limit faster and exactly.
+    stage1_caps: ClassVar[Mapping[int, float]] = {}
 
     def _hessian(self, theta: Array, data: tuple[Any, ...], weights: Array) -> Array:
         """The weighted log-likelihood's Hessian in the natural parameters (models with ``has_hessian``)."""
         raise NotImplementedError
 
+    # -- to be provided by each model: the closed parameter space ---------------------------
+    def _coordinates(self, data: tuple[Any, ...], weights: Array) -> tuple[Coordinate, ...]:
+        """The closed space's coordinates and bounds for these data (stage 2)."""
+        raise NotImplementedError
+
+    def _to_phi(self, theta: Array) -> Array:
+        """Natural parameters (all finite, > 0) to the closed space."""
+        raise NotImplementedError
+
+    def _natural(self, phi: Array) -> dict[str, float]:
+        """The closed space to natural parameters (``inf`` or 0 on the boundary)."""
+        raise NotImplementedError
+
+    def _extended_rows(self, phi: Array, data: tuple[Any, ...]) -> Array:
+        """Each row's log-likelihood on the closed space (exact on the boundary too)."""
+        raise NotImplementedError
+
+    def _extended_objective(
+        self, phi: Array, data: tuple[Any, ...], weights: Array
+    ) -> tuple[float, Array | None]:
+        """The weighted log-likelihood on the closed space and its gradient (None: differences)."""
+        return dot(weights, self._extended_rows(phi, data)), None
+
+    def _extended_data(self, *columns: Array) -> tuple[Any, ...]:
+        """The data of :meth:`_extended_rows` from the columns ``fit`` takes."""
+        return columns
+
+    def _settle(self, phi: Array, at_lower: set[str], at_upper: set[str]) -> set[str]:
+        """Write the exact limit into ``phi``; return the coordinates the limit makes moot.
+
+        Called with the coordinates a closed-space fit left on their lower
+        and upper bounds. A model sets, say, a rate that reached its floor to
+        exactly 0, and pins a dispersion the likelihood no longer depends on.
+        """
+        return set()
+
+    def _report(self, phi: Array, fixed: frozenset[str]) -> dict[str, float]:
+        """The parameters a closed-space fit reports: the natural ones, or the limit model's."""
+        return self._natural(phi)
+
+    def _describe(self, phi: Array, fixed: frozenset[str]) -> BoundaryLimit | None:
+        """The limit model at a boundary point (None inside the space)."""
+        return None
+
+    # -- stage 1: the natural parameters --------------------------------------------------
     def _newton(
         self, objective: Any, data: tuple[Any, ...], weights: Array, start: Array, total: float
     ) -> Any:
@@ -231,7 +357,6 @@ class Model:
         grad = self._gradient(theta, data) if self.has_gradient else None
         return value, (None if grad is None else matvec(grad, weights))
 
-    # -- shared ---------------------------------------------------------------------------
     def _theta(self, params: Mapping[str, Any] | None = None) -> Array:
         if params is not None:
             p = check_params(self.param_names, params, self.label)
@@ -243,12 +368,38 @@ class Model:
             )
         return np.array([p[n] for n in self.param_names])
 
-    def _maximise(self, data: tuple[Any, ...], weights: Array, start: Array) -> None:
+    def _start(self, initial_params: Mapping[str, Any] | None, default: Array) -> Array:
+        """The optimiser's start: ``initial_params`` (checked like given parameters) or ``default``."""
+        if initial_params is None:
+            return default
+        if not isinstance(initial_params, Mapping):
+            raise ValidationError(
+                [("initial_params", f"must be a mapping of {', '.join(self.param_names)}")]
+            )
+        p = check_params(self.param_names, initial_params, self.label)
+        return np.array([p[n] for n in self.param_names])
+
+    def _phi_of(self, params: Mapping[str, Any] | None = None) -> Array:
+        """The closed-space point of ``params``, else of the fitted model (its limit included)."""
+        if params is None and self._phi is not None:
+            return self._phi
+        return self._to_phi(self._theta(params))
+
+    def _on_limit(self, params: Mapping[str, Any] | None) -> bool:
+        """Predictions at the fitted limit model (not at given parameters)."""
+        return params is None and self.limit_ is not None
+
+    def _stage1(
+        self, data: tuple[Any, ...], weights: Array, start: Array
+    ) -> tuple[Array, float, int, bool]:
+        """The fit in the natural parameters: (theta, log-likelihood, iterations, converged).
+
+        Not converged: the optimiser failed, or ran to the edge of the search
+        box; theta is then where it stopped (a start for stage 2).
+        """
         from scipy.optimize import minimize
 
         total = float(weights.sum())
-        analytic = self.has_gradient
-
         k = start.size
 
         def objective(logp: Array) -> Any:
@@ -262,6 +413,8 @@ class Model:
                 return -ll / total
             return -ll / total, -grad * theta / total
 
+        upper = np.array([self.stage1_caps.get(i, _LOG_BOUND) for i in range(k)])
+        start = np.minimum(start, np.exp(upper - 1))
         res = None
         if self.has_hessian:
             res = self._newton(objective, data, weights, start, total)
@@ -270,9 +423,9 @@ class Model:
                 res = minimize(
                     objective,
                     np.log(start),
-                    jac=analytic,
+                    jac=self.has_gradient,
                     method="L-BFGS-B",
-                    bounds=[(-_LOG_BOUND, _LOG_BOUND)] * k,
+                    bounds=list(zip([-_LOG_BOUND] * k, upper, strict=True)),
                     options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
                 )
         value = float(res.fun)
@@ -282,24 +435,15 @@ class Model:
             and "ABNORMAL" in str(res.message)
             and self._is_stationary(res.x, data, weights)
         )
-        if not ok or not np.all(np.isfinite(res.x)):
-            raise ConvergenceError(
-                f"{self.label} fit did not converge: {res.message} (after {res.nit} iterations)"
-            )
-        theta = np.exp(res.x)
-        if np.any(np.abs(res.x) > _LOG_BOUND - 1) or float(res.fun) >= _PENALTY / 2:
-            raise ConvergenceError(
-                f"{self.label} fit ran off to a boundary ({dict(zip(self.param_names, theta.tolist(), strict=True))}): "
-                "the data do not identify the model"
-            )
-        self.params_ = dict(zip(self.param_names, theta.tolist(), strict=True))
-        self.log_likelihood_ = -value * total
-        self._n = total
-        self._iterations = int(res.nit)
-        # The Hessian is computed when standard errors are first asked for (summary(),
-        # standard_errors_, confidence_intervals()): fitting alone does not pay for it.
-        self._fit_state = (theta, data, weights)
-        self._cov_cache = None
+        converged = bool(
+            ok
+            and np.all(np.isfinite(res.x))
+            and not np.any(res.x < -_LOG_BOUND + 1)
+            and not np.any(res.x > upper - 1)
+            and value < _PENALTY / 2
+        )
+        theta = np.exp(res.x) if np.all(np.isfinite(res.x)) else start
+        return theta, -value * total, int(res.nit), converged
 
     def _is_stationary(self, logp: Array, data: tuple[Array, ...], weights: Array) -> bool:
         theta = np.exp(logp)
@@ -323,8 +467,162 @@ class Model:
             ) / (2 * h)
         return out
 
+    # -- the two-stage fit --------------------------------------------------------------------
+    def _maximise(
+        self,
+        data: tuple[Any, ...],
+        weights: Array,
+        start: Array,
+        closed: tuple[tuple[Any, ...], Array] | None = None,
+    ) -> None:
+        """Fit: stage 1 on ``data``; stage 2 on ``closed`` (the closed space's data and weights)."""
+        theta, ll, nit, converged = self._stage1(data, weights, start)
+        total = float(weights.sum())
+        if closed is None:
+            if not converged:
+                raise ConvergenceError(
+                    f"{self.label} fit did not converge: the optimiser stopped without a maximum "
+                    f"after {nit} iterations (try other data or a longer observation period)"
+                )
+            self._accept_stage1(theta, ll, nit, data, weights, total)
+            return
+        cdata, cweights = closed
+        coords = self._coordinates(cdata, cweights)
+        phi = self._to_phi(theta)
+        near = any(not (c.near_lower < v < c.near_upper) for c, v in zip(coords, phi, strict=True))
+        if converged and not near:
+            self._accept_stage1(theta, ll, nit, data, weights, total)
+            return
+        self._stage2(cdata, cweights, phi, coords)
+
+    def _accept_stage1(
+        self,
+        theta: Array,
+        ll: float,
+        nit: int,
+        data: tuple[Any, ...],
+        weights: Array,
+        total: float,
+    ) -> None:
+        self.params_ = dict(zip(self.param_names, theta.tolist(), strict=True))
+        self.log_likelihood_ = ll
+        self.limit_ = None
+        self._phi = None
+        self._n = total
+        self._iterations = nit
+        # The Hessian is computed when standard errors are first asked for (summary(),
+        # standard_errors_, confidence_intervals()): fitting alone does not pay for it.
+        self._fit_state = _Fitted(1, theta, data, weights)
+        self._cov_cache = None
+
+    def _stage2(
+        self,
+        data: tuple[Any, ...],
+        weights: Array,
+        start: Array,
+        coords: tuple[Coordinate, ...],
+    ) -> None:
+        """Bounded L-BFGS-B on the closed space; the maximum is interior or a limit model."""
+        from scipy.optimize import minimize
+
+        lower = np.array([c.lower for c in coords])
+        upper = np.array([c.upper for c in coords])
+        total = float(weights.sum())
+        x0 = np.clip(np.where(np.isfinite(start), start, (lower + upper) / 2), lower, upper)
+
+        def objective(phi: Array) -> tuple[float, Array]:
+            value, grad = self._extended_value_grad(phi, data, weights, lower, upper)
+            if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+                return _PENALTY, np.zeros_like(phi)
+            return -value / total, -grad / total
+
+        with np.errstate(all="ignore"):
+            res = minimize(
+                objective,
+                x0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=list(zip(lower, upper, strict=True)),
+                options={"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-10},
+            )
+        phi = np.asarray(res.x, dtype=float)
+        value = -float(res.fun) * total
+        if not np.isfinite(value) or float(res.fun) >= _PENALTY / 2:
+            raise ConvergenceError(
+                f"{self.label} fit did not converge on the closed parameter space: {res.message} "
+                f"(after {res.nit} iterations); check the data for customers with impossible histories"
+            )
+        if not res.success:
+            # Line searches that cannot improve at a stationary point are a maximum all the same.
+            _, grad = objective(phi)
+            free_grad = np.where((phi <= lower) | (phi >= upper), 0.0, grad)
+            if float(np.max(np.abs(free_grad))) > 1e-6:
+                raise ConvergenceError(
+                    f"{self.label} fit did not converge: {res.message} (after {res.nit} "
+                    "iterations, projected gradient "
+                    f"{float(np.max(np.abs(free_grad))):.2g}); try a longer observation period"
+                )
+        at_lower: set[str] = set()
+        at_upper: set[str] = set()
+        for i, c in enumerate(coords):
+            if phi[i] <= c.lower:
+                phi[i] = c.lower
+                at_lower.add(c.name)
+            elif phi[i] >= c.upper:
+                phi[i] = c.upper
+                at_upper.add(c.name)
+        moot = self._settle(phi, at_lower, at_upper)
+        frozen = frozenset(at_lower | at_upper | moot)
+        value = self._extended_objective(phi, data, weights)[0]
+        self._phi = phi
+        self.params_ = self._natural(phi)
+        self.log_likelihood_ = value
+        self.limit_ = self._describe(phi, frozen) if frozen else None
+        self._n = total
+        self._iterations = int(res.nit)
+        free = tuple(i for i, c in enumerate(coords) if c.name not in frozen)
+        self._fit_state = _Fitted(2, phi, data, weights, free, frozen)
+        self._cov_cache = None
+        if self.limit_ is not None:
+            warnings.warn(
+                f"{self.label}: the likelihood is highest on the boundary of the parameter space; "
+                f"the fit is the limit model: {self.limit_.description} "
+                f"({', '.join(self.limit_.diverging)} diverge; see limit_ and summary())",
+                BoundaryWarning,
+                stacklevel=4,
+            )
+
+    def _extended_value_grad(
+        self, phi: Array, data: tuple[Any, ...], weights: Array, lower: Array, upper: Array
+    ) -> tuple[float, Array]:
+        """Value and gradient on the closed space; differences where no analytic gradient exists.
+
+        Central differences inside; at a bound, the one-sided three-point
+        formula that steps into the space.
+        """
+        value, grad = self._extended_objective(phi, data, weights)
+        if grad is not None:
+            return value, grad
+        out = np.empty(phi.size)
+
+        def f(p: Array) -> float:
+            return self._extended_objective(p, data, weights)[0]
+
+        for i in range(phi.size):
+            h = 1e-6 * max(1.0, abs(phi[i]))
+            step = np.zeros(phi.size)
+            step[i] = h
+            if phi[i] - h < lower[i]:
+                out[i] = (-3 * value + 4 * f(phi + step) - f(phi + 2 * step)) / (2 * h)
+            elif phi[i] + h > upper[i]:
+                out[i] = (3 * value - 4 * f(phi - step) + f(phi - 2 * step)) / (2 * h)
+            else:
+                out[i] = (f(phi + step) - f(phi - step)) / (2 * h)
+        return value, out
+
+    # -- standard errors ----------------------------------------------------------------------
     def _covariance(self, theta: Array, data: tuple[Array, ...], weights: Array) -> Array | None:
-        """Inverse of the observed information.
+        """Inverse of the observed information in the natural parameters (stage-1 fits).
 
         With an analytic gradient: central differences of it (2k gradients).
         Without: second differences of the log-likelihood itself (1 + 2k +
@@ -358,54 +656,100 @@ class Model:
                     hess[i, j] = hess[j, i] = (
                         f(e[i] + e[j]) - f(e[i] - e[j]) - f(e[j] - e[i]) + f(-e[i] - e[j])
                     ) / (4 * step[i] * step[j])
-        hess = (hess + hess.T) / 2
-        try:
-            cov = np.linalg.inv(-hess)
-        except np.linalg.LinAlgError:
-            return None
-        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
-            return None
-        return cov
+        return _inverse_information(hess)
 
-    @property
-    def _cov(self) -> Array | None:
-        """The covariance of the estimates (inverse observed information), computed once on demand."""
+    def _extended_covariance(self, fitted: _Fitted) -> tuple[tuple[str, ...], Array, Array | None]:
+        """Reported names, estimates and covariance of a stage-2 fit (delta method from the free coordinates)."""
+        phi, free = fitted.point, fitted.free
+        report = self._report(phi, fitted.fixed)
+        names = tuple(report)
+        estimates = np.array([report[n] for n in names])
+        if not free:
+            return names, estimates, None
+        coords = self._coordinates(fitted.data, fitted.weights)
+        lower = np.array([c.lower for c in coords])
+        upper = np.array([c.upper for c in coords])
+
+        def grad(p: Array) -> Array:
+            return self._extended_value_grad(p, fitted.data, fitted.weights, lower, upper)[1]
+
+        k = len(free)
+        hess = np.empty((k, k))
+        jac = np.empty((len(names), k))
+        for col, i in enumerate(free):
+            h = 1e-5 * max(1.0, abs(phi[i]))
+            up, down = phi.copy(), phi.copy()
+            up[i] = min(phi[i] + h, upper[i])
+            down[i] = max(phi[i] - h, lower[i])
+            width = up[i] - down[i]
+            hess[col] = (grad(up) - grad(down))[list(free)] / width
+            r_up, r_down = self._report(up, fitted.fixed), self._report(down, fitted.fixed)
+            jac[:, col] = [(r_up[n] - r_down[n]) / width for n in names]
+        cov_phi = _inverse_information(hess)
+        if cov_phi is None:
+            return names, estimates, None
+        cov = jac @ cov_phi @ jac.T
+        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+            return names, estimates, None
+        return names, estimates, cov
+
+    def _estimates(self) -> tuple[tuple[str, ...], Array, Array | None]:
+        """The reported parameters' names, estimates and covariance, computed once on demand."""
         if self._cov_cache is None:
-            if self._fit_state is None:
-                return None
-            theta, data, weights = self._fit_state
+            fitted = self._fit_state
+            if fitted is None:
+                assert self.params_ is not None
+                names = tuple(self.params_)
+                return names, np.array(list(self.params_.values())), None
             with np.errstate(all="ignore"):
-                self._cov_cache = (self._covariance(theta, data, weights),)
+                if fitted.stage == 1:
+                    cov = self._covariance(fitted.point, fitted.data, fitted.weights)
+                    names = self.param_names
+                    entry = (names, fitted.point, cov)
+                else:
+                    entry = self._extended_covariance(fitted)
+            self._cov_cache = (entry,)
         return self._cov_cache[0]
 
     @property
+    def _cov(self) -> Array | None:
+        return self._estimates()[2]
+
+    @property
     def standard_errors_(self) -> dict[str, float]:
-        """Standard errors from the Hessian (NaN-free: missing when the Hessian is singular)."""
+        """Standard errors from the Hessian, by reported parameter (the limit model's on a boundary)."""
         if self.params_ is None:
             raise ValidationError([("params", f"{self.label} is not fitted")])
-        if self._cov is None:
+        names, _, cov = self._estimates()
+        if cov is None:
             raise InsufficientData(
                 f"{self.label}: the Hessian at the estimate is singular; no standard errors"
             )
-        se = np.sqrt(np.diag(self._cov))
-        return dict(zip(self.param_names, se.tolist(), strict=True))
+        se = np.sqrt(np.diag(cov))
+        return dict(zip(names, se.tolist(), strict=True))
 
     def confidence_intervals(self, confidence: float = 0.95) -> dict[str, tuple[float, float]]:
-        """Wald intervals on the log scale (positive, like the parameters)."""
+        """Wald intervals on the log scale (positive, like the parameters); logit scale for probabilities."""
         from scipy.stats import norm
 
         from crmkit._validation import check_confidence
 
         z = float(norm.ppf(0.5 + check_confidence(confidence) / 2))
         se = self.standard_errors_
-        assert self.params_ is not None
-        return {
-            k: (
-                v * math.exp(-z * se[k] / v),
-                v * math.exp(z * se[k] / v),
-            )
-            for k, v in self.params_.items()
-        }
+        names, estimates, _ = self._estimates()
+        out = {}
+        for name, v in zip(names, estimates.tolist(), strict=True):
+            if name in self.probability_params:
+                half = z * se[name] / (v * (1 - v))
+                logit = math.log(v / (1 - v))
+                out[name] = (
+                    1 / (1 + math.exp(-(logit - half))),
+                    1 / (1 + math.exp(-(logit + half))),
+                )
+            else:
+                half = z * se[name] / v
+                out[name] = (v * math.exp(-half), v * math.exp(half))
+        return out
 
     def summary(self, confidence: float = 0.95) -> FitSummary:
         """The fitted parameters with standard errors, intervals and the log-likelihood."""
@@ -414,16 +758,17 @@ class Model:
         from crmkit._validation import check_confidence
 
         check_confidence(confidence)
+        names, estimates, cov = self._estimates()
         se_t = lo_t = hi_t = None
-        if self._cov is not None:
+        if cov is not None:
             ci = self.confidence_intervals(confidence)
             se_t = tuple(self.standard_errors_.values())
-            lo_t = tuple(ci[k][0] for k in self.param_names)
-            hi_t = tuple(ci[k][1] for k in self.param_names)
+            lo_t = tuple(ci[k][0] for k in names)
+            hi_t = tuple(ci[k][1] for k in names)
         return FitSummary(
             model=self.label,
-            names=self.param_names,
-            estimates=tuple(self.params_.values()),
+            names=names,
+            estimates=tuple(estimates.tolist()),
             standard_errors=se_t,
             lower=lo_t,
             upper=hi_t,
@@ -431,6 +776,7 @@ class Model:
             log_likelihood=self.log_likelihood_,
             n=self._n,
             iterations=self._iterations,
+            limit=self.limit_,
         )
 
     def _prepare(self, *columns: Array) -> tuple[Array, ...]:
@@ -438,14 +784,28 @@ class Model:
         return columns
 
     def log_likelihood(self, *columns: Any, params: Mapping[str, Any] | None = None) -> Array:
-        """Each row's log-likelihood at ``params`` (default: the fitted ones).
+        """Each row's log-likelihood at ``params`` (default: the fitted ones, a limit model included).
 
         ``columns`` are the model's data columns in the order ``fit`` takes them.
         """
-        theta = self._theta(params)
         arrays = tuple(np.atleast_1d(np.asarray(c, dtype=float)) for c in columns)
         with np.errstate(over="ignore", under="ignore"):
+            if self._on_limit(params):
+                return self._extended_rows(self._phi_of(None), self._extended_data(*arrays))
+            theta = self._theta(params)
             return self._loglik(theta, self._prepare(*arrays))
+
+
+def _inverse_information(hess: Array) -> Array | None:
+    """``inv(-H)`` of a symmetrised Hessian, or None when it is singular or not a maximum."""
+    hess = (hess + hess.T) / 2
+    try:
+        cov = np.linalg.inv(-hess)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+        return None
+    return np.asarray(cov, dtype=np.float64)
 
 
 def rng_of(seed: Any) -> np.random.Generator:

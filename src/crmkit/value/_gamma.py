@@ -9,22 +9,42 @@ transactions then has the likelihood
 and the expected value of a customer's next transaction given (x, zbar) is
 ``p (gamma + x zbar) / (p x + q - 1)``, a weighted mean of the population
 mean ``p gamma / (q - 1)`` and the customer's own mean.
+
+On the closed parameter space the model is written by kappa_p = 1 / p (the
+squared coefficient of variation of one customer's purchases), kappa_q =
+1 / q (that of the customers' purchase-value rates nu) and theta = p gamma /
+q (the spend at the mean rate). With n = p x and rho = gamma / (x zbar) the
+likelihood is a beta-prime density, ``log L = -log B(n, q) + q log rho -
+(n + q) log1p(rho) - log zbar``, computed so that it stays exact as n or q
+grows without bound: kappa_p = 0 is the limit in which each customer spends
+the same amount on every purchase (zbar = p / nu exactly, inverse-gamma
+across customers), kappa_q = 0 the one in which every customer has the same
+mean spend theta.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 
 from crmkit._numeric import dot, vecmat
-from crmkit.errors import InsufficientData, ValidationError
-from crmkit.value._fitting import Array, Model, distinct_counts, rng_of
+from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.value._fitting import Array, BoundaryLimit, Coordinate, Model, distinct_counts, rng_of
+from crmkit.value._mixing import log1p_ratio_array, log_rising_over_power
+
+_KAPPA_MAX = 1e4
+NonPositive = Literal["raise", "population", "zero"]
 
 __all__ = ["GammaGamma", "customer_lifetime_value"]
 
 
-def _spend(frequency: Any, monetary_value: Any, weights: Any) -> tuple[Array, Array, Array]:
+def _spend(
+    frequency: Any, monetary_value: Any, weights: Any, nonpositive: str = "raise"
+) -> tuple[Array, Array, Array, float]:
+    """Checked repeat customers' ``(x, zbar, weights)`` and the weight of those left out (zbar <= 0)."""
     from crmkit._validation import _positions, as_finite, as_weights
 
     if monetary_value is None:
@@ -51,18 +71,24 @@ def _spend(frequency: Any, monetary_value: Any, weights: Any) -> tuple[Array, Ar
         raise ValidationError(
             [("frequency", f"must be whole numbers >= 0; positions {_positions(bad)} are not")]
         )
+    if nonpositive not in ("raise", "exclude"):
+        raise ValidationError(
+            [("nonpositive", f"must be 'raise' or 'exclude', got {nonpositive!r}")]
+        )
     bad = (x > 0) & (m <= 0)
-    if bad.any():
+    if bad.any() and nonpositive == "raise":
         raise ValidationError(
             [
                 (
                     "monetary_value",
-                    f"must be > 0 for customers with repeat purchases; positions {_positions(bad)} are not",
+                    f"must be > 0 for customers with repeat purchases; positions {_positions(bad)} "
+                    "are not (free or refunded orders?): pass nonpositive='exclude' to fit the "
+                    "spend model on the others",
                 )
             ]
         )
-    keep = x > 0
-    return x[keep], m[keep], w[keep]
+    keep = (x > 0) & ~bad
+    return x[keep], m[keep], w[keep], float(w[bad].sum())
 
 
 class GammaGamma(Model):
@@ -71,29 +97,62 @@ class GammaGamma(Model):
     Rows with frequency 0 are left out (they have no repeat transaction to
     average). On CDNOW's 946 repeat customers: p = 6.25, q = 3.74,
     gamma = 15.44 (Fader, Hardie & Lee 2005).
+
+    The model needs positive spend. Real logs hold free items and fully
+    discounted orders: ``fit(..., nonpositive="exclude")`` fits on the
+    customers whose mean repeat spend is positive and records how many were
+    left out (``excluded_``); :meth:`conditional_expected_spend` values those
+    at the population's mean (``nonpositive="population"``) or at 0.
+
+    When the likelihood is highest on the boundary (customers who spend the
+    same on every purchase, or all spend alike), the fit returns the limit
+    model, described by ``limit_``, with a
+    :class:`~crmkit.errors.BoundaryWarning`.
+
+    Attributes (after ``fit``): ``params_``, ``log_likelihood_``,
+    ``limit_``, ``excluded_``, ``standard_errors_``.
     """
 
     param_names = ("p", "q", "gamma")
     label = "Gamma-Gamma"
 
-    def fit(self, frequency: Any, monetary_value: Any = None, *, weights: Any = None) -> GammaGamma:
-        """Maximum likelihood on the repeat customers' frequency and mean repeat spend."""
-        x, m, w = _spend(frequency, monetary_value, weights)
-        if w.sum() < 2 or float(m.min()) == float(m.max()):
+    def fit(
+        self,
+        frequency: Any,
+        monetary_value: Any = None,
+        *,
+        weights: Any = None,
+        nonpositive: Literal["raise", "exclude"] = "raise",
+        initial_params: Mapping[str, float] | None = None,
+    ) -> GammaGamma:
+        """Maximum likelihood on the repeat customers' frequency and mean repeat spend.
+
+        ``nonpositive="exclude"`` leaves out repeat customers whose mean
+        spend is 0 or less (their count, or summed weight, is ``excluded_``)
+        instead of refusing the data. ``initial_params`` (p, q, gamma) sets
+        the optimiser's start.
+        """
+        x, m, w, excluded = _spend(frequency, monetary_value, weights, nonpositive)
+        self.excluded_ = excluded
+        if w.sum() < 2 or float(m.min(initial=0.0)) == float(m.max(initial=0.0)):
             raise InsufficientData(
                 f"{self.label} needs at least two repeat customers with different spend, got {int(w.sum())}"
             )
-        start = np.array([1.0, 2.0, float(np.average(m, weights=w))])
-        if x.shape[0] > 50_000:
+        start = self._start(initial_params, np.array([1.0, 2.0, float(np.average(m, weights=w))]))
+        if x.shape[0] > 50_000 and initial_params is None:
             # Start the Newton steps on all rows from the estimate of an evenly spaced subsample:
             # a few cheap iterations there save most of the expensive ones.
             step = x.shape[0] // 20_000
             sub = GammaGamma()
-            sub._maximise(self._data(x[::step], m[::step], w[::step]), w[::step], start)
-            if sub.params_ is not None:
-                start = np.array(list(sub.params_.values()))
-        self._maximise(self._data(x, m, w), w, start)
+            try:
+                sub._maximise(self._data(x[::step], m[::step], w[::step]), w[::step], start)
+                start = np.array(list(sub.params_.values())) if sub.params_ else start
+            except ConvergenceError:
+                pass
+        self._maximise(self._data(x, m, w), w, start, ((x, m), w))
         return self
+
+    excluded_: float = 0.0
 
     @staticmethod
     def _data(x: Array, m: Array, w: Array) -> tuple[Any, ...]:
@@ -189,25 +248,146 @@ class GammaGamma(Model):
         g_g = q / g - (px + q) / (g + x * m)
         return np.vstack([g_p, g_q, g_g])
 
-    def conditional_expected_spend(
-        self, frequency: Any, monetary_value: Any, *, params: dict[str, float] | None = None
-    ) -> Array:
-        """E[Z | x, zbar] = p (gamma + x zbar) / (p x + q - 1); the population mean where x = 0."""
-        from crmkit.value._predict import as_counts, as_times
+    # -- the closed parameter space ------------------------------------------------------------
+    def _coordinates(self, data: tuple[Any, ...], weights: Array) -> tuple[Coordinate, ...]:
+        _, m = data
+        scale = math.log(float(np.average(m, weights=weights)))
+        return (
+            Coordinate("kappa_p", 0.0, _KAPPA_MAX, near_lower=1e-2, near_upper=1e3),
+            Coordinate("kappa_q", 0.0, _KAPPA_MAX, near_lower=1e-2, near_upper=1e3),
+            Coordinate("log_theta", scale - 30, scale + 30),
+        )
 
-        p, q, g = self._theta(params)
-        if q <= 1:
-            raise InsufficientData(f"q = {q:.3g} <= 1: the mean spend is infinite")
+    def _settle(self, phi: Array, at_lower: set[str], at_upper: set[str]) -> set[str]:
+        if at_upper & {"kappa_p", "kappa_q"}:
+            raise ConvergenceError(
+                f"{self.label} fit ran to p -> 0 or q -> 0 (spend without a finite mean); "
+                "check the monetary values"
+            )
+        return set()
+
+    def _to_phi(self, theta: Array) -> Array:
+        p, q, g = theta
+        return np.array([1 / p, 1 / q, math.log(p * g / q)])
+
+    def _natural(self, phi: Array) -> dict[str, float]:
+        kappa_p, kappa_q, log_theta = phi.tolist()
+        theta = math.exp(log_theta)
+        p = math.inf if kappa_p == 0 else 1 / kappa_p
+        q = math.inf if kappa_q == 0 else 1 / kappa_q
+        g = math.inf if kappa_q == 0 else theta * kappa_p / kappa_q  # gamma = theta q / p
+        return {"p": p, "q": q, "gamma": g}
+
+    def _report(self, phi: Array, fixed: frozenset[str]) -> dict[str, float]:
+        kappa_p, kappa_q, log_theta = phi.tolist()  # at most one of the kappas is 0
+        theta = math.exp(log_theta)
+        if "kappa_p" in fixed and "kappa_q" not in fixed:
+            return {"q": 1 / kappa_q, "scale": theta / kappa_q}
+        if "kappa_q" in fixed and "kappa_p" not in fixed:
+            return {"p": 1 / kappa_p, "mean_spend": theta}
+        return self._natural(phi)
+
+    def _describe(self, phi: Array, fixed: frozenset[str]) -> BoundaryLimit | None:
+        _, kappa_q, log_theta = phi.tolist()
+        theta = math.exp(log_theta)
+        if "kappa_p" in fixed:
+            text = (
+                "each customer spends the same on every purchase; the customers' spend per purchase "
+                f"follows an inverse gamma (q = {1 / kappa_q:.4g}, scale = {theta / kappa_q:.4g})"
+            )
+            return BoundaryLimit(text, ("p", "gamma"), self._report(phi, fixed))
+        if "kappa_q" in fixed:
+            text = f"every customer has the same mean spend per purchase ({theta:.4g})"
+            return BoundaryLimit(text, ("q", "gamma"), self._report(phi, fixed))
+        return None
+
+    def _extended_rows(self, phi: Array, data: tuple[Any, ...]) -> Array:
+        """``-log B(n, q) + q log rho - (n + q) log1p(rho) - log zbar``, n = p x, rho = gamma / (x zbar).
+
+        Written with the larger of n and q as the one that may be infinite:
+        ``G(n, q) - lgamma(q) + q log(q w) - (n + q) log1p(q w / n)`` or
+        ``G(q, n) - lgamma(n) + n log(n / w) - (n + q) log1p(n / (q w))``,
+        ``G(a, b) = lgamma(a + b) - lgamma(a) - b log a``, w = theta / zbar.
+        """
+        from scipy.special import gammaln
+
+        x, zbar = data
+        kappa_p, kappa_q, log_theta = float(phi[0]), float(phi[1]), float(phi[2])
+        if kappa_p == 0 and kappa_q == 0:
+            return np.full(x.shape, -np.inf)  # a point mass at theta
+        w = np.exp(log_theta) / zbar
+        q_larger = kappa_p > x * kappa_q  # q > n: write it in kappa_q
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = 1 / kappa_q if kappa_q > 0 else 1.0
+            n = np.where(kappa_p > 0, x / np.where(kappa_p > 0, kappa_p, 1.0), 1.0)
+            by_n = (
+                log_rising_over_power(kappa_p / x, q)
+                - gammaln(q)
+                + q * np.log(q * w)
+                - (x + q * kappa_p) * log1p_ratio_array(kappa_p, q * w / x)
+            )
+            by_q = (
+                log_rising_over_power(kappa_q, n)
+                - gammaln(n)
+                + n * np.log(n / w)
+                - (n * kappa_q + 1) * log1p_ratio_array(kappa_q, n / w)
+            )
+        return np.where(q_larger, by_q, by_n) - np.log(zbar)
+
+    # -- predictions --------------------------------------------------------------------------
+    def conditional_expected_spend(
+        self,
+        frequency: Any,
+        monetary_value: Any,
+        *,
+        nonpositive: NonPositive = "raise",
+        params: dict[str, float] | None = None,
+    ) -> Array:
+        """E[Z | x, zbar] = p (gamma + x zbar) / (p x + q - 1); the population mean where x = 0.
+
+        A customer with repeat purchases whose mean spend is 0 or less (free
+        or refunded orders) has no place in the model: ``nonpositive``
+        decides, ``"raise"`` (refuse, the default), ``"population"`` (the
+        population's mean spend, :meth:`expected_spend`) or ``"zero"``. A
+        limit model gives the customer's own mean (each spends the same on
+        every purchase) or the population's (all spend alike).
+        """
+        from crmkit._validation import _positions
+        from crmkit.value._predict import as_counts
+
+        if nonpositive not in ("raise", "population", "zero"):
+            raise ValidationError(
+                [("nonpositive", f"must be 'raise', 'population' or 'zero', got {nonpositive!r}")]
+            )
         x = as_counts(frequency, "frequency")
-        m = as_times(monetary_value, "monetary_value")
-        return p * (g + x * m) / (p * x + q - 1)
+        m = _as_spend(monetary_value, np.shape(x))
+        bad = (x > 0) & (m <= 0)
+        if nonpositive == "raise" and np.any(bad):
+            where = f"; positions {_positions(np.ravel(bad))} are not" if np.ndim(bad) else ""
+            raise ValidationError(
+                [
+                    (
+                        "monetary_value",
+                        f"must be > 0 for customers with repeat purchases{where}: pass "
+                        "nonpositive='population' (their expected spend is the population's) or 'zero'",
+                    )
+                ]
+            )
+        population = self.expected_spend(params=params)
+        kappa_p, kappa_q, log_theta = self._phi_of(params).tolist()
+        theta = math.exp(log_theta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # p (gamma + x zbar) / (p x + q - 1), multiplied through by kappa_p kappa_q
+            own = (theta * kappa_p + x * m * kappa_q) / (x * kappa_q + kappa_p - kappa_p * kappa_q)
+        out = np.where(x > 0, own, population)
+        return np.where(bad, population if nonpositive == "population" else 0.0, out)
 
     def expected_spend(self, *, params: dict[str, float] | None = None) -> float:
         """The population mean spend per transaction, p gamma / (q - 1)."""
-        p, q, g = self._theta(params)
-        if q <= 1:
-            raise InsufficientData(f"q = {q:.3g} <= 1: the mean spend is infinite")
-        return float(p * g / (q - 1))
+        _, kappa_q, log_theta = self._phi_of(params).tolist()
+        if kappa_q >= 1:
+            raise InsufficientData(f"q = {1 / kappa_q:.3g} <= 1: the mean spend is infinite")
+        return float(math.exp(log_theta) / (1 - kappa_q))
 
     def simulate(
         self, frequency: Any, *, seed: Any = None, params: dict[str, float] | None = None
@@ -215,14 +395,47 @@ class GammaGamma(Model):
         """Mean spend of each customer's ``frequency`` transactions (frequency >= 1) drawn from the model."""
         from crmkit.value._predict import as_counts
 
-        p, q, g = self._theta(params)
+        kappa_p, kappa_q, log_theta = self._phi_of(params).tolist()
+        theta = math.exp(log_theta)
         rng = rng_of(seed)
         x = as_counts(frequency, "frequency")
         if (x < 1).any():
             raise ValidationError([("frequency", "must be >= 1 to draw a mean spend")])
-        nu = rng.gamma(q, 1 / g, size=x.shape)
-        total = rng.gamma(p * x, 1 / nu)
+        # nu / p: each customer's purchase-value rate per unit of p (mean 1 / theta)
+        rate = (
+            np.full(x.shape, 1 / theta)
+            if kappa_q == 0
+            else rng.gamma(1 / kappa_q, kappa_q / theta, x.shape)
+        )
+        if kappa_p == 0:
+            return {"frequency": x.astype(np.int64), "monetary_value": 1 / rate}
+        total = rng.gamma(x / kappa_p, kappa_p / rate)
         return {"frequency": x.astype(np.int64), "monetary_value": total / x}
+
+
+def _as_spend(values: Any, shape: tuple[int, ...]) -> Array:
+    """Mean spends: finite numbers (0 and negative ones are the caller's policy to judge)."""
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            [
+                (
+                    "monetary_value",
+                    f"must be a number or an array of numbers, got {type(values).__name__}",
+                )
+            ]
+        ) from None
+    if not np.all(np.isfinite(arr)):
+        raise ValidationError([("monetary_value", "must be finite numbers")])
+    try:
+        return np.broadcast_to(arr, np.broadcast_shapes(arr.shape, shape))
+    except ValueError:
+        raise ValidationError(
+            [("monetary_value", f"must have the shape of frequency {shape}, got {arr.shape}")]
+        ) from None
 
 
 def customer_lifetime_value(
@@ -234,6 +447,7 @@ def customer_lifetime_value(
     period: float = 365.25 / 12 / 7,
     discount_rate: float = 0.01,
     margin: float = 1.0,
+    nonpositive: NonPositive = "raise",
 ) -> Array:
     """Discounted expected value of each customer's purchases over ``horizon`` periods.
 
@@ -245,7 +459,9 @@ def customer_lifetime_value(
     transaction model's conditional expectation, times the expected spend
     from the Gamma-Gamma model, times ``margin``, discounted by
     (1 + discount_rate)^k (Fader, Hardie & Lee 2005, "RFM and CLV").
-    Vectorised over customers and periods.
+    Vectorised over customers and periods. Customers with repeat purchases
+    worth nothing in total are refused unless ``nonpositive`` says how to
+    value them (see :meth:`GammaGamma.conditional_expected_spend`).
     """
     from crmkit.value._predict import customers
 
@@ -266,7 +482,9 @@ def customer_lifetime_value(
     monetary = (
         summary.monetary_value if hasattr(summary, "monetary_value") else summary["monetary_value"]
     )
-    spend = spend_model.conditional_expected_spend(x, np.where(x > 0, monetary, 0.0))
+    spend = spend_model.conditional_expected_spend(
+        x, np.where(x > 0, monetary, 0.0), nonpositive=nonpositive
+    )
     grid = period * np.arange(horizon + 1, dtype=float)[:, None]
     cumulative = transaction_model.conditional_expected_purchases(grid, x, tx, T)
     per_period = np.diff(cumulative, axis=0)

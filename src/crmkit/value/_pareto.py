@@ -17,23 +17,54 @@ parameter. Here Euler's transformation ``2F1(a, b; c; z) = (1 - z)^(c - a - b)
 2F1(c - a, c - b; c; z)`` turns it into ``2F1(1, .; r + s + x + 1; z)``, which
 lies between 1 and 1 / (1 - z), and everything else stays in logs; the
 difference of the two F terms is taken as ``log(F1) + log1p(-F2 / F1)``.
+
+On the closed parameter space (purchase rates by mean and kappa = 1 / r,
+death rates by mean and kappa_mu = 1 / s, see :mod:`crmkit.value._mixing`)
+the closed form above loses its precision near the boundary, where s or r
+grows without bound. There the died-before-T term is computed as the
+integral it is (Fader & Hardie 2005, eq. 20),
+
+    int_{t_x}^{T} E[lambda^x exp(-lambda tau)] E[mu exp(-mu tau)] d tau,
+
+by double-exponential (tanh-sinh) quadrature after a change of variable
+that turns the faster-decaying factor into exp(-y): exact for the
+homogeneous limits, within 1e-10 of the closed form elsewhere (a test
+compares them to mpmath at 40 digits).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-from crmkit._numeric import dot
+from crmkit._numeric import dot, matvec
+from crmkit.errors import ConvergenceError
 from crmkit.value._fitting import (
     Array,
+    BoundaryLimit,
+    Coordinate,
     Model,
     distinct_counts,
     merge_duplicates,
     rng_of,
     transactions,
 )
+from crmkit.value._mixing import (
+    expm1_ratio,
+    gamma_coords,
+    gamma_natural,
+    gamma_poisson_grad,
+    log1p_ratio,
+    log1p_ratio_dkappa,
+    rising_log,
+)
+
+_KAPPA_MAX = 1e4
+#: The death rate's lower bound, per mean observation time: a rate 1e-10 / T is "nobody dies".
+_MU_FLOOR = 1e-10
 
 __all__ = ["ParetoNBD"]
 
@@ -104,15 +135,34 @@ class ParetoNBD(Model):
     On the CDNOW 39-week summary: r = 0.553, alpha = 10.578, s = 0.606,
     beta = 11.669, log-likelihood -9595.0 (Fader, Hardie & Lee 2005); beta
     is loosely determined (standard error about 6).
+
+    When the likelihood is highest on the boundary (every customer buying
+    at one rate, dying at one rate, or nobody dying), the fit returns the
+    limit model, described by ``limit_`` with its parameters (``lambda``,
+    ``mu``), with ``inf`` or 0 in ``params_`` for the parameters that
+    diverge, and a :class:`~crmkit.errors.BoundaryWarning`.
+
+    Attributes (after ``fit``): ``params_``, ``log_likelihood_``,
+    ``limit_``, ``standard_errors_``.
     """
 
     param_names = ("r", "alpha", "s", "beta")
     label = "Pareto/NBD"
 
     def fit(
-        self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None
+        self,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        weights: Any = None,
+        initial_params: Mapping[str, float] | None = None,
     ) -> ParetoNBD:
-        """Maximum likelihood on per-customer (or compressed, weighted) ``frequency, recency, T``."""
+        """Maximum likelihood on per-customer (or compressed, weighted) ``frequency, recency, T``.
+
+        ``initial_params`` (the model's parameters by name) sets the
+        optimiser's start; the maximum found does not depend on it.
+        """
         x, tx, t, w = merge_duplicates(
             *transactions(frequency, recency, T, weights, model=self.label)
         )
@@ -121,7 +171,9 @@ class ParetoNBD(Model):
         at_zero = tx == 0
         ux, inv = distinct_counts(x[at_zero])
         data = (x, tx, t, at_zero, ux, inv.astype(np.intp))
-        self._maximise(data, w, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
+        closed = (self._extended_data(x, tx, t), w)
+        start = self._start(initial_params, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
+        self._maximise(data, w, start, closed)
         return self
 
     has_gradient = True
@@ -279,6 +331,134 @@ class ParetoNBD(Model):
         died = np.where(tx < T, died, -np.inf)  # t_x = T: the customer was seen alive at the end
         return head + np.logaddexp(alive, died)
 
+    # -- the closed parameter space ------------------------------------------------------------
+    #: Large shapes are the boundary's business (stage 2): the closed form slows down there, since
+    #: its hypergeometric series converge slowly as s (or r) and beta (or alpha) grow together.
+    stage1_caps: ClassVar[Mapping[int, float]] = {0: math.log(50.0), 2: math.log(50.0)}
+
+    def _extended_data(self, *columns: Array) -> tuple[Any, ...]:
+        x, tx, t = columns
+        return (
+            np.asarray(x).astype(np.int64),
+            np.asarray(tx, dtype=float),
+            np.asarray(t, dtype=float),
+        )
+
+    def _coordinates(self, data: tuple[Any, ...], weights: Array) -> tuple[Coordinate, ...]:
+        x, _, t = data
+        mean_t = dot(weights, t) / float(weights.sum()) or 1.0
+        rate = math.log((dot(weights, x) / dot(weights, t)) or 1.0)
+        floor = math.log(_MU_FLOOR / mean_t)
+        return (
+            Coordinate("log_lambda", rate - 30, rate + 30),
+            Coordinate("kappa", 0.0, _KAPPA_MAX, near_lower=1e-2, near_upper=1e3),
+            Coordinate(
+                "log_mu", floor, math.log(1e10 / mean_t), near_lower=floor + 9 * math.log(10)
+            ),
+            Coordinate("kappa_mu", 0.0, _KAPPA_MAX, near_lower=1e-2, near_upper=1e3),
+        )
+
+    def _to_phi(self, theta: Array) -> Array:
+        r, alpha, s, beta = theta
+        lam, kappa = gamma_coords(r, alpha)
+        mu, kappa_mu = gamma_coords(s, beta)
+        return np.array([math.log(lam), kappa, math.log(mu), kappa_mu])
+
+    def _natural(self, phi: Array) -> dict[str, float]:
+        r, alpha = gamma_natural(math.exp(phi[0]), phi[1])
+        if phi[2] == -math.inf:
+            s, beta = 0.0, math.inf  # mu = 0 for everyone
+        else:
+            s, beta = gamma_natural(math.exp(phi[2]), phi[3])
+        return {"r": r, "alpha": alpha, "s": s, "beta": beta}
+
+    def _settle(self, phi: Array, at_lower: set[str], at_upper: set[str]) -> set[str]:
+        if "kappa" in at_upper or "log_mu" in at_upper:
+            raise ConvergenceError(
+                f"{self.label} fit ran to r -> 0 or to instant death, which no data with repeat "
+                "purchases support; check the frequency, recency and T columns"
+            )
+        if "log_mu" in at_lower or "kappa_mu" in at_upper:
+            # Nobody dies: reached as mu -> 0, or as s -> 0 (all death rates near 0 but a
+            # vanishing few). mu = 0 exactly, and the spread of mu is moot.
+            phi[2], phi[3] = -math.inf, 0.0
+            return {"log_mu", "kappa_mu"}
+        return set()
+
+    def _report(self, phi: Array, fixed: frozenset[str]) -> dict[str, float]:
+        mean, kappa = math.exp(phi[0]), phi[1]
+        out = (
+            {"lambda": mean} if "kappa" in fixed else {"r": 1 / kappa, "alpha": 1 / (kappa * mean)}
+        )
+        if phi[2] == -math.inf:
+            return out
+        mu, kappa_mu = math.exp(phi[2]), phi[3]
+        if "kappa_mu" in fixed:
+            out["mu"] = mu
+        else:
+            out.update(s=1 / kappa_mu, beta=1 / (kappa_mu * mu))
+        return out
+
+    def _describe(self, phi: Array, fixed: frozenset[str]) -> BoundaryLimit | None:
+        parts, diverging = [], []
+        if "kappa" in fixed:
+            parts.append(
+                f"every customer buys at the same rate while alive (lambda = {math.exp(phi[0]):.4g} "
+                "per time unit)"
+            )
+            diverging += ["r", "alpha"]
+        if phi[2] == -math.inf:
+            parts.append("no customer dies (mu = 0)")
+            diverging += ["s", "beta"]
+        elif "kappa_mu" in fixed:
+            parts.append(
+                f"every customer dies at the same rate (mu = {math.exp(phi[2]):.4g} per time unit)"
+            )
+            diverging += ["s", "beta"]
+        if not parts:
+            return None
+        return BoundaryLimit("; ".join(parts), tuple(diverging), self._report(phi, fixed))
+
+    def _extended_rows(self, phi: Array, data: tuple[Any, ...]) -> Array:
+        return self._extended_terms(phi, data, gradient=False)[0]
+
+    def _extended_terms(
+        self, phi: Array, data: tuple[Any, ...], gradient: bool
+    ) -> tuple[Array, Array | None]:
+        """Per row log L on the closed space, and (with ``gradient``) its derivatives (4 x rows)."""
+        x, tx, t = data
+        lam, kappa, mu, kappa_mu = math.exp(phi[0]), phi[1], math.exp(phi[2]), phi[3]
+        rising, d_rising = rising_log(x, kappa)
+        y_t = mu * t
+        alive = rising + x * phi[0] - x * np.log1p(kappa * lam * t) - log1p_ratio(kappa, lam * t)
+        alive = alive - log1p_ratio(kappa_mu, y_t)
+        died = np.full(x.shape, -np.inf)
+        d_died = np.zeros((4, x.shape[0]))
+        open_ = tx < t
+        if mu > 0 and np.any(open_):
+            value, grad = _died(
+                phi, x[open_], tx[open_], t[open_], rising[open_], d_rising[open_], gradient
+            )
+            died[open_] = value
+            if grad is not None:
+                d_died[:, open_] = grad
+        ll = np.logaddexp(alive, died)
+        if not gradient:
+            return ll, None
+        share = np.exp(died - ll)  # each row's weight on the died term
+        gl, gk = gamma_poisson_grad(x, t, lam, kappa)
+        d_alive = np.array(
+            [gl, gk, -y_t / (1 + kappa_mu * y_t), -log1p_ratio_dkappa(kappa_mu, y_t)]
+        )
+        return ll, (1 - share) * d_alive + share * d_died
+
+    def _extended_objective(
+        self, phi: Array, data: tuple[Any, ...], weights: Array
+    ) -> tuple[float, Array]:
+        ll, grad = self._extended_terms(phi, data, gradient=True)
+        assert grad is not None
+        return dot(weights, ll), matvec(grad, weights)
+
     # -- predictions --------------------------------------------------------------------------
     def probability_alive(
         self,
@@ -288,14 +468,29 @@ class ParetoNBD(Model):
         *,
         params: dict[str, float] | None = None,
     ) -> Array:
-        """P(alive at T | x, t_x, T) = 1 / (1 + s / (r + s + x) (alpha + T)^(r + x) (beta + T)^s A0)."""
+        """P(alive at T | x, t_x, T) = 1 / (1 + s / (r + s + x) (alpha + T)^(r + x) (beta + T)^s A0).
+
+        A limit model uses the alive term over the whole likelihood on the closed space.
+        """
         from scipy.special import expit
 
         from crmkit.value._predict import customers
 
+        x, tx, T_ = customers(frequency, recency, T)
+        if self._on_limit(params):
+            phi = self._phi_of(None)
+            flat = self._extended_data(x.ravel(), tx.ravel(), T_.ravel())
+            ll = self._extended_rows(phi, flat)
+            lam, kappa, mu, kappa_mu = math.exp(phi[0]), phi[1], math.exp(phi[2]), phi[3]
+            xi, t = flat[0], flat[2]
+            rising, _ = rising_log(xi, kappa)
+            alive = (
+                rising + xi * phi[0] - xi * np.log1p(kappa * lam * t) - log1p_ratio(kappa, lam * t)
+            )
+            alive = alive - log1p_ratio(kappa_mu, mu * t)
+            return np.exp(np.minimum(alive - ll, 0.0)).reshape(x.shape)
         theta = self._theta(params)
         r, alpha, s, beta = theta
-        x, tx, T_ = customers(frequency, recency, T)
         f_tx, f_T = self._log_a0_terms(theta, x, tx, T_)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_a0 = f_tx + np.log1p(-np.exp(f_T - f_tx))
@@ -309,12 +504,12 @@ class ParetoNBD(Model):
         return np.where(tx < T_, expit(-log_odds), 1.0)
 
     def expected_purchases(self, t: Any, *, params: dict[str, float] | None = None) -> Array:
-        """E[X(t)] = r beta / (alpha (s - 1)) [1 - (beta / (beta + t))^(s - 1)] (the s = 1 limit too)."""
+        """E[X(t)] = r beta / (alpha (s - 1)) [1 - (beta / (beta + t))^(s - 1)] (s = 1 and the limits too)."""
         from crmkit.value._predict import as_times
 
-        r, alpha, s, beta = self._theta(params)
+        phi = self._phi_of(params)
         tt = as_times(t, "t")
-        return r / alpha * _lifetime_integral(s, beta, 0.0, tt)
+        return math.exp(phi[0]) * _time_alive(math.exp(phi[2]), phi[3], tt)
 
     def conditional_expected_purchases(
         self,
@@ -325,44 +520,166 @@ class ParetoNBD(Model):
         *,
         params: dict[str, float] | None = None,
     ) -> Array:
-        """E[Y(t) | x, t_x, T] = (r + x) / (alpha + T) * (beta + T) / (s - 1) [1 - ((beta + T) / (beta + T + t))^(s - 1)] P(alive)."""
+        """E[Y(t) | x, t_x, T] = (r + x) / (alpha + T) * (beta + T) / (s - 1) [1 - ((beta + T) / (beta + T + t))^(s - 1)] P(alive).
+
+        The rate and the death rate of an alive customer have gamma
+        posteriors (means lambda (1 + x kappa) / (1 + kappa lambda T) and
+        mu / (1 + kappa_mu mu T)); the expected time alive in the next t
+        follows from the second.
+        """
         from crmkit.value._predict import as_times, customers
 
-        r, alpha, s, beta = self._theta(params)
+        phi = self._phi_of(params)
         x, tx, T_ = customers(frequency, recency, T)
         tt = as_times(t, "t")
-        rate = (r + x) / (alpha + T_)
+        lam, kappa, mu, kappa_mu = math.exp(phi[0]), phi[1], math.exp(phi[2]), phi[3]
+        rate = lam * (1 + x * kappa) / (1 + kappa * lam * T_)
+        post_mu = mu / (1 + kappa_mu * mu * T_)
         return (
             rate
-            * _lifetime_integral(s + 0.0, beta, T_, tt)
+            * _time_alive(post_mu, kappa_mu, tt)
             * self.probability_alive(x, tx, T_, params=params)
         )
 
     def simulate(
         self, T: Any, *, seed: Any = None, params: dict[str, float] | None = None
     ) -> dict[str, Array]:
-        """Draw one customer per entry of ``T``: rates lambda ~ Gamma(r, alpha), lifetimes ~ Exp(mu), mu ~ Gamma(s, beta)."""
+        """Draw one customer per entry of ``T``: rates lambda ~ Gamma(r, alpha), lifetimes ~ Exp(mu), mu ~ Gamma(s, beta).
+
+        A limit model draws its common rate (or no death at all).
+        """
         from crmkit.value._predict import as_times
 
-        r, alpha, s, beta = self._theta(params)
+        phi = self._phi_of(params)
+        lam_, kappa, mu_, kappa_mu = math.exp(phi[0]), phi[1], math.exp(phi[2]), phi[3]
         rng = rng_of(seed)
         t = np.asarray(as_times(T, "T"), dtype=float)
-        lam = rng.gamma(r, 1 / alpha, size=t.shape)
-        mu = rng.gamma(s, 1 / beta, size=t.shape)
-        active = np.minimum(rng.exponential(1 / mu), t)
+        lam = np.full(t.shape, lam_) if kappa == 0 else rng.gamma(1 / kappa, kappa * lam_, t.shape)
+        if mu_ == 0:
+            active = t
+        else:
+            mu = (
+                np.full(t.shape, mu_)
+                if kappa_mu == 0
+                else rng.gamma(1 / kappa_mu, kappa_mu * mu_, t.shape)
+            )
+            active = np.minimum(rng.exponential(1 / mu), t)
         n = rng.poisson(lam * active)
         tx = np.where(n > 0, active * rng.random(t.shape) ** (1 / np.maximum(n, 1)), 0.0)
         return {"frequency": n.astype(np.int64), "recency": tx, "T": t}
 
 
-def _lifetime_integral(s: float, beta: float, start: Any, t: Array) -> Array:
-    """Expected time alive in (start, start + t] per unit of the time-alive-weighted rate.
+def _time_alive(mu: Any, kappa: float, t: Array) -> Array:
+    """Expected time alive in the next t, ``int_0^t (1 + kappa mu u)^(-1/kappa) du``, mu ~ Gamma(mean mu, kappa).
 
-    (beta + start) / (s - 1) [1 - ((beta + start) / (beta + start + t))^(s - 1)], and its
-    s -> 1 limit (beta + start) log((beta + start + t) / (beta + start)).
+    ``= L / mu * expm1((kappa - 1) L) / ((kappa - 1) L)`` with ``L = log(1 + kappa mu t) / kappa``:
+    ``beta / (s - 1) [1 - (beta / (beta + t))^(s - 1)]`` in the natural parameters, its s = 1
+    limit, ``(1 - exp(-mu t)) / mu`` for a common death rate, and t when nobody dies.
     """
-    b = beta + np.asarray(start, dtype=float)
-    ratio = b / (b + t)
-    if abs(s - 1) < 1e-9:
-        return b * -np.log(ratio)
-    return b / (s - 1) * -np.expm1((s - 1) * np.log(ratio))
+    mu = np.asarray(mu, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = np.where(mu > 0, log1p_ratio(kappa, mu * t) / np.where(mu > 0, mu, 1.0), t)
+        big_l = mu * scaled
+    return scaled * expm1_ratio((kappa - 1) * big_l)
+
+
+def _tanh_sinh(n: int, h: float) -> tuple[Array, Array, Array]:
+    """Nodes w in (0, 1), 1 - w (without cancellation) and weights of the tanh-sinh rule on [0, 1]."""
+    t = h * np.arange(-n, n + 1)
+    u = np.pi / 2 * np.sinh(t)
+    w = 1 / (1 + np.exp(-2 * u))
+    one_minus_w = 1 / (1 + np.exp(2 * u))
+    weights = h * (np.pi / 2) * np.cosh(t) / (2 * np.cosh(u) ** 2)
+    return w, one_minus_w, weights
+
+
+#: 61 nodes: within 1e-10 of the closed form over shapes 0.05-50 and up to 300 purchases.
+_W, _ONE_MINUS_W, _WEIGHTS = _tanh_sinh(30, 3.2 / 30)
+_LOG_WEIGHTS = np.log(_WEIGHTS)
+_CHUNK = 20_000  # rows per quadrature pass (61 x rows arrays)
+
+
+def _died(
+    phi: Array,
+    x: Any,
+    tx: Array,
+    T: Array,
+    rising: Array,
+    d_rising: Array,
+    gradient: bool,
+) -> tuple[Array, Array | None]:
+    """log of ``int_{t_x}^{T} E[lambda^x e^(-lambda tau)] E[mu e^(-mu tau)] dtau`` and its gradient in phi.
+
+    Per row the factor that falls faster at t_x (purchase or death) is
+    written exp(-y); then ``y = -log(1 - w (1 - exp(-gamma Y))) / gamma``
+    takes out the initial decay (gamma: the integrand's log-slope in y at
+    t_x), and tanh-sinh on w handles what is left, endpoint behaviour
+    included. The gradient is the integral of the integrand's gradient on
+    the same nodes (the limits of the integral do not move).
+    """
+    out = np.empty(x.shape[0])
+    grad = np.empty((4, x.shape[0])) if gradient else None
+    for lo in range(0, x.shape[0], _CHUNK):  # bounded memory; each pass is vectorised
+        part = slice(lo, lo + _CHUNK)
+        value, g = _died_chunk(
+            phi, x[part], tx[part], T[part], rising[part], d_rising[part], gradient
+        )
+        out[part] = value
+        if grad is not None and g is not None:
+            grad[:, part] = g
+    return out, grad
+
+
+def _died_chunk(
+    phi: Array,
+    x: Any,
+    tx: Array,
+    T: Array,
+    rising: Array,
+    d_rising: Array,
+    gradient: bool,
+) -> tuple[Array, Array | None]:
+    from scipy.special import logsumexp
+
+    lam, kappa, mu, kappa_mu = math.exp(phi[0]), phi[1], math.exp(phi[2]), phi[3]
+    xf = x.astype(float)
+    pre_l, pre_m = 1 + kappa * lam * tx, 1 + kappa_mu * mu * tx
+    rate_l = lam * (1 + xf * kappa) / pre_l
+    rate_m = mu * (1 + kappa_mu) / pre_m
+    use_l = rate_l >= rate_m
+    inv_k = np.where(use_l, kappa / (1 + xf * kappa), kappa_mu / (1 + kappa_mu))
+    start_rate = np.where(use_l, lam * (1 + xf * kappa), mu * (1 + kappa_mu))
+    pre = np.where(use_l, pre_l, pre_m)
+    span_l = (1 + xf * kappa) * log1p_ratio(kappa, lam * (T - tx) / pre_l)
+    span_m = (1 + kappa_mu) * log1p_ratio(kappa_mu, mu * (T - tx) / pre_m)
+    y_end = np.where(use_l, span_l, span_m)
+    ratio = np.where(use_l, rate_m / rate_l, rate_l / rate_m)
+    gamma = 1 + ratio - inv_k
+    g = gamma * y_end
+    small = g < 1e-8
+    reach = -np.expm1(-g)
+    safe_gamma = np.where(small, 1.0, gamma)
+    q = np.exp(-g) + reach * _ONE_MINUS_W[:, None]  # 1 - w reach, accurate as w -> 1
+    with np.errstate(divide="ignore", invalid="ignore"):  # np.where evaluates both branches
+        y = np.where(small, _W[:, None] * y_end, -np.log(q) / safe_gamma)
+        log_dy = np.where(small, np.log(y_end), np.log(reach) - np.log(safe_gamma * q))
+    tau = tx + pre * (y / start_rate) * expm1_ratio(y * inv_k)
+    log_dtau = np.log(pre / start_rate) + y * inv_k
+    a_l, a_m = lam * tau, mu * tau
+    one_l, one_m = 1 + kappa * a_l, 1 + kappa_mu * a_m
+    log_f = rising + xf * phi[0] - xf * np.log(one_l) - log1p_ratio(kappa, a_l)
+    log_f = log_f + phi[2] - np.log(one_m) - log1p_ratio(kappa_mu, a_m)
+    terms = log_f + log_dtau + log_dy + _LOG_WEIGHTS[:, None]
+    value = logsumexp(terms, axis=0)
+    if not gradient:
+        return value, None
+    share = np.exp(terms - value)
+    d = np.array(
+        [
+            ((xf - a_l) / one_l * share).sum(axis=0),
+            ((d_rising - xf * a_l / one_l - log1p_ratio_dkappa(kappa, a_l)) * share).sum(axis=0),
+            ((1 - a_m) / one_m * share).sum(axis=0),
+            ((-a_m / one_m - log1p_ratio_dkappa(kappa_mu, a_m)) * share).sum(axis=0),
+        ]
+    )
+    return value, d
