@@ -27,8 +27,8 @@ use) and starts one worker process per environment (``--worker <env>``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
-import hashlib
 import json
 import os
 import platform
@@ -111,9 +111,14 @@ def ensure_env(env: Env) -> Path:
     print(f"[harness] preparing {env.path.name}: {' '.join(requirements)}", file=sys.stderr)
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(env.path)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
     install = ["-e", requirements[0], *requirements[1:]] if env.crmkit else requirements
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *install], check=True)
+    for args in (["--upgrade", "pip"], install):
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *args], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit(f"could not install {' '.join(args)} in {env.path}")
     stamp.write_text(wanted)
     return python
 
@@ -138,10 +143,8 @@ def _environment_report(packages: Sequence[str]) -> dict[str, Any]:
     try:
         import numpy  # noqa: F401  (loads the BLAS library the report inspects)
 
-        try:
+        with contextlib.suppress(ImportError):  # scipy brings its own OpenBLAS
             import scipy.linalg  # noqa: F401
-        except ImportError:
-            pass
         from threadpoolctl import threadpool_info
 
         for pool in threadpool_info():
@@ -187,11 +190,15 @@ def _serve(functions: Mapping[str, Callable[..., Any]], packages: Sequence[str])
             fn = functions[request["fn"]]
             gc.collect()
             start = time.perf_counter()
-            result = fn(cache[path], **request["args"])
-            seconds = time.perf_counter() - start
-            if isinstance(result, dict) and "_seconds" in result:
-                seconds = result.pop("_seconds")  # the function timed only part of its work
-            answer = {"seconds": seconds, "result": result}
+            try:
+                result = fn(cache[path], **request["args"])
+            except Exception as exc:  # a peer that fails on the data is a result, not a crash
+                answer = {"seconds": None, "error": f"{type(exc).__name__}: {exc}"[:200]}
+            else:
+                seconds = time.perf_counter() - start
+                if isinstance(result, dict) and "_seconds" in result:
+                    seconds = result.pop("_seconds")  # the function timed only part of its work
+                answer = {"seconds": seconds, "result": result}
         out.write(json.dumps(answer, default=float) + "\n")
         out.flush()
 
@@ -213,7 +220,8 @@ class Worker:
         )
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -265,7 +273,6 @@ def run(
     json_path: str | None = None,
 ) -> list[dict[str, Any]]:
     """Time every case, alternating between the environments' workers; print and return the rows."""
-    by_name = {e.name: e for e in envs}
     workers = {e.name: Worker(e, script) for e in envs}
     rows: list[dict[str, Any]] = []
     try:
@@ -283,27 +290,53 @@ def run(
                     saved[case.data] = _save(datasets[case.data](), Path(tmp), case.data)
                 best: dict[str, float] = {}
                 results: dict[str, Any] = {}
+                errors: dict[str, str] = {}
                 order = list(case.runs)
                 for rep in range(case.repeat):
                     for label in order if rep % 2 == 0 else reversed(order):
+                        if label in errors:
+                            continue
                         env_name, fn = case.runs[label]
                         answer = workers[env_name].ask(
-                            {"do": "run", "fn": fn, "data": saved[case.data], "args": dict(case.args)}
+                            {
+                                "do": "run",
+                                "fn": fn,
+                                "data": saved[case.data],
+                                "args": dict(case.args),
+                            }
                         )
+                        if "error" in answer:
+                            errors[label] = answer["error"]
+                            continue
                         best[label] = min(best.get(label, float("inf")), answer["seconds"])
                         results[label] = answer["result"]
                 cells = []
                 for label in labels:
-                    if label not in best:
+                    if label in errors:
+                        cells.append(f"{'failed':>17}")
+                    elif label not in best:
                         cells.append(f"{'-':>17}")
                     elif label == base or base not in best:
                         cells.append(f"{_format_seconds(best[label]):>17}")
                     else:
                         ratio = best[label] / best[base]
                         cells.append(f"{_format_seconds(best[label]) + f' {ratio:5.1f}x':>17}")
-                note = case.note(results) if case.note else ""
-                print(f"{case.name[:52]:<52}" + "".join(cells) + (f"  {note}" if note else ""), file=out, flush=True)
-                rows.append({"case": case.name, "repeat": case.repeat, "seconds": best, "note": note})
+                note = case.note(results) if case.note and len(results) == len(order) else ""
+                note = "; ".join([note] * bool(note) + [f"{k}: {v}" for k, v in errors.items()])
+                print(
+                    f"{case.name[:52]:<52}" + "".join(cells) + (f"  {note}" if note else ""),
+                    file=out,
+                    flush=True,
+                )
+                rows.append(
+                    {
+                        "case": case.name,
+                        "repeat": case.repeat,
+                        "seconds": best,
+                        "errors": errors,
+                        "note": note,
+                    }
+                )
     finally:
         for w in workers.values():
             w.close()
@@ -311,7 +344,6 @@ def run(
         Path(json_path).write_text(
             json.dumps({"title": title, "environments": reports, "rows": rows}, indent=2)
         )
-    _ = by_name
     return rows
 
 
@@ -338,8 +370,3 @@ def main(
         os.execv(str(python), [str(python), str(script), *sys.argv[1:]])
     datasets, cases = plan(args)
     run(script, envs, datasets, cases, title=title, json_path=args.json)
-
-
-def digest(*parts: Any) -> str:
-    """A short stable name for a data set built from ``parts`` (sizes, seeds)."""
-    return hashlib.sha1(repr(parts).encode()).hexdigest()[:10]

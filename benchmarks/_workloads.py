@@ -207,7 +207,9 @@ def pipeline(n: int, seed: int = 3) -> dict[str, Any]:
 
     return {
         "entity": np.concatenate((deal, deal[second])),
-        "from_state": np.concatenate((np.full(n, "prospecting"), np.full(second.sum(), "proposal"))),
+        "from_state": np.concatenate(
+            (np.full(n, "prospecting"), np.full(second.sum(), "proposal"))
+        ),
         "to_state": np.concatenate((first_to, np.where(won, "closed_won", "closed_lost")[second])),
         "at": np.concatenate((at(t1), at(t2[second]))),
         "amount": rng.choice([1000.0, 5000.0, 20000.0], n),
@@ -330,7 +332,11 @@ def rfm_summary(d: dict[str, Any]) -> Any:
     from crmkit.value import rfm_summary as summarise
 
     s = summarise(
-        d["customer"], d["day"], d["amount"], observation_end=np.datetime64("2025-12-31"), time_unit="W"
+        d["customer"],
+        d["day"],
+        d["amount"],
+        observation_end=np.datetime64("2025-12-31"),
+        time_unit="W",
     )
     return {"customers": len(s)}
 
@@ -340,7 +346,10 @@ def segments(d: dict[str, Any]) -> Any:
 
     s = rfm_scores(d)
     c = concentration(d["monetary_value"])
-    return {"segments": len(s.segment_counts()) if hasattr(s, "segment_counts") else 0, "gini": c.gini}
+    return {
+        "segments": len(s.segment_counts()) if hasattr(s, "segment_counts") else 0,
+        "gini": c.gini,
+    }
 
 
 def idic(d: dict[str, Any]) -> Any:
@@ -351,7 +360,8 @@ def idic(d: dict[str, Any]) -> Any:
 
 
 def nps(d: dict[str, Any]) -> Any:
-    from crmkit.satisfaction import nps as nps_, nps_by
+    from crmkit.satisfaction import nps as nps_
+    from crmkit.satisfaction import nps_by
 
     a = nps_(d["score"])
     b = nps_by(d["score"], d["group"])

@@ -1,12 +1,14 @@
-"""PLS path modeling benchmark: crmkit vs plspm 0.5.7 (the Python port of R plspm), in one process.
+"""PLS path modeling benchmark: crmkit as users install it vs plspm 0.5.7 (the Python port of R plspm).
 
-    python benchmarks/pls.py [--rows 100000] [--resamples 200]
+    python benchmarks/pls.py [--rows 100000] [--resamples 200] [--repeat 5] [--json figures.json]
 
-plspm 0.5.7 runs with pandas 2.1-2.3, so it lives in ``benchmarks/.venv-plspm``
-(created on first run, with crmkit installed editable). On the 250-row ECSI
-example: one fit, and a bootstrap of ``--resamples`` resamples; then one fit
-on ``--rows`` synthetic rows of the same model. Prints the times, the
-ratios and the largest difference between the two libraries' path
+plspm 0.5.7 runs with pandas 2.1-2.3, so it lives in
+``benchmarks/.venv-plspm``, in a second process on the same data; crmkit in
+``benchmarks/.venv-crmkit`` (the README's install line); runs alternate,
+best of N (see ``_harness.py``). On the 250-row ECSI example: one fit, and a
+bootstrap of ``--resamples`` resamples (plspm with its 2 processes); then
+one fit on ``--rows`` synthetic rows of the same model. Prints the times,
+the ratios and the largest difference between the two libraries' path
 coefficients.
 """
 
@@ -14,48 +16,35 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _venv import ensure_peers
+import _harness as h
+import _workloads as w
 
-ensure_peers("plspm==0.5.7", "pandas>=2.1,<2.4", modules=("plspm", "pandas"), venv="plspm")
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import plspm.config as c  # noqa: E402
-from plspm.mode import Mode  # noqa: E402
-from plspm.plspm import Plspm  # noqa: E402
-from plspm.scheme import Scheme  # noqa: E402
-
-from crmkit.satisfaction.acsi import ecsi_model  # noqa: E402
-
-warnings.filterwarnings("ignore")
-DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "ecsi_satisfaction.csv"
-BLOCKS = {
-    "image": ("imag", 5),
-    "expectations": ("expe", 5),
-    "quality": ("qual", 5),
-    "value": ("val", 4),
-    "satisfaction": ("sat", 4),
-    "loyalty": ("loy", 4),
-}
+PLSPM = h.Env(
+    "plspm",
+    requirements=("plspm==0.5.7", "pandas>=2.1,<2.4"),
+    packages=("plspm", "numpy", "scipy", "pandas"),
+)
+ENVS = [h.crmkit_env(), PLSPM]
 
 
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+# -- plspm's side -----------------------------------------------------------------------------
 
 
-def plspm_config(frame: pd.DataFrame) -> c.Config:
+def _plspm(d: dict[str, Any], **options: Any) -> Any:
+    import warnings
+
+    import pandas as pd
+    import plspm.config as c
+    from plspm.mode import Mode
+    from plspm.plspm import Plspm
+    from plspm.scheme import Scheme
+
+    warnings.filterwarnings("ignore")
+    frame = pd.DataFrame({k: d[k] for k in w.ECSI_COLUMNS})
     structure = c.Structure()
     structure.add_path(["image"], ["expectations", "satisfaction", "loyalty"])
     structure.add_path(["expectations"], ["quality", "value", "satisfaction"])
@@ -63,63 +52,78 @@ def plspm_config(frame: pd.DataFrame) -> c.Config:
     structure.add_path(["value"], ["satisfaction"])
     structure.add_path(["satisfaction"], ["loyalty"])
     config = c.Config(structure.path(), scaled=False)
-    for lv, (prefix, _) in BLOCKS.items():
+    for lv, (prefix, _) in w.ECSI_BLOCKS.items():
         config.add_lv_with_columns_named(lv, Mode.A, frame, prefix)
-    return config
+    result = Plspm(frame, config, Scheme.PATH, **options)
+    paths = result.path_coefficients()
+    return {
+        f"{a}->{b}": float(paths.loc[b, a])
+        for a in paths.columns
+        for b in paths.index
+        if paths.loc[b, a] != 0
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--resamples", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    import plspm
+def plspm_fit(d: dict[str, Any]) -> Any:
+    return _plspm(d)
 
-    frame = pd.read_csv(DATA, index_col=0).drop(columns="gender").astype(float)
-    model = ecsi_model(
-        **{lv: [f"{p}{i}" for i in range(1, k + 1)] for lv, (p, k) in BLOCKS.items()}
-    )
-    config = plspm_config(frame)
-    print(f"crmkit vs plspm {getattr(plspm, '__version__', '0.5.7')} (pandas {pd.__version__})")
-    print(f"{'':<44} {'crmkit s':>10} {'plspm s':>10} {'ratio':>8}")
 
-    def row(label: str, ours: float, theirs: float, note: str = "") -> None:
-        print(
-            f"{label:<44} {ours:>10.4f} {theirs:>10.3f} {theirs / ours:>7.1f}x  {note}", flush=True
-        )
+def plspm_bootstrap(d: dict[str, Any], resamples: int = 200) -> Any:
+    _plspm(d, bootstrap=True, bootstrap_iterations=resamples, processes=2)
+    return {"resamples": resamples}
 
-    t_ours, ours = best(lambda: model.fit(frame, scheme="path", scaled=False), args.repeat)
-    t_theirs, theirs = best(lambda: Plspm(frame, config, Scheme.PATH), args.repeat)
-    paths = theirs.path_coefficients()
-    diff = max(abs(v - paths.loc[b, a]) for (a, b), v in ours.paths.items())
-    row("fit, ECSI 250 rows (path scheme)", t_ours, t_theirs, f"max path difference {diff:.1e}")
-    t_ours, _ = best(
-        lambda: model.fit(frame, scheme="path", scaled=False).bootstrap(args.resamples, seed=1), 1
-    )
-    t_theirs, _ = best(
-        lambda: Plspm(
-            frame,
-            config,
-            Scheme.PATH,
-            bootstrap=True,
-            bootstrap_iterations=args.resamples,
-            processes=2,
+
+FUNCTIONS = {
+    "crmkit_fit": w.pls_fit,
+    "crmkit_bootstrap": w.pls_bootstrap,
+    "plspm_fit": plspm_fit,
+    "plspm_bootstrap": plspm_bootstrap,
+}
+
+
+def _paths_agree(results: dict[str, Any]) -> str:
+    ours, theirs = results["crmkit"], results["plspm"]
+    diff = max(abs(v - theirs[k]) for k, v in ours.items())
+    return f"largest path difference {diff:.1e}"
+
+
+def plan(args: argparse.Namespace) -> tuple[dict[str, Any], list[h.Case]]:
+    datasets = {"ecsi": w.ecsi, "rows": lambda: w.pls_rows(args.rows)}
+
+    def runs(what: str) -> dict[str, tuple[str, str]]:
+        return {"crmkit": ("crmkit", f"crmkit_{what}"), "plspm": ("plspm", f"plspm_{what}")}
+
+    cases = [
+        h.Case(
+            "fit, ECSI 250 rows (path scheme)",
+            "ecsi",
+            runs("fit"),
+            repeat=args.repeat,
+            note=_paths_agree,
         ),
-        1,
-    )
-    row(f"fit + bootstrap of {args.resamples}, ECSI 250 rows", t_ours, t_theirs)
-    rng = np.random.default_rng(0)
-    # Synthetic rows: resample the ECSI respondents and add noise to every answer.
-    idx = rng.integers(0, len(frame), args.rows)
-    big = frame.to_numpy()[idx] + rng.normal(0, 0.5, size=(args.rows, frame.shape[1]))
-    big_frame = pd.DataFrame(big, columns=frame.columns)
-    t_ours, big_fit = best(lambda: model.fit(big_frame, scheme="path", scaled=False), 3)
-    t_theirs, big_theirs = best(lambda: Plspm(big_frame, plspm_config(big_frame), Scheme.PATH), 1)
-    paths = big_theirs.path_coefficients()
-    diff = max(abs(v - paths.loc[b, a]) for (a, b), v in big_fit.paths.items())
-    row(f"fit, {args.rows:,} synthetic rows", t_ours, t_theirs, f"max path difference {diff:.1e}")
+        h.Case(
+            f"fit + {args.resamples} bootstrap resamples, ECSI 250",
+            "ecsi",
+            runs("bootstrap"),
+            args={"resamples": args.resamples},
+            repeat=max(2, args.repeat // 2),
+        ),
+        h.Case(
+            f"fit, {args.rows:,} synthetic rows",
+            "rows",
+            runs("fit"),
+            repeat=max(2, args.repeat // 2),
+            note=_paths_agree,
+        ),
+    ]
+    return datasets, cases
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--resamples", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
+    h.main(ENVS, FUNCTIONS, plan, title="crmkit vs plspm 0.5.7", parser=parser)

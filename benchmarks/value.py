@@ -1,252 +1,267 @@
-"""Value-model benchmark: crmkit vs lifetimes 0.11.3, side by side in one process.
+"""Value-model benchmark: crmkit as users install it vs lifetimes 0.11.3 in its own environment.
 
-    python benchmarks/value.py [--customers 1000000] [--lifetimes-max 1000000] [--skip-large-pareto]
+    python benchmarks/value.py [--large] [--repeat 5] [--json figures.json]
 
-lifetimes pins numpy < 2, pandas < 2.2 and scipy < 1.13, so it lives in its
-own environment, ``benchmarks/.venv-lifetimes`` (created on first run, with
-crmkit installed editable). On the CDNOW summary and on simulated customer
-bases the script fits BG/NBD, Pareto/NBD and Gamma-Gamma with both
-libraries, compares the parameters (relative difference) and the times, and
-times the predictions for all customers and the RFM summary of a
-transaction log. Prints one table of figures and ratios.
+crmkit runs in ``benchmarks/.venv-crmkit`` (the README's install line:
+current numpy and scipy, default BLAS threads); lifetimes, which needs
+numpy < 2, pandas < 2.2 and scipy < 1.13, in ``benchmarks/.venv-lifetimes``,
+in a second process on the same data; runs alternate, best of N (see
+``_harness.py``). On the CDNOW sample of the papers, the full CDNOW cohort
+summarised by day (23,570 customers), and simulated customer bases of
+100,000 and (with ``--large``) 1,000,000, it fits BG/NBD, Pareto/NBD and
+Gamma-Gamma with both libraries, times predictions and the RFM summary, and
+prints the times, the ratios and the largest relative difference between
+the two libraries' parameters. The last rows fit the steady buyers of issue
+15, whose likelihood peaks on the boundary.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _venv import ensure_peers
+import _harness as h
+import _workloads as w
 
-ensure_peers(
-    "lifetimes==0.11.3",
-    "numpy<2",
-    "pandas<2.2",
-    "scipy<1.13",
-    modules=("lifetimes", "pandas"),
-    venv="lifetimes",
+LIFETIMES = h.Env(
+    "lifetimes",
+    requirements=("lifetimes==0.11.3", "numpy<2", "pandas<2.2", "scipy<1.13"),
+    packages=("lifetimes", "numpy", "scipy", "pandas", "autograd"),
+)
+ENVS = [h.crmkit_env(), LIFETIMES]
+ORDER = {
+    "bgnbd": ("r", "alpha", "a", "b"),
+    "pareto": ("r", "alpha", "s", "beta"),
+    "gamma": ("p", "q", "gamma"),
+}
+
+
+# -- lifetimes' side (runs in its own environment) -------------------------------------------
+
+
+def _frame(d: dict[str, Any]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({k: d[k] for k in ("frequency", "recency", "T")})
+
+
+def _quiet() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+
+
+def lifetimes_bgnbd(d: dict[str, Any]) -> Any:
+    from lifetimes import BetaGeoFitter
+
+    _quiet()
+    f = _frame(d)
+    m = BetaGeoFitter().fit(f["frequency"], f["recency"], f["T"])
+    return [float(m.params_[k]) for k in ORDER["bgnbd"]]
+
+
+def lifetimes_pareto(d: dict[str, Any]) -> Any:
+    from lifetimes import ParetoNBDFitter
+
+    _quiet()
+    f = _frame(d)
+    m = ParetoNBDFitter().fit(f["frequency"], f["recency"], f["T"])
+    return [float(m.params_[k]) for k in ORDER["pareto"]]
+
+
+def lifetimes_gamma(d: dict[str, Any]) -> Any:
+    import pandas as pd
+    from lifetimes import GammaGammaFitter
+
+    _quiet()
+    keep = (d["frequency"] > 0) & (d["monetary_value"] > 0)
+    m = GammaGammaFitter().fit(
+        pd.Series(d["frequency"][keep]), pd.Series(d["monetary_value"][keep])
+    )
+    return [float(m.params_[k]) for k in ("p", "q", "v")]
+
+
+def lifetimes_predict(d: dict[str, Any]) -> Any:
+    from lifetimes import BetaGeoFitter
+
+    _quiet()
+    f = _frame(d)
+    m = BetaGeoFitter()
+    m.params_ = __import__("pandas").Series({"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5})
+    e = m.conditional_expected_number_of_purchases_up_to_time(
+        52, f["frequency"], f["recency"], f["T"]
+    )
+    p = m.conditional_probability_alive(f["frequency"], f["recency"], f["T"])
+    return {"expected": float(e.sum()), "alive": float(p.sum())}
+
+
+def lifetimes_rfm(d: dict[str, Any]) -> Any:
+    import pandas as pd
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    frame = pd.DataFrame({"id": d["customer"], "date": d["day"], "amount": d["amount"]})
+    s = summary_data_from_transaction_data(
+        frame, "id", "date", "amount", observation_period_end="2025-12-31", freq="W"
+    )
+    return {"customers": len(s)}
+
+
+# -- crmkit's side ----------------------------------------------------------------------------
+
+
+def crmkit_bgnbd(d: dict[str, Any]) -> Any:
+    return _fit_quietly("BetaGeo", d)
+
+
+def crmkit_bgnbd_se(d: dict[str, Any]) -> Any:
+    return _fit_quietly("BetaGeo", d, summary=True)
+
+
+def crmkit_pareto(d: dict[str, Any]) -> Any:
+    return _fit_quietly("ParetoNBD", d)
+
+
+def crmkit_gamma(d: dict[str, Any]) -> Any:
+    import warnings
+
+    from crmkit.errors import BoundaryWarning
+    from crmkit.value import GammaGamma
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        m = GammaGamma().fit(d["frequency"], d["monetary_value"], nonpositive="exclude")
+    return [float(m.params_[k]) for k in ORDER["gamma"]]
+
+
+def _fit_quietly(name: str, d: dict[str, Any], summary: bool = False) -> Any:
+    import warnings
+
+    import crmkit.value
+    from crmkit.errors import BoundaryWarning
+
+    model = getattr(crmkit.value, name)()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        model.fit(d["frequency"], d["recency"], d["T"])
+    if summary:
+        model.summary()
+    values = [float(v) for v in model.params_.values()]
+    if model.limit_ is not None:
+        return {"limit": model.limit_.description, "params": values}
+    return values
+
+
+FUNCTIONS = {
+    name: fn
+    for name, fn in globals().items()
+    if name.startswith(("lifetimes_", "crmkit_")) and callable(fn)
+}
+FUNCTIONS.update(
+    crmkit_predict=w.bgnbd_predict,
+    crmkit_rfm=w.rfm_summary,
 )
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter  # noqa: E402
-from lifetimes.utils import summary_data_from_transaction_data  # noqa: E402
 
-from crmkit.datasets import load_cdnow, load_cdnow_summary  # noqa: E402
-from crmkit.value import BetaGeo, GammaGamma, ParetoNBD, compress, rfm_summary  # noqa: E402
-
-warnings.filterwarnings("ignore")
-
-
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+def _agreement(results: dict[str, Any]) -> str:
+    ours, theirs = results["crmkit"], results["lifetimes"]
+    if isinstance(ours, dict) and "limit" in ours:
+        return f"crmkit: limit model ({ours['limit'][:60]})"
+    if not isinstance(ours, list):
+        return ""
+    diff = max(abs(a - b) / abs(b) for a, b in zip(ours, theirs, strict=True))
+    return f"parameters agree to {diff:.1e}"
 
 
-def rel_diff(ours: dict[str, float], theirs: dict[str, float], names: dict[str, str]) -> float:
-    return max(abs(ours[k] - theirs[v]) / abs(theirs[v]) for k, v in names.items())
+def plan(args: argparse.Namespace) -> tuple[dict[str, Any], list[h.Case]]:
+    datasets = {
+        "sample": w.cdnow_sample_summary,
+        "master": w.cdnow_master_summary,
+        "sim100k": lambda: w.simulated_customers(100_000),
+        "pareto100k": lambda: w.simulated_pareto(100_000),
+        "spend100k": lambda: w.simulated_spend(100_000),
+        "sim1m": lambda: w.simulated_customers(1_000_000),
+        "pareto1m": lambda: w.simulated_pareto(1_000_000),
+        "spend1m": lambda: w.simulated_spend(1_000_000),
+        "steady": lambda: steady(100_000),
+        "transactions": lambda: w.transactions(1_000_000),
+    }
+    r = args.repeat
 
-
-ROWS: list[tuple[str, float, float | None, str]] = []
-
-
-def row(label: str, ours: float, theirs: float | None, note: str = "") -> None:
-    ROWS.append((label, ours, theirs, note))
-    ratio = f"{theirs / ours:8.1f}x" if theirs else "        -"
-    peer = f"{theirs:10.3f}" if theirs is not None else "         -"
-    print(f"{label:<48} {ours:10.4f} {peer} {ratio}  {note}", flush=True)
-
-
-BG = {"r": "r", "alpha": "alpha", "a": "a", "b": "b"}
-PA = {"r": "r", "alpha": "alpha", "s": "s", "beta": "beta"}
-GG = {"p": "p", "q": "q", "gamma": "v"}
-
-
-def cdnow(repeat: int) -> None:
-    c = load_cdnow_summary()
-    frame = pd.DataFrame({"frequency": c["frequency"], "recency": c["recency"], "T": c["T"]})
-    t_ours, ours = best(lambda: BetaGeo().fit(c), repeat)
-    t_lt, lt = best(
-        lambda: BetaGeoFitter().fit(frame["frequency"], frame["recency"], frame["T"]), repeat
-    )
-    row(
-        "BG/NBD fit, CDNOW (2,357)",
-        t_ours,
-        t_lt,
-        f"params rel. diff {rel_diff(ours.params_, lt.params_, BG):.1e}",
-    )
-    # lifetimes computes the Hessian inside fit; crmkit when standard errors are asked for.
-    t_se, _ = best(lambda: BetaGeo().fit(c).summary(), repeat)
-    row("BG/NBD fit + standard errors, CDNOW", t_se, t_lt)
-    t_c, _ = best(lambda: BetaGeo().fit(compress(c)), repeat)
-    row("BG/NBD fit, CDNOW compressed", t_c, t_lt)
-    t_ours, ours = best(lambda: ParetoNBD().fit(c), repeat)
-    t_lt, lt = best(
-        lambda: ParetoNBDFitter().fit(frame["frequency"], frame["recency"], frame["T"]),
-        max(1, repeat // 2),
-    )
-    row(
-        "Pareto/NBD fit, CDNOW",
-        t_ours,
-        t_lt,
-        f"params rel. diff {rel_diff(ours.params_, lt.params_, PA):.1e} "
-        f"(LL crmkit {ours.log_likelihood_:.3f}, lifetimes {-lt._negative_log_likelihood_ * len(frame):.3f})",
-    )
-    repeaters = c["frequency"] > 0
-    x, m = c["frequency"][repeaters], c["monetary_value"][repeaters]
-    t_ours, ours = best(lambda: GammaGamma().fit(x, m), repeat)
-    t_lt, lt = best(lambda: GammaGammaFitter().fit(pd.Series(x), pd.Series(m)), repeat)
-    row(
-        "Gamma-Gamma fit, CDNOW (946)",
-        t_ours,
-        t_lt,
-        f"params rel. diff {rel_diff(ours.params_, lt.params_, GG):.1e}",
-    )
-    t_se, _ = best(lambda: GammaGamma().fit(x, m).summary(), repeat)
-    row("Gamma-Gamma fit + standard errors, CDNOW", t_se, t_lt)
-
-
-def simulated(n: int, lifetimes_max: int, large_pareto: bool) -> None:
-    rng = np.random.default_rng(2026)
-    T = rng.uniform(20, 78, n)
-    sim = BetaGeo(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(T, seed=rng)
-    frame = pd.DataFrame(sim)
-    label = f"{n:,}"
-    t_ours, ours = best(lambda: BetaGeo().fit(sim), 1)
-    t_lt = None
-    note = ""
-    if n <= lifetimes_max:
-        t_lt, lt = best(
-            lambda: BetaGeoFitter().fit(frame["frequency"], frame["recency"], frame["T"]), 1
-        )
-        note = f"params rel. diff {rel_diff(ours.params_, lt.params_, BG):.1e}"
-    row(f"BG/NBD fit, {label} simulated", t_ours, t_lt, note)
-    t_se, _ = best(lambda: BetaGeo().fit(sim).summary(), 1)
-    row(f"BG/NBD fit + standard errors, {label}", t_se, t_lt)
-    t_pred, _ = best(
-        lambda: (
-            ours.conditional_expected_purchases(52, sim["frequency"], sim["recency"], sim["T"]),
-            ours.probability_alive(sim["frequency"], sim["recency"], sim["T"]),
-        ),
-        3,
-    )
-    t_lt_pred = None
-    if n <= lifetimes_max:
-        t_lt_pred, _ = best(
-            lambda: (
-                lt.conditional_expected_number_of_purchases_up_to_time(
-                    52, frame["frequency"], frame["recency"], frame["T"]
-                ),
-                lt.conditional_probability_alive(frame["frequency"], frame["recency"], frame["T"]),
-            ),
-            1,
-        )
-    row(f"BG/NBD predictions (E[Y(52)], P(alive)), {label}", t_pred, t_lt_pred)
-    if large_pareto:
-        sim_p = ParetoNBD(r=0.55, alpha=10.0, s=0.6, beta=12.0).simulate(T, seed=rng)
-        frame_p = pd.DataFrame(sim_p)
-        t_ours, ours_p = best(lambda: ParetoNBD().fit(sim_p), 1)
-        t_lt = None
-        note = ""
-        if n <= lifetimes_max:
-            t_lt, lt_p = best(
-                lambda: ParetoNBDFitter().fit(
-                    frame_p["frequency"], frame_p["recency"], frame_p["T"]
-                ),
-                1,
+    def fits(
+        label: str, data: str, repeat: int, models: tuple[str, ...] = ("bgnbd", "pareto", "gamma")
+    ) -> list[h.Case]:
+        names = {"bgnbd": "BG/NBD", "pareto": "Pareto/NBD", "gamma": "Gamma-Gamma"}
+        return [
+            h.Case(
+                f"{names[m]} fit, {label}",
+                data,
+                {"crmkit": ("crmkit", f"crmkit_{m}"), "lifetimes": ("lifetimes", f"lifetimes_{m}")},
+                repeat=repeat if m != "pareto" or "1,000,000" not in label else 1,
+                note=_agreement,
             )
-            note = f"params rel. diff {rel_diff(ours_p.params_, lt_p.params_, PA):.1e}"
-        row(f"Pareto/NBD fit, {label} simulated", t_ours, t_lt, note)
-    x = rng.integers(1, 10, size=n)
-    spend = GammaGamma(p=6.0, q=4.0, gamma=15.0).simulate(x, seed=rng)
-    t_ours, ours_g = best(lambda: GammaGamma().fit(spend), 1)
-    t_lt = None
-    note = ""
-    if n <= lifetimes_max:
-        t_lt, lt_g = best(
-            lambda: GammaGammaFitter().fit(
-                pd.Series(spend["frequency"]), pd.Series(spend["monetary_value"])
-            ),
-            1,
-        )
-        note = f"params rel. diff {rel_diff(ours_g.params_, lt_g.params_, GG):.1e}"
-    row(f"Gamma-Gamma fit, {label} simulated", t_ours, t_lt, note)
-    t_se, _ = best(lambda: GammaGamma().fit(spend).summary(), 1)
-    row(f"Gamma-Gamma fit + standard errors, {label}", t_se, t_lt)
+            for m in models
+        ]
 
-
-def summaries(n_transactions: int, lifetimes_max: int) -> None:
-    tx = load_cdnow()
-    s, _ = best(
-        lambda: rfm_summary(
-            tx["customer_id"],
-            tx["date"],
-            tx["amount"],
-            observation_end=np.datetime64("1998-06-30"),
-            calibration_end=np.datetime64("1997-09-30"),
+    cases = [
+        *fits("CDNOW sample (2,357)", "sample", r),
+        h.Case(
+            "BG/NBD fit + standard errors, CDNOW sample",
+            "sample",
+            {
+                "crmkit": ("crmkit", "crmkit_bgnbd_se"),
+                "lifetimes": ("lifetimes", "lifetimes_bgnbd"),
+            },
+            repeat=r,
         ),
-        5,
-    )
-    row("rfm_summary, CDNOW (6,919 transactions)", s, None)
-    rng = np.random.default_rng(1)
-    customers = rng.integers(0, n_transactions // 10, n_transactions)
-    days = np.datetime64("2024-01-01") + rng.integers(0, 730, n_transactions)
-    amounts = rng.gamma(2.0, 20.0, n_transactions)
-    t_ours, _ = best(
-        lambda: rfm_summary(
-            customers, days, amounts, observation_end=np.datetime64("2025-12-31"), time_unit="W"
+        *fits("CDNOW cohort by day (23,570)", "master", r),
+        *fits("100,000 simulated", "sim100k", max(2, r // 2), ("bgnbd",)),
+        *fits("100,000 simulated", "pareto100k", 2, ("pareto",)),
+        *fits("100,000 simulated", "spend100k", max(2, r // 2), ("gamma",)),
+        h.Case(
+            "BG/NBD predictions (E[Y(52)], P(alive)), 100,000",
+            "sim100k",
+            {
+                "crmkit": ("crmkit", "crmkit_predict"),
+                "lifetimes": ("lifetimes", "lifetimes_predict"),
+            },
+            repeat=r,
         ),
-        1,
-    )
-    t_lt = None
-    if n_transactions <= lifetimes_max:
-        frame = pd.DataFrame({"id": customers, "date": days, "amount": amounts})
-        t_lt, _ = best(
-            lambda: summary_data_from_transaction_data(
-                frame, "id", "date", "amount", observation_period_end="2025-12-31", freq="W"
-            ),
-            1,
-        )
-    row(f"rfm_summary, {n_transactions:,} transactions", t_ours, t_lt)
+        h.Case(
+            "rfm_summary, 1,000,000 transactions",
+            "transactions",
+            {"crmkit": ("crmkit", "crmkit_rfm"), "lifetimes": ("lifetimes", "lifetimes_rfm")},
+            repeat=2,
+        ),
+    ]
+    if args.large:
+        cases += [
+            *fits("1,000,000 simulated", "sim1m", 2, ("bgnbd",)),
+            *fits("1,000,000 simulated", "pareto1m", 1, ("pareto",)),
+            *fits("1,000,000 simulated", "spend1m", 2, ("gamma",)),
+        ]
+    cases += fits("steady buyers (issue 15), 100,000", "steady", 1, ("bgnbd", "pareto"))
+    return datasets, cases
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--transactions", type=int, default=10_000_000)
-    parser.add_argument(
-        "--lifetimes-max",
-        type=int,
-        default=1_000_000,
-        help="largest data lifetimes is run on (it is slow)",
-    )
-    parser.add_argument("--skip-large-pareto", action="store_true")
-    parser.add_argument("--skip-rfm", action="store_true")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    import lifetimes
-    import scipy
+def steady(n: int, seed: int = 0) -> dict[str, Any]:
+    import numpy as np
 
-    print(
-        f"crmkit vs lifetimes {lifetimes.__version__} (numpy {np.__version__}, scipy {scipy.__version__})"
-    )
-    print(f"{'':<48} {'crmkit s':>10} {'lifetimes s':>10} {'ratio':>9}")
-    cdnow(args.repeat)
-    simulated(100_000, args.lifetimes_max, True)
-    simulated(args.customers, args.lifetimes_max, not args.skip_large_pareto)
-    if not args.skip_rfm:
-        summaries(args.transactions, args.lifetimes_max)
+    rng = np.random.default_rng(seed)
+    x = rng.poisson(2, n)
+    return {
+        "frequency": x,
+        "recency": np.where(x > 0, rng.uniform(0, 52, n), 0.0),
+        "T": np.full(n, 52.0),
+    }
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--large", action="store_true", help="also fit 1,000,000 customers")
+    h.main(ENVS, FUNCTIONS, plan, title="crmkit vs lifetimes 0.11.3", parser=parser)

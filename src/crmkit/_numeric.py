@@ -28,12 +28,23 @@ import numpy.typing as npt
 __all__ = ["dot", "matvec", "vecmat"]
 
 
+#: OpenBLAS keeps a dot product in the calling thread up to 10,000 elements; below this size its
+#: ``ddot`` is the fastest sum of products there is, and wakes nobody.
+_SMALL = 8192
+
+
 def dot(a: Any, b: Any) -> float:
     """``sum(a * b)`` of two vectors, as a Python float.
+
+    Short vectors (distinct frequencies, a few thousand rows) go to BLAS's
+    ``ddot``, which stays single-threaded at that size and costs least per
+    call; longer ones to ``einsum``'s own loop.
 
     >>> dot([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
     32.0
     """
+    if len(a) <= _SMALL:
+        return float(np.dot(a, b))
     return float(np.einsum("i,i->", a, b))
 
 

@@ -99,11 +99,14 @@ class BetaGeo(Model):
         """
         x, tx, t, w = transactions(frequency, recency, T, weights, model=self.label)
         mean_rate = (dot(w, x) / dot(w, t)) or 1.0
-        mx, mtx, mt, mw = merge_duplicates(x, tx, t, w)
-        closed = (self._extended_data(mx, mtx, mt), mw)
-        data, w = self._fit_data(x, tx, t, w)
+
+        def closed() -> tuple[tuple[Any, ...], Array]:
+            mx, mtx, mt, mw = merge_duplicates(x, tx, t, w)
+            return self._extended_data(mx, mtx, mt), mw
+
+        data, sorted_w = self._fit_data(x, tx, t, w)
         start = self._start(initial_params, np.array([1.0, 1.0 / mean_rate, 1.0, 1.0]))
-        self._maximise(data, w, start, closed)
+        self._maximise(data, sorted_w, start, closed)
         return self
 
     @staticmethod
@@ -341,15 +344,18 @@ class BetaGeo(Model):
         gl_x, gk_x = gamma_poisson_grad(x, tx, mean, kappa)
         am, ar = mix.d_log_ratio(0, x)
         dm, dr = mix.d_log_ratio(1, prev)
-        grad = np.array(
-            [
-                dot(w_alive, gl_t) + dot(w_dead, gl_x),
-                dot(w_alive, gk_t) + dot(w_dead, gk_x),
-                dot(w_alive, am) + dot(w_dead, dm),
-                dot(w_alive, ar) + dot(w_dead, dr),
-            ]
-        )
-        return dot(weights, ll), grad
+        # On the boundary (m = 0, rho = 1) a derivative can be infinite where its weight is 0;
+        # the NaN it makes is in a coordinate held on the bound, never used.
+        with np.errstate(invalid="ignore"):
+            grad = np.array(
+                [
+                    dot(w_alive, gl_t) + dot(w_dead, gl_x),
+                    dot(w_alive, gk_t) + dot(w_dead, gk_x),
+                    dot(w_alive, am) + dot(w_dead, dm),
+                    dot(w_alive, ar) + dot(w_dead, dr),
+                ]
+            )
+            return dot(weights, ll), grad
 
     # -- predictions --------------------------------------------------------------------------
     def _expected_while_alive(self, phi: Array, t: Array, x: Array, T: Array) -> Array:

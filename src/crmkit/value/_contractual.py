@@ -109,7 +109,10 @@ class ShiftedBetaGeo(Model):
         counts = np.concatenate((lost, [alive[-1]]))
         keep = counts > 0
         data = (periods[keep], survived[keep])
-        closed = ((periods[keep].astype(np.int64), survived[keep] > 0), counts[keep])
+
+        def closed() -> tuple[tuple[Any, ...], Array]:
+            return (periods[keep].astype(np.int64), survived[keep] > 0), counts[keep]
+
         self._maximise(
             data, counts[keep], self._start(initial_params, np.array([1.0, 1.0])), closed
         )
@@ -324,7 +327,10 @@ class BetaGeoBetaBinom(Model):
         x, tx, n, w = transactions(
             frequency, recency, n_periods, weights, model=self.label, discrete=True
         )
-        closed = (self._extended_data(x, tx, n), w)
+
+        def closed() -> tuple[tuple[Any, ...], Array]:
+            return self._extended_data(x, tx, n), w
+
         start = self._start(initial_params, np.array([1.0, 1.0, 1.0, 1.0]))
         self._maximise((x, tx, n), w, start, closed)
         return self

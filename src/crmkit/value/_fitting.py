@@ -315,9 +315,21 @@ class Model:
         """Trust-region Newton steps with the analytic Hessian; None when they fail (L-BFGS-B then runs)."""
         from scipy.optimize import minimize
 
+        last: dict[
+            bytes, Array
+        ] = {}  # trust-exact asks for the Hessian where it just had the gradient
+
+        def value_and_grad(logp: Array) -> Any:
+            out = objective(logp)
+            last.clear()
+            last[logp.tobytes()] = np.asarray(out[1]) * -total / np.exp(logp)
+            return out
+
         def hess(logp: Array) -> Array:
             theta = np.exp(logp)
-            _, grad = self._objective(theta, data, weights)
+            grad = last.get(logp.tobytes())
+            if grad is None:
+                grad = self._objective(theta, data, weights)[1]
             h = self._hessian(theta, data, weights)
             assert grad is not None
             # d2/dlog^2 = diag(theta) H diag(theta) + diag(grad * theta), for the negated mean.
@@ -326,7 +338,7 @@ class Model:
         with np.errstate(all="ignore"):
             try:
                 res = minimize(
-                    objective,
+                    value_and_grad,
                     np.log(start),
                     jac=True,
                     hess=hess,
@@ -390,12 +402,20 @@ class Model:
         return params is None and self.limit_ is not None
 
     def _stage1(
-        self, data: tuple[Any, ...], weights: Array, start: Array
+        self,
+        data: tuple[Any, ...],
+        weights: Array,
+        start: Array,
+        curvature: Array | None = None,
     ) -> tuple[Array, float, int, bool]:
         """The fit in the natural parameters: (theta, log-likelihood, iterations, converged).
 
         Not converged: the optimiser failed, or ran to the edge of the search
-        box; theta is then where it stopped (a start for stage 2).
+        box; theta is then where it stopped (a start for stage 2). With
+        ``curvature`` (the Hessian of the mean negative log-likelihood in the
+        log-parameters, from a subsample) the optimiser is BFGS started with
+        that curvature, which needs a few iterations from a good start where
+        L-BFGS-B, learning the curvature anew, needs twenty.
         """
         from scipy.optimize import minimize
 
@@ -418,6 +438,18 @@ class Model:
         res = None
         if self.has_hessian:
             res = self._newton(objective, data, weights, start, total)
+        if res is None and curvature is not None:
+            inverse = np.linalg.inv(curvature)
+            with np.errstate(all="ignore"):
+                res = minimize(
+                    objective,
+                    np.log(start),
+                    jac=True,
+                    method="BFGS",
+                    options={"gtol": 1e-9, "maxiter": 200, "hess_inv0": (inverse + inverse.T) / 2},
+                )
+            if not (res.success or "precision loss" in str(res.message)):
+                res = None  # L-BFGS-B from the same start
         if res is None:
             with np.errstate(all="ignore"):
                 res = minimize(
@@ -429,10 +461,11 @@ class Model:
                     options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
                 )
         value = float(res.fun)
-        # "ABNORMAL" line-search ends at an optimum reached to rounding are fine; others are not.
+        # Line searches that end at an optimum reached to rounding ("ABNORMAL", "precision loss")
+        # are fine; other failures are not.
         ok = res.success or (
             np.isfinite(value)
-            and "ABNORMAL" in str(res.message)
+            and ("ABNORMAL" in str(res.message) or "precision loss" in str(res.message))
             and self._is_stationary(res.x, data, weights)
         )
         converged = bool(
@@ -444,6 +477,25 @@ class Model:
         )
         theta = np.exp(res.x) if np.all(np.isfinite(res.x)) else start
         return theta, -value * total, int(res.nit), converged
+
+    def _curvature(self, logp: Array, data: tuple[Any, ...], weights: Array) -> Array | None:
+        """The Hessian of the mean negative log-likelihood in the log-parameters (differences of the gradient)."""
+        total = float(weights.sum())
+        k = logp.size
+        hess = np.empty((k, k))
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = 1e-5
+            up, down = np.exp(logp + step), np.exp(logp - step)
+            g_up = self._objective(up, data, weights)[1]
+            g_down = self._objective(down, data, weights)[1]
+            if g_up is None or g_down is None:
+                return None
+            hess[i] = -(g_up * up - g_down * down) / (2e-5 * total)
+        hess = (hess + hess.T) / 2
+        if not np.all(np.isfinite(hess)) or np.any(np.linalg.eigvalsh(hess) <= 0):
+            return None
+        return hess
 
     def _is_stationary(self, logp: Array, data: tuple[Array, ...], weights: Array) -> bool:
         theta = np.exp(logp)
@@ -473,10 +525,15 @@ class Model:
         data: tuple[Any, ...],
         weights: Array,
         start: Array,
-        closed: tuple[tuple[Any, ...], Array] | None = None,
+        closed: Callable[[], tuple[tuple[Any, ...], Array]] | None = None,
+        curvature: Array | None = None,
     ) -> None:
-        """Fit: stage 1 on ``data``; stage 2 on ``closed`` (the closed space's data and weights)."""
-        theta, ll, nit, converged = self._stage1(data, weights, start)
+        """Fit: stage 1 on ``data``; stage 2 on ``closed()`` (the closed space's data and weights).
+
+        ``closed`` builds its data only when stage 2 runs: most fits never need it.
+        ``curvature`` is passed to :meth:`_stage1`.
+        """
+        theta, ll, nit, converged = self._stage1(data, weights, start, curvature)
         total = float(weights.sum())
         if closed is None:
             if not converged:
@@ -486,7 +543,7 @@ class Model:
                 )
             self._accept_stage1(theta, ll, nit, data, weights, total)
             return
-        cdata, cweights = closed
+        cdata, cweights = closed()
         coords = self._coordinates(cdata, cweights)
         phi = self._to_phi(theta)
         near = any(not (c.near_lower < v < c.near_upper) for c, v in zip(coords, phi, strict=True))
@@ -552,16 +609,6 @@ class Model:
                 f"{self.label} fit did not converge on the closed parameter space: {res.message} "
                 f"(after {res.nit} iterations); check the data for customers with impossible histories"
             )
-        if not res.success:
-            # Line searches that cannot improve at a stationary point are a maximum all the same.
-            _, grad = objective(phi)
-            free_grad = np.where((phi <= lower) | (phi >= upper), 0.0, grad)
-            if float(np.max(np.abs(free_grad))) > 1e-6:
-                raise ConvergenceError(
-                    f"{self.label} fit did not converge: {res.message} (after {res.nit} "
-                    "iterations, projected gradient "
-                    f"{float(np.max(np.abs(free_grad))):.2g}); try a longer observation period"
-                )
         at_lower: set[str] = set()
         at_upper: set[str] = set()
         for i, c in enumerate(coords):
@@ -575,6 +622,16 @@ class Model:
         frozen = frozenset(at_lower | at_upper | moot)
         free = tuple(i for i, c in enumerate(coords) if c.name not in frozen)
         phi = self._polish(phi, free, data, weights, lower, upper)
+        if not res.success:
+            # Line searches that stop at a stationary point (after the Newton steps) are a
+            # maximum all the same; anything else is a failure.
+            grad = objective(phi)[1][list(free)]
+            if grad.size and float(np.max(np.abs(grad))) > 1e-6:
+                raise ConvergenceError(
+                    f"{self.label} fit did not converge: {res.message} (after {res.nit} "
+                    f"iterations, gradient {float(np.max(np.abs(grad))):.2g}); "
+                    "try a longer observation period"
+                )
         value = self._extended_objective(phi, data, weights)[0]
         self._phi = phi
         self.params_ = self._natural(phi)

@@ -149,7 +149,7 @@ class GammaGamma(Model):
                 start = np.array(list(sub.params_.values())) if sub.params_ else start
             except ConvergenceError:
                 pass
-        self._maximise(self._data(x, m, w), w, start, ((x, m), w))
+        self._maximise(self._data(x, m, w), w, start, lambda: ((x, m), w))
         return self
 
     excluded_: float = 0.0

