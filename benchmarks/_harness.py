@@ -193,7 +193,8 @@ def _serve(functions: Mapping[str, Callable[..., Any]], packages: Sequence[str])
             try:
                 result = fn(cache[path], **request["args"])
             except Exception as exc:  # a peer that fails on the data is a result, not a crash
-                answer = {"seconds": None, "error": f"{type(exc).__name__}: {exc}"[:200]}
+                message = " ".join(str(exc).split())  # one line, however the peer wrote it
+                answer = {"seconds": None, "error": f"{type(exc).__name__}: {message}"[:160]}
             else:
                 seconds = time.perf_counter() - start
                 if isinstance(result, dict) and "_seconds" in result:

@@ -527,12 +527,18 @@ class Model:
         start: Array,
         closed: Callable[[], tuple[tuple[Any, ...], Array]] | None = None,
         curvature: Array | None = None,
+        boundary_start: Array | None = None,
     ) -> None:
         """Fit: stage 1 on ``data``; stage 2 on ``closed()`` (the closed space's data and weights).
 
         ``closed`` builds its data only when stage 2 runs: most fits never need it.
-        ``curvature`` is passed to :meth:`_stage1`.
+        ``curvature`` is passed to :meth:`_stage1`. ``boundary_start`` (a point
+        of the closed space, say a subsample's limit model) skips stage 1.
         """
+        if boundary_start is not None and closed is not None:
+            cdata, cweights = closed()
+            self._stage2(cdata, cweights, boundary_start, self._coordinates(cdata, cweights))
+            return
         theta, ll, nit, converged = self._stage1(data, weights, start, curvature)
         total = float(weights.sum())
         if closed is None:
@@ -585,7 +591,7 @@ class Model:
         lower = np.array([c.lower for c in coords])
         upper = np.array([c.upper for c in coords])
         total = float(weights.sum())
-        x0 = np.clip(np.where(np.isfinite(start), start, (lower + upper) / 2), lower, upper)
+        x0 = np.clip(np.nan_to_num(start, nan=0.0, posinf=np.inf, neginf=-np.inf), lower, upper)
 
         def objective(phi: Array) -> tuple[float, Array]:
             value, grad = self._extended_value_grad(phi, data, weights, lower, upper)
@@ -663,27 +669,30 @@ class Model:
 
         L-BFGS-B stops when the log-likelihood no longer changes in the last
         digits, which along a flat ridge leaves the parameters uncertain in
-        the sixth digit; the gradient still points the way. A few Newton steps
-        (Hessian by differences of the gradient) take the maximum to the
+        the sixth digit; the gradient still points the way. Newton steps with
+        one Hessian (by differences of the gradient) take the maximum to the
         precision of the gradient, so every start ends at the same point.
         Each step must stay inside the bounds and not lower the likelihood.
         """
         if not free:
             return phi
         idx = list(free)
-        best, value = phi.copy(), self._extended_value_grad(phi, data, weights, lower, upper)[0]
-        for _ in range(6):
-            grad = self._extended_value_grad(best, data, weights, lower, upper)[1][idx]
-            hess = np.empty((len(idx), len(idx)))
-            for col, i in enumerate(idx):
-                h = 1e-5 * max(1.0, abs(best[i]))
-                up, down = best.copy(), best.copy()
-                up[i] = min(best[i] + h, upper[i])
-                down[i] = max(best[i] - h, lower[i])
-                g_up = self._extended_value_grad(up, data, weights, lower, upper)[1][idx]
-                g_down = self._extended_value_grad(down, data, weights, lower, upper)[1][idx]
-                hess[col] = (g_up - g_down) / (up[i] - down[i])
-            hess = (hess + hess.T) / 2
+
+        def value_grad(p: Array) -> tuple[float, Array]:
+            value, grad = self._extended_value_grad(p, data, weights, lower, upper)
+            return value, grad[idx]
+
+        value, grad = value_grad(phi)
+        hess = np.empty((len(idx), len(idx)))
+        for col, i in enumerate(idx):
+            h = 1e-5 * max(1.0, abs(phi[i]))
+            up, down = phi.copy(), phi.copy()
+            up[i] = min(phi[i] + h, upper[i])
+            down[i] = max(phi[i] - h, lower[i])
+            hess[col] = (value_grad(up)[1] - value_grad(down)[1]) / (up[i] - down[i])
+        hess = (hess + hess.T) / 2
+        best = phi
+        for _ in range(8):
             try:
                 step = np.linalg.solve(hess, -grad)
             except np.linalg.LinAlgError:
@@ -692,11 +701,11 @@ class Model:
             trial[idx] += step
             if not np.all(np.isfinite(trial)) or np.any(trial < lower) or np.any(trial > upper):
                 break
-            trial_value = self._extended_value_grad(trial, data, weights, lower, upper)[0]
+            trial_value, trial_grad = value_grad(trial)
             if not np.isfinite(trial_value) or trial_value < value - 1e-12 * abs(value):
                 break
-            best, value = trial, trial_value
-            if np.max(np.abs(step) / np.maximum(1.0, np.abs(best[idx]))) < 1e-12:
+            best, value, grad = trial, trial_value, trial_grad
+            if np.max(np.abs(step) / np.maximum(1.0, np.abs(best[idx]))) < 1e-10:
                 break
         return best
 
