@@ -371,3 +371,12 @@ def main(
         os.execv(str(python), [str(python), str(script), *sys.argv[1:]])
     datasets, cases = plan(args)
     run(script, envs, datasets, cases, title=title, json_path=args.json)
+
+
+def single(packages: Sequence[str] = ()) -> None:
+    """For a benchmark of crmkit alone: re-run in the crmkit environment and print it."""
+    home = crmkit_env()
+    if not _in_env(home):
+        python = ensure_env(home)
+        os.execv(str(python), [str(python), *sys.argv])
+    _print_environments({home.name: _environment_report([*home.packages, *packages])}, sys.stdout)

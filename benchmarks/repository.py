@@ -7,7 +7,8 @@ optimistic read-modify-save cycles; prints operations per second.
 
     python benchmarks/repository.py [--contacts 100000] [--queries 1000] [--saves 10000]
 
-SQLAlchemy is installed in ``benchmarks/.venv`` on first run if it is missing.
+It runs in ``benchmarks/.venv-crmkit`` (the README's install line, which
+brings SQLAlchemy with the test extra) and prints that environment.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "examples"))
-from _venv import ensure_peers  # noqa: E402
+import _harness  # noqa: E402
 
-ensure_peers("sqlalchemy>=2")
+_harness.single(("sqlalchemy",))
 
 from sqlalchemy_adapter import Schema, SqlRepository, SqlUnitOfWork, sqlite_engine  # noqa: E402
 

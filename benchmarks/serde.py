@@ -1,46 +1,41 @@
-"""Serialization benchmark: crmkit vs pydantic v2 vs msgspec on 100,000 contacts.
+"""Serialization benchmark: crmkit as users install it vs pydantic v2 and msgspec, on 100,000 contacts.
+
+    python benchmarks/serde.py [--records 100000] [--repeat 5] [--json figures.json]
 
 Each library gets a model of the same shape and the same rules (an e-mail
 checked against the WHATWG grammar, an E.164 phone number, an ISO country
 and currency code, timezone-aware datetimes, UUIDs, a Decimal amount, tags,
 unknown keys refused) and reads the same 100,000 JSON-like dicts, then
-writes them back to JSON-safe dicts. Prints records/s and the ratios.
-
-    python benchmarks/serde.py [--records 100000] [--repeat 3]
-
-The peers are installed in ``benchmarks/.venv`` on first run, never into
-crmkit's own dependencies.
+writes them back to JSON-safe dicts. crmkit runs in
+``benchmarks/.venv-crmkit`` (the README's install line), the peers in
+``benchmarks/.venv-serde``, in a second process on the same records (the
+rules travel with the data, so the peers check the very same lists); runs
+alternate, best of N (see ``_harness.py``). The garbage collector stays on,
+as in an application.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import functools
 import random
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _venv import ensure_peers
+import _harness as h
 
-ensure_peers("pydantic>=2", "msgspec")
-
-import msgspec  # noqa: E402
-import pydantic  # noqa: E402
-
-from crmkit.datasets._demo import _FIRST, _LAST  # noqa: E402
-from crmkit.entities import Contact  # noqa: E402
-from crmkit.entities._iso import COUNTRIES, CURRENCY_MINOR_UNITS  # noqa: E402
-from crmkit.entities._values import _EMAIL  # noqa: E402
-from crmkit.entities.serde import from_dict, make_converter, to_dict  # noqa: E402
-
-EMAIL = _EMAIL.pattern
+PEERS = h.Env(
+    "serde",
+    requirements=("pydantic>=2", "msgspec"),
+    packages=("pydantic", "pydantic-core", "msgspec"),
+)
+ENVS = [h.crmkit_env(), PEERS]
 E164 = r"^\+[1-9][0-9]{4,14}$"
 CITIES = [
     ("London", "GB", "SW1A 1AA"),
@@ -52,12 +47,12 @@ CITIES = [
 ]
 
 
-def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
+def make_records(n: int, names: tuple[list[str], list[str]], seed: int = 7) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     base = datetime(2024, 1, 1, tzinfo=timezone.utc)
     out = []
     for i in range(n):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        first, last = rng.choice(names[0]), rng.choice(names[1])
         city, country, postal = rng.choice(CITIES)
         created = base + timedelta(seconds=rng.randrange(60_000_000))
         out.append(
@@ -97,191 +92,232 @@ def make_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return out
 
 
-# ----------------------------------------------------------------------------- pydantic v2
-CountryCode = pydantic.constr(pattern="^[A-Z]{2}$")
+def dataset(n: int) -> dict[str, Any]:
+    """The records and the rules both sides check (built in the crmkit environment)."""
+    from crmkit.datasets._demo import _FIRST, _LAST
+    from crmkit.entities._iso import COUNTRIES, CURRENCY_MINOR_UNITS
+    from crmkit.entities._values import _EMAIL
 
-
-class PAddress(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-    lines: tuple[pydantic.constr(min_length=1, max_length=200), ...] = pydantic.Field(
-        min_length=1, max_length=4
-    )
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-    country: str
-
-    @pydantic.field_validator("country")
-    @classmethod
-    def _country(cls, v: str) -> str:
-        if v not in COUNTRIES:
-            raise ValueError("not an ISO 3166-1 alpha-2 code")
-        return v
-
-
-class PMoney(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-    amount: pydantic.condecimal(allow_inf_nan=False)
-    currency: str
-
-    @pydantic.field_validator("currency")
-    @classmethod
-    def _currency(cls, v: str) -> str:
-        if v not in CURRENCY_MINOR_UNITS:
-            raise ValueError("not an ISO 4217 code")
-        return v
-
-
-class PContact(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-    id: uuid.UUID
-    version: pydantic.conint(ge=1)
-    created_at: pydantic.AwareDatetime
-    updated_at: pydantic.AwareDatetime
-    attributes: dict[str, Any]
-    first_name: pydantic.constr(min_length=1, max_length=200) | None = None
-    last_name: pydantic.constr(min_length=1, max_length=200) | None = None
-    email: pydantic.constr(pattern=EMAIL, max_length=254) | None = None
-    phone: pydantic.constr(pattern=E164) | None = None
-    address: PAddress | None = None
-    job_title: str | None = None
-    account_id: uuid.UUID | None = None
-    owner: str | None = None
-    lifecycle_stage: str = "awareness"
-    preferred_channel: str | None = None
-    tags: frozenset[str] = frozenset()
-    lifetime_value: PMoney | None = None
-    erased_at: pydantic.AwareDatetime | None = None
-
-
-# ----------------------------------------------------------------------------- msgspec
-class MAddress(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    lines: tuple[str, ...]
-    country: str
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-
-
-MEmail = Annotated[str, msgspec.Meta(pattern=EMAIL, max_length=254)]
-MPhone = Annotated[str, msgspec.Meta(pattern=E164)]
-MAware = Annotated[datetime, msgspec.Meta(tz=True)]
-
-
-class MMoney(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    amount: Decimal
-    currency: str
-
-
-class MContact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    id: uuid.UUID
-    version: Annotated[int, msgspec.Meta(ge=1)]
-    created_at: MAware
-    updated_at: MAware
-    attributes: dict[str, Any]
-    first_name: str | None = None
-    last_name: str | None = None
-    email: MEmail | None = None
-    phone: MPhone | None = None
-    address: MAddress | None = None
-    job_title: str | None = None
-    account_id: uuid.UUID | None = None
-    owner: str | None = None
-    lifecycle_stage: str = "awareness"
-    preferred_channel: str | None = None
-    tags: frozenset[str] = frozenset()
-    lifetime_value: MMoney | None = None
-    erased_at: MAware | None = None
-
-
-def msgspec_convert(d: Any) -> MContact:
-    obj = msgspec.convert(d, MContact)
-    # msgspec has no custom validators: apply the code checks crmkit and pydantic apply.
-    if obj.address is not None and obj.address.country not in COUNTRIES:
-        raise ValueError("country")
-    if obj.lifetime_value is not None and obj.lifetime_value.currency not in CURRENCY_MINOR_UNITS:
-        raise ValueError("currency")
-    return obj
-
-
-def best_of(repeat: int, fn: Callable[[], Any], *, pause_gc: bool) -> float:
-    """Best wall time of ``repeat`` runs; ``pause_gc`` pauses the collector as ``timeit`` does."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        if pause_gc:
-            gc.disable()
-        try:
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        finally:
-            gc.enable()
-    return min(times)
-
-
-def run(records: list[dict[str, Any]], repeat: int, pause_gc: bool) -> dict[str, dict[str, float]]:
-    contacts = [from_dict(Contact, r) for r in records]
-    p_models = [PContact.model_validate(r) for r in records]
-    m_models = [msgspec_convert(r) for r in records]
-    cases: dict[str, dict[str, Callable[[], Any]]] = {
-        "from_dict (validate)": {
-            "crmkit": lambda: [from_dict(Contact, r) for r in records],
-            "pydantic": lambda: [PContact.model_validate(r) for r in records],
-            "msgspec": lambda: [msgspec_convert(r) for r in records],
-        },
-        "to_dict (JSON-safe)": {
-            "crmkit": lambda: [to_dict(c) for c in contacts],
-            "pydantic": lambda: [m.model_dump(mode="json") for m in p_models],
-            "pydantic (python mode)": lambda: [m.model_dump() for m in p_models],
-            "msgspec": lambda: [msgspec.to_builtins(m) for m in m_models],
-        },
-    }
     return {
-        op: {lib: best_of(repeat, fn, pause_gc=pause_gc) for lib, fn in libs.items()}
-        for op, libs in cases.items()
+        "records": make_records(n, (list(_FIRST), list(_LAST))),
+        "countries": sorted(COUNTRIES),
+        "currencies": sorted(CURRENCY_MINOR_UNITS),
+        "email": _EMAIL.pattern,
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--records", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args()
-    n = args.records
-    records = make_records(n)
-    make_converter()  # build once, outside the timings
-    sample = records[:1000]
-    assert [to_dict(from_dict(Contact, r)) for r in sample] == sample, "crmkit round trip differs"
+def _timed(work: Any) -> dict[str, float]:
+    start = time.perf_counter()
+    work()
+    return {"_seconds": time.perf_counter() - start}
 
-    print(
-        f"{n:,} contact records, best of {args.repeat}; Python {sys.version.split()[0]}, "
-        f"pydantic {pydantic.VERSION}, msgspec {msgspec.__version__}"
-    )
-    for pause_gc in (False, True):
-        results = run(records, args.repeat, pause_gc)
-        print(
-            f"\n=== garbage collector {'paused (as timeit does)' if pause_gc else 'on (as in an app)'}"
+
+# -- crmkit -----------------------------------------------------------------------------------
+
+
+def crmkit_from_dict(d: dict[str, Any]) -> Any:
+    from crmkit.entities import Contact
+    from crmkit.entities.serde import from_dict
+
+    return {"n": len([from_dict(Contact, r) for r in d["records"]])}
+
+
+def crmkit_to_dict(d: dict[str, Any]) -> Any:
+    from crmkit.entities import Contact
+    from crmkit.entities.serde import from_dict, to_dict
+
+    contacts = [from_dict(Contact, r) for r in d["records"]]
+    assert [to_dict(c) for c in contacts[:1000]] == d["records"][:1000], "crmkit round trip differs"
+    return _timed(lambda: [to_dict(c) for c in contacts])
+
+
+# -- the peers ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _pydantic(email: str, countries: tuple[str, ...], currencies: tuple[str, ...]) -> Any:
+    import pydantic
+
+    known_countries, known_currencies = frozenset(countries), frozenset(currencies)
+
+    class PAddress(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+        lines: tuple[pydantic.constr(min_length=1, max_length=200), ...] = pydantic.Field(  # type: ignore[valid-type]
+            min_length=1, max_length=4
         )
-        for op, timings in results.items():
-            ours = timings["crmkit"]
-            print(f"{op}")
-            for lib, secs in timings.items():
-                ratio = "" if lib == "crmkit" else f"   crmkit/{lib} speed = {secs / ours:5.2f}"
-                print(f"  {lib:24s} {n / secs:12,.0f} records/s{ratio}")
-        frm = results["from_dict (validate)"]
-        to = results["to_dict (JSON-safe)"]
-        target_from = frm["pydantic"] / frm["crmkit"]
-        target_to = to["pydantic"] / to["crmkit"]
-        print(
-            f"targets: from_dict >= 0.5x pydantic: {target_from:.2f}x "
-            f"({'met' if target_from >= 0.5 else 'NOT met'}); "
-            f"to_dict >= 1x pydantic model_dump(mode='json'): {target_to:.2f}x "
-            f"({'met' if target_to >= 1 else 'NOT met'})"
-        )
+        city: str | None = None
+        region: str | None = None
+        postal_code: str | None = None
+        country: str
+
+        @pydantic.field_validator("country")
+        @classmethod
+        def _country(cls, v: str) -> str:
+            if v not in known_countries:
+                raise ValueError("not an ISO 3166-1 alpha-2 code")
+            return v
+
+    class PMoney(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+        amount: pydantic.condecimal(allow_inf_nan=False)  # type: ignore[valid-type]
+        currency: str
+
+        @pydantic.field_validator("currency")
+        @classmethod
+        def _currency(cls, v: str) -> str:
+            if v not in known_currencies:
+                raise ValueError("not an ISO 4217 code")
+            return v
+
+    class PContact(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+        id: uuid.UUID
+        version: pydantic.conint(ge=1)  # type: ignore[valid-type]
+        created_at: pydantic.AwareDatetime
+        updated_at: pydantic.AwareDatetime
+        attributes: dict[str, Any]
+        first_name: pydantic.constr(min_length=1, max_length=200) | None = None  # type: ignore[valid-type]
+        last_name: pydantic.constr(min_length=1, max_length=200) | None = None  # type: ignore[valid-type]
+        email: pydantic.constr(pattern=email, max_length=254) | None = None  # type: ignore[valid-type]
+        phone: pydantic.constr(pattern=E164) | None = None  # type: ignore[valid-type]
+        address: PAddress | None = None
+        job_title: str | None = None
+        account_id: uuid.UUID | None = None
+        owner: str | None = None
+        lifecycle_stage: str = "awareness"
+        preferred_channel: str | None = None
+        tags: frozenset[str] = frozenset()
+        lifetime_value: PMoney | None = None
+        erased_at: pydantic.AwareDatetime | None = None
+
+    return PContact
+
+
+@functools.cache
+def _msgspec(email: str, countries: tuple[str, ...], currencies: tuple[str, ...]) -> Any:
+    import msgspec
+
+    known_countries, known_currencies = frozenset(countries), frozenset(currencies)
+
+    class MAddress(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+        lines: tuple[str, ...]
+        country: str
+        city: str | None = None
+        region: str | None = None
+        postal_code: str | None = None
+
+    email_type = Annotated[str, msgspec.Meta(pattern=email, max_length=254)]
+    phone_type = Annotated[str, msgspec.Meta(pattern=E164)]
+    aware = Annotated[datetime, msgspec.Meta(tz=True)]
+
+    class MMoney(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+        amount: Decimal
+        currency: str
+
+    class MContact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+        id: uuid.UUID
+        version: Annotated[int, msgspec.Meta(ge=1)]
+        created_at: aware  # type: ignore[valid-type]
+        updated_at: aware  # type: ignore[valid-type]
+        attributes: dict[str, Any]
+        first_name: str | None = None
+        last_name: str | None = None
+        email: email_type | None = None  # type: ignore[valid-type]
+        phone: phone_type | None = None  # type: ignore[valid-type]
+        address: MAddress | None = None
+        job_title: str | None = None
+        account_id: uuid.UUID | None = None
+        owner: str | None = None
+        lifecycle_stage: str = "awareness"
+        preferred_channel: str | None = None
+        tags: frozenset[str] = frozenset()
+        lifetime_value: MMoney | None = None
+        erased_at: aware | None = None  # type: ignore[valid-type]
+
+    def convert(d: Any) -> Any:
+        obj = msgspec.convert(d, MContact)
+        # msgspec has no custom validators: apply the code checks crmkit and pydantic apply.
+        if obj.address is not None and obj.address.country not in known_countries:
+            raise ValueError("country")
+        if obj.lifetime_value is not None and obj.lifetime_value.currency not in known_currencies:
+            raise ValueError("currency")
+        return obj
+
+    return convert
+
+
+def _rules(d: dict[str, Any]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    return d["email"], tuple(d["countries"]), tuple(d["currencies"])
+
+
+def pydantic_from_dict(d: dict[str, Any]) -> Any:
+    model = _pydantic(*_rules(d))
+    return _timed(lambda: [model.model_validate(r) for r in d["records"]])
+
+
+def pydantic_to_dict(d: dict[str, Any]) -> Any:
+    model = _pydantic(*_rules(d))
+    objects = [model.model_validate(r) for r in d["records"]]
+    return _timed(lambda: [m.model_dump(mode="json") for m in objects])
+
+
+def pydantic_to_python(d: dict[str, Any]) -> Any:
+    model = _pydantic(*_rules(d))
+    objects = [model.model_validate(r) for r in d["records"]]
+    return _timed(lambda: [m.model_dump() for m in objects])
+
+
+def msgspec_from_dict(d: dict[str, Any]) -> Any:
+    convert = _msgspec(*_rules(d))
+    return _timed(lambda: [convert(r) for r in d["records"]])
+
+
+def msgspec_to_dict(d: dict[str, Any]) -> Any:
+    import msgspec
+
+    convert = _msgspec(*_rules(d))
+    objects = [convert(r) for r in d["records"]]
+    return _timed(lambda: [msgspec.to_builtins(m) for m in objects])
+
+
+FUNCTIONS = {
+    n: f
+    for n, f in globals().items()
+    if n.startswith(("crmkit_", "pydantic_", "msgspec_")) and callable(f)
+}
+
+
+def plan(args: argparse.Namespace) -> tuple[dict[str, Any], list[h.Case]]:
+    datasets = {"contacts": lambda: dataset(args.records)}
+    return datasets, [
+        h.Case(
+            f"from_dict (validate), {args.records:,} contacts",
+            "contacts",
+            {
+                "crmkit": ("crmkit", "crmkit_from_dict"),
+                "pydantic": ("serde", "pydantic_from_dict"),
+                "msgspec": ("serde", "msgspec_from_dict"),
+            },
+            repeat=args.repeat,
+        ),
+        h.Case(
+            f"to_dict (JSON-safe), {args.records:,} contacts",
+            "contacts",
+            {
+                "crmkit": ("crmkit", "crmkit_to_dict"),
+                "pydantic": ("serde", "pydantic_to_dict"),
+                "pydantic python": ("serde", "pydantic_to_python"),
+                "msgspec": ("serde", "msgspec_to_dict"),
+            },
+            repeat=args.repeat,
+        ),
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    h.main(ENVS, FUNCTIONS, plan, title="crmkit vs pydantic v2 and msgspec", parser=parser)
