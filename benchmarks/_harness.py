@@ -90,6 +90,7 @@ class Case:
     args: Mapping[str, Any] = field(default_factory=dict)
     repeat: int = 5
     note: Callable[[Mapping[str, Any]], str] | None = None
+    timeout: float | None = None  # seconds a run may take before its worker is stopped
 
 
 # -- environments ----------------------------------------------------------------------------
@@ -220,11 +221,17 @@ class Worker:
             env=variables,
         )
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+    def ask(self, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        import select
+
         assert self.proc.stdin is not None
         assert self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
+        if timeout is not None and not select.select([self.proc.stdout], [], [], timeout)[0]:
+            self.proc.kill()
+            self.proc.wait()
+            return {"seconds": None, "error": f"stopped after {timeout:.0f} s", "stopped": True}
         line = self.proc.stdout.readline()
         if not line:
             raise SystemExit(f"the {self.env.name} worker died (see its messages above)")
@@ -304,10 +311,13 @@ def run(
                                 "fn": fn,
                                 "data": saved[case.data],
                                 "args": dict(case.args),
-                            }
+                            },
+                            case.timeout,
                         )
                         if "error" in answer:
                             errors[label] = answer["error"]
+                            if answer.get("stopped"):  # a fresh worker for the cases to come
+                                workers[env_name] = Worker(workers[env_name].env, script)
                             continue
                         best[label] = min(best.get(label, float("inf")), answer["seconds"])
                         results[label] = answer["result"]

@@ -109,7 +109,7 @@ def crmkit_fire(d: dict[str, Any]) -> Any:
     t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
     base = Lead(company="Initech", email="peter@initech.example", created_at=t0)
     fire = LEAD.fire
-    for _ in range(int(d["cycles"][0])):
+    for _ in range(int(d["cycles"])):
         lead, _ = fire(base, "contact", at=t0)
         lead, _ = fire(lead, "qualify", at=t0)
         lead, _ = fire(lead, "disqualify", at=t0, reason="no budget")
@@ -124,7 +124,7 @@ def transitions_fire(d: dict[str, Any]) -> Any:
 
     model = TLead("peter@initech.example")
     machine = transitions.Machine(model=model, **T_SPEC)
-    for _ in range(int(d["cycles"][0])):
+    for _ in range(int(d["cycles"])):
         machine.set_state("new", model)
         model.contact()  # type: ignore[attr-defined]
         model.qualify()  # type: ignore[attr-defined]
@@ -138,7 +138,7 @@ def transitions_fire(d: dict[str, Any]) -> Any:
 def statemachine_fire(d: dict[str, Any]) -> Any:
     """Events only: python-statemachine has no reset, so the machines are built before the clock."""
     lead = _statemachine_lead()
-    machines = [lead("peter@initech.example") for _ in range(int(d["cycles"][0]))]
+    machines = [lead("peter@initech.example") for _ in range(int(d["cycles"]))]
     start = time.perf_counter()
     for sm in machines:
         sm.contact()
@@ -159,7 +159,7 @@ def crmkit_create(d: dict[str, Any]) -> Any:
     from crmkit.entities import Lead
 
     t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    for _ in range(int(d["entities"][0])):
+    for _ in range(int(d["entities"])):
         Lead(company="Initech", email="peter@initech.example", created_at=t0)
     return {}
 
@@ -168,14 +168,14 @@ def transitions_create(d: dict[str, Any]) -> Any:
     import transitions
 
     machine = transitions.Machine(model=None, **T_SPEC)
-    for _ in range(int(d["entities"][0])):
+    for _ in range(int(d["entities"])):
         machine.add_model(TLead("peter@initech.example"))
     return {}
 
 
 def statemachine_create(d: dict[str, Any]) -> Any:
     lead = _statemachine_lead()
-    for _ in range(int(d["entities"][0])):
+    for _ in range(int(d["entities"])):
         lead("peter@initech.example")
     return {}
 
@@ -192,14 +192,9 @@ FUNCTIONS = {
 
 
 def plan(args: argparse.Namespace) -> tuple[dict[str, Any], list[h.Case]]:
-    import numpy as np
-
     cycles = args.transitions // 6
     datasets = {
-        "sizes": lambda: {
-            "cycles": np.array([cycles]),
-            "entities": np.array([args.entities]),
-        },
+        "sizes": lambda: {"cycles": cycles, "entities": args.entities},  # JSON: no numpy needed
         "log": lambda: w.transition_log(args.records),
     }
     peers = ("transitions", "python-statemachine (events only)")

@@ -60,12 +60,14 @@ def pandas_nps_by(d: dict[str, Any]) -> Any:
 
 
 def pandas_servqual(d: dict[str, Any]) -> Any:
+    import numpy as np
     import pandas as pd
 
     gaps = pd.DataFrame(d["perceptions"], dtype=float) - pd.DataFrame(
         d["expectations"], dtype=float
     )
-    by_dimension = gaps.T.groupby(DIMENSIONS, sort=False).mean().T  # respondent x dimension
+    # An array, not a list: pandas reads a list of small ints as column labels.
+    by_dimension = gaps.T.groupby(np.asarray(DIMENSIONS), sort=False).mean().T  # respondent x dim
     return {"means": by_dimension.mean().round(10).tolist()}
 
 

@@ -198,44 +198,49 @@ def _msgspec(email: str, countries: tuple[str, ...], currencies: tuple[str, ...]
     import msgspec
 
     known_countries, known_currencies = frozenset(countries), frozenset(currencies)
-
-    class MAddress(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-        lines: tuple[str, ...]
-        country: str
-        city: str | None = None
-        region: str | None = None
-        postal_code: str | None = None
-
-    email_type = Annotated[str, msgspec.Meta(pattern=email, max_length=254)]
-    phone_type = Annotated[str, msgspec.Meta(pattern=E164)]
+    # defstruct with the types themselves: class bodies here would hold string annotations
+    # (from __future__ import annotations) that msgspec cannot resolve inside a function.
+    options = {"forbid_unknown_fields": True, "frozen": True}
     aware = Annotated[datetime, msgspec.Meta(tz=True)]
-
-    class MMoney(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-        amount: Decimal
-        currency: str
-
-    class MContact(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-        id: uuid.UUID
-        version: Annotated[int, msgspec.Meta(ge=1)]
-        created_at: aware  # type: ignore[valid-type]
-        updated_at: aware  # type: ignore[valid-type]
-        attributes: dict[str, Any]
-        first_name: str | None = None
-        last_name: str | None = None
-        email: email_type | None = None  # type: ignore[valid-type]
-        phone: phone_type | None = None  # type: ignore[valid-type]
-        address: MAddress | None = None
-        job_title: str | None = None
-        account_id: uuid.UUID | None = None
-        owner: str | None = None
-        lifecycle_stage: str = "awareness"
-        preferred_channel: str | None = None
-        tags: frozenset[str] = frozenset()
-        lifetime_value: MMoney | None = None
-        erased_at: aware | None = None  # type: ignore[valid-type]
+    address = msgspec.defstruct(
+        "MAddress",
+        [
+            ("lines", tuple[str, ...]),
+            ("country", str),
+            ("city", str | None, None),
+            ("region", str | None, None),
+            ("postal_code", str | None, None),
+        ],
+        **options,
+    )
+    money = msgspec.defstruct("MMoney", [("amount", Decimal), ("currency", str)], **options)
+    contact = msgspec.defstruct(
+        "MContact",
+        [
+            ("id", uuid.UUID),
+            ("version", Annotated[int, msgspec.Meta(ge=1)]),
+            ("created_at", aware),
+            ("updated_at", aware),
+            ("attributes", dict[str, Any]),
+            ("first_name", str | None, None),
+            ("last_name", str | None, None),
+            ("email", Annotated[str, msgspec.Meta(pattern=email, max_length=254)] | None, None),
+            ("phone", Annotated[str, msgspec.Meta(pattern=E164)] | None, None),
+            ("address", address | None, None),
+            ("job_title", str | None, None),
+            ("account_id", uuid.UUID | None, None),
+            ("owner", str | None, None),
+            ("lifecycle_stage", str, "awareness"),
+            ("preferred_channel", str | None, None),
+            ("tags", frozenset[str], frozenset()),
+            ("lifetime_value", money | None, None),
+            ("erased_at", aware | None, None),
+        ],
+        **options,
+    )
 
     def convert(d: Any) -> Any:
-        obj = msgspec.convert(d, MContact)
+        obj = msgspec.convert(d, contact)
         # msgspec has no custom validators: apply the code checks crmkit and pydantic apply.
         if obj.address is not None and obj.address.country not in known_countries:
             raise ValueError("country")

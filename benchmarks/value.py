@@ -18,6 +18,7 @@ the two libraries' parameters. The last rows fit the steady buyers of issue
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,8 @@ def plan(args: argparse.Namespace) -> tuple[dict[str, Any], list[h.Case]]:
             *fits("1,000,000 simulated", "pareto1m", 1, ("pareto",)),
             *fits("1,000,000 simulated", "spend1m", 2, ("gamma",)),
         ]
-    cases += fits("steady buyers (issue 15), 100,000", "steady", 1, ("bgnbd", "pareto"))
+    steady_cases = fits("steady buyers (issue 15), 100,000", "steady", 1, ("bgnbd", "pareto"))
+    cases += [dataclasses.replace(c, timeout=900.0) for c in steady_cases]
     return datasets, cases
 
 

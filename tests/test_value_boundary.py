@@ -344,6 +344,23 @@ def test_pareto_steady_buyers_give_one_limit_model(seed: int) -> None:
 GG_CASE = ([9] * 40, [16.28, 20.61] * 20)
 
 
+def test_the_warning_points_at_the_callers_line() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GammaGamma().fit(*GG_CASE)
+    assert [w.category for w in caught] == [BoundaryWarning]
+    assert caught[0].filename == __file__
+
+
+def test_fits_leave_the_blas_threads_as_they_were() -> None:
+    from threadpoolctl import threadpool_info
+
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    fit_quietly(BetaGeo(), steady_buyers(0, 500))
+    GammaGamma().fit(load_cdnow_summary())
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+
+
 def test_gamma_gamma_of_issue_15_gives_the_limit_with_intervals() -> None:
     with pytest.warns(BoundaryWarning, match="spends the same on every purchase"):
         m = GammaGamma().fit(*GG_CASE)

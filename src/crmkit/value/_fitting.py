@@ -534,7 +534,24 @@ class Model:
         ``closed`` builds its data only when stage 2 runs: most fits never need it.
         ``curvature`` is passed to :meth:`_stage1`. ``boundary_start`` (a point
         of the closed space, say a subsample's limit model) skips stage 1.
+        BLAS runs on one thread meanwhile (see :mod:`crmkit._threads`).
         """
+        import scipy.optimize  # noqa: F401  (its BLAS must be loaded before the guard looks)
+
+        from crmkit._threads import one_blas_thread
+
+        with one_blas_thread():
+            self._fit_stages(data, weights, start, closed, curvature, boundary_start)
+
+    def _fit_stages(
+        self,
+        data: tuple[Any, ...],
+        weights: Array,
+        start: Array,
+        closed: Callable[[], tuple[tuple[Any, ...], Array]] | None,
+        curvature: Array | None,
+        boundary_start: Array | None,
+    ) -> None:
         if boundary_start is not None and closed is not None:
             cdata, cweights = closed()
             self._stage2(cdata, cweights, boundary_start, self._coordinates(cdata, cweights))
@@ -653,7 +670,7 @@ class Model:
                 f"the fit is the limit model: {self.limit_.description} "
                 f"({', '.join(self.limit_.diverging)} diverge; see limit_ and summary())",
                 BoundaryWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
     def _polish(
