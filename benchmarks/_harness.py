@@ -369,6 +369,9 @@ def main(
     """The entry point of a benchmark script: worker mode, or the parent in the crmkit env."""
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--only", metavar="TEXT", help="run only the cases whose name contains TEXT"
+    )
     args = parser.parse_args()
     script = Path(sys.argv[0]).resolve()
     if args.worker:
@@ -380,6 +383,10 @@ def main(
         python = ensure_env(home)
         os.execv(str(python), [str(python), str(script), *sys.argv[1:]])
     datasets, cases = plan(args)
+    if args.only:
+        cases = [case for case in cases if args.only.lower() in case.name.lower()]
+        if not cases:
+            sys.exit(f"no case name contains {args.only!r}")
     run(script, envs, datasets, cases, title=title, json_path=args.json)
 
 

@@ -66,9 +66,9 @@ def simulated_customers(n: int, seed: int = 2026) -> dict[str, Any]:
 
     rng = np.random.default_rng(seed)
     T = rng.uniform(20, 78, n)
-    sim = BetaGeo(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(T, seed=rng)
+    sim = BetaGeo.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(T, seed=rng)
     x = sim["frequency"]
-    spend = GammaGamma(p=6.0, q=4.0, gamma=15.0).simulate(np.maximum(x, 1), seed=rng)
+    spend = GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0).simulate(np.maximum(x, 1), seed=rng)
     return {
         "frequency": x,
         "recency": sim["recency"],
@@ -83,7 +83,7 @@ def simulated_pareto(n: int, seed: int = 2027) -> dict[str, Any]:
     from crmkit.value import ParetoNBD
 
     rng = np.random.default_rng(seed)
-    sim = ParetoNBD(r=0.55, alpha=10.0, s=0.6, beta=12.0).simulate(rng.uniform(20, 78, n), seed=rng)
+    sim = ParetoNBD.from_params(r=0.55, alpha=10.0, s=0.6, beta=12.0).simulate(rng.uniform(20, 78, n), seed=rng)
     return {k: np.asarray(v) for k, v in sim.items()}
 
 
@@ -94,7 +94,7 @@ def simulated_spend(n: int, seed: int = 2028) -> dict[str, Any]:
 
     rng = np.random.default_rng(seed)
     x = rng.integers(1, 10, size=n)
-    return GammaGamma(p=6.0, q=4.0, gamma=15.0).simulate(x, seed=rng)
+    return GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0).simulate(x, seed=rng)
 
 
 def donations() -> dict[str, Any]:
@@ -288,7 +288,7 @@ def gamma_fit(d: dict[str, Any]) -> Any:
 def bgnbd_predict(d: dict[str, Any]) -> Any:
     from crmkit.value import BetaGeo
 
-    m = BetaGeo(r=0.25, alpha=4.0, a=0.8, b=2.5)
+    m = BetaGeo.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5)
     x, tx, T = d["frequency"], d["recency"], d["T"]
     e = m.conditional_expected_purchases(52, x, tx, T)
     p = m.probability_alive(x, tx, T)
@@ -298,7 +298,7 @@ def bgnbd_predict(d: dict[str, Any]) -> Any:
 def pareto_predict(d: dict[str, Any]) -> Any:
     from crmkit.value import ParetoNBD
 
-    m = ParetoNBD(r=0.55, alpha=10.0, s=0.6, beta=12.0)
+    m = ParetoNBD.from_params(r=0.55, alpha=10.0, s=0.6, beta=12.0)
     x, tx, T = d["frequency"], d["recency"], d["T"]
     e = m.conditional_expected_purchases(52, x, tx, T)
     return {"expected": float(e.sum())}
@@ -308,7 +308,7 @@ def clv(d: dict[str, Any]) -> Any:
     from crmkit.value import BetaGeo, GammaGamma, customer_lifetime_value
 
     value = customer_lifetime_value(
-        BetaGeo(r=0.25, alpha=4.0, a=0.8, b=2.5), GammaGamma(p=6.0, q=4.0, gamma=15.0), d
+        BetaGeo.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5), GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0), d
     )
     return {"total": float(value.sum())}
 

@@ -536,12 +536,12 @@ def test_fire_on_a_subclass_without_slots_and_after_pickling() -> None:
     hashed = HashedLead(company="Initech", email="peter@initech.example", created_at=T0)
     moved, _ = LEAD.derive(entity_types=(HashedLead,)).fire(hashed, "contact", at=T0)
     assert moved.status == "contacted" and hash(moved) == hash(moved.evolve())
-    copy = pickle.loads(pickle.dumps(LEAD))  # compiled moves are a cache: not pickled
+    copy = pickle.loads(pickle.dumps(LEAD))  # planned moves are a cache: not pickled
     assert copy == LEAD
     assert copy.fire(Lead(company="I", created_at=T0), "contact", at=T0)[0].status == "contacted"
 
 
-def test_moves_fill_a_private_draft_that_never_escapes() -> None:
+def test_moves_of_subclasses_keep_their_type_and_every_rule() -> None:
     import pickle
 
     import attrs
@@ -590,4 +590,73 @@ def test_moves_fill_a_private_draft_that_never_escapes() -> None:
                 reason="no budget",
             )
             lead = moved
-    assert registered == []  # no draft of a class whose subclasses run a hook
+    assert registered == []  # moving creates no class behind the user's back
+
+
+def _only(field: str, allowed: set[Any]) -> Any:
+    """A validator of the user's own: ``field`` must be one of ``allowed``."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value not in allowed:
+            raise ValueError(f"{field} must be one of {sorted(map(str, allowed))}, got {value!r}")
+
+    return check
+
+
+def _narrowed(base: type, field: str, default: Any, allowed: set[Any]) -> Any:
+    """``class Strict<base>(base)`` with ``field`` redefined to allow only ``allowed``."""
+    import attrs
+
+    namespace = {
+        "__annotations__": {field: "Any"},
+        field: attrs.field(default=default, validator=_only(field, allowed)),
+    }
+    return attrs.frozen(kw_only=True)(type(f"Strict{base.__name__}", (base,), namespace))
+
+
+@pytest.mark.parametrize(
+    ("machine", "base", "kwargs", "allowed", "event"),
+    [
+        (LEAD, Lead, {"company": "Initech"}, {"new", "qualified"}, "contact"),
+        (
+            OPPORTUNITY_PIPELINE,
+            Opportunity,
+            {"name": "Renewal", "account_id": uuid4(), "amount": Money("1000", "EUR")},
+            {"prospecting", "closed_lost"},
+            "qualify",
+        ),
+        (CUSTOMER_LIFECYCLE, Contact, {"first_name": "Ada"}, {"awareness"}, "acquire"),
+        (TICKET, Ticket, {"subject": "Printer", "contact_id": uuid4()}, {"new", "closed"}, "open"),
+    ],
+    ids=["lead", "pipeline", "customer", "ticket"],
+)
+def test_fire_runs_the_validators_of_the_fields_it_sets(
+    machine: Machine, base: type, kwargs: dict[str, Any], allowed: set[str], event: str
+) -> None:
+    """A subclass may narrow the state field: fire refuses what evolve would refuse (issue 16)."""
+    narrowed = _narrowed(base, machine.field, machine.initial, allowed)
+    entity = narrowed(created_at=T0, **kwargs)
+    derived = machine.derive(entity_types=(*machine.entity_types, narrowed))
+    target = derived._index[(machine.initial, event)].target
+    assert target not in allowed
+    with pytest.raises(ValueError, match=machine.field):  # what evolve says of the target
+        entity.evolve(**{machine.field: target})
+    with pytest.raises(InvalidTransition, match="the result would be invalid") as info:
+        derived.fire(entity, event, at=T0 + timedelta(hours=1))
+    assert f"{machine.field} must be one of" in str(info.value)
+    assert getattr(entity, machine.field) == machine.initial  # the entity is untouched
+    plain, _ = derived.fire(base(created_at=T0, **kwargs), event, at=T0 + timedelta(hours=1))
+    assert getattr(plain, machine.field) == target
+
+
+def test_fire_runs_the_validator_of_the_probability_it_sets() -> None:
+    capped = _narrowed(Opportunity, "probability", None, {None, 0.1})
+    machine = OPPORTUNITY_PIPELINE.derive(entity_types=(Opportunity, capped))
+    terms = {"name": "Renewal", "account_id": uuid4(), "amount": Money("1000", "EUR")}
+    deal = capped(created_at=T0, **terms)
+    target = machine.state(machine._index[(deal.stage, "qualify")].target)
+    assert target.probability not in (None, 0.1)
+    with pytest.raises(InvalidTransition, match="probability"):
+        machine.fire(deal, "qualify", at=T0)
+    moved, _ = machine.fire(Opportunity(created_at=T0, **terms), "qualify", at=T0)
+    assert moved.probability == target.probability

@@ -408,5 +408,36 @@ def test_non_convergence_and_progress(ecsi, capsys) -> None:  # type: ignore[no-
     data, _ = ecsi
     with pytest.raises(ConvergenceError, match="did not converge in 1 iterations"):
         model().fit(data, max_iter=1, tol=1e-15)
-    model().fit(data).bootstrap(20, seed=1, progress=True)
-    assert "bootstrap 20/20" in capsys.readouterr().out
+    seen: list[tuple[int, int]] = []
+    model().fit(data).bootstrap(20, seed=1, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 20) for i in range(1, 21)]
+    model().fit(data).bootstrap(3, seed=1, progress=True)  # a tqdm bar if installed, else nothing
+    assert capsys.readouterr().out == ""  # library code never prints to stdout
+    with pytest.raises(ValidationError, match="progress"):
+        model().fit(data).bootstrap(3, seed=1, progress="yes")  # type: ignore[arg-type]
+
+
+def test_one_bootstrap_for_paths_and_the_index(ecsi, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """PlsResult.bootstrap and satisfaction_index resample through one implementation, and when
+    no resample can be fitted both say so with InsufficientData (issue 16)."""
+    from crmkit.errors import ConvergenceError, InsufficientData
+    from crmkit.satisfaction import pls
+    from crmkit.satisfaction.acsi import satisfaction_index
+
+    data, _ = ecsi
+    result = model().fit(data)
+    seen = [rows for rows, fit in pls.resample(result, 5, seed=3) if fit is not None]
+    again = [rows for rows, _ in pls.resample(result, 5, seed=3)]
+    assert len(seen) == 5 and all(np.array_equal(a, b) for a, b in zip(seen, again, strict=True))
+    assert pls.bootstrap(result, 20, seed=1).table == result.bootstrap(20, seed=1).table
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise ConvergenceError("no")
+
+    monkeypatch.setattr(pls._bootstrap, "estimate", never)
+    with pytest.raises(InsufficientData, match="fewer than two of 4"):
+        result.bootstrap(4, seed=1)
+    with pytest.raises(InsufficientData, match="fewer than two of 4"):
+        satisfaction_index(result, data, scale=(0, 10), bootstrap=4, seed=1)
+    with pytest.raises(ValidationError, match="bootstrap"):
+        satisfaction_index(result, data, scale=(0, 10), bootstrap=-5)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -329,24 +329,7 @@ def test_uuid_formatting_matches_the_standard_library(value: int) -> None:
     )
 )
 def test_datetimes_are_written_exactly_as_isoformat(when: datetime) -> None:
-    # to_dict spells UTC out instead of calling isoformat: the text must not change.
     contact = Contact(first_name="Ada", created_at=when, updated_at=when)
     data = to_dict(contact)
     assert data["created_at"] == when.isoformat()
     assert from_dict(Contact, data) == contact
-
-
-def test_the_table_of_day_texts_stays_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmkit.entities import serde
-
-    monkeypatch.setattr(serde, "_DAY_TEXT_LIMIT", 5)
-    start = datetime(1999, 12, 29, 23, 59, 59, 999999, tzinfo=timezone.utc)
-    for day in range(40):  # eight times the limit, across year ends and the leap year 2000
-        when = start + timedelta(days=day * 17)
-        data = to_dict(Contact(first_name="Ada", created_at=when, updated_at=when))
-        assert data["created_at"] == data["updated_at"] == when.isoformat()
-        assert len(serde._DAY_TEXT) <= 5
-        assert all(
-            text == date.fromordinal(ordinal).isoformat()
-            for ordinal, text in serde._DAY_TEXT.items()
-        )

@@ -144,7 +144,7 @@ def test_log_rising_over_power_is_stable_for_large_shapes() -> None:
 def test_bgnbd_closed_space_equals_natural(
     r: float, alpha: float, a: float, b: float, seed: int
 ) -> None:
-    c = BetaGeo(r=r, alpha=alpha, a=a, b=b).simulate(np.linspace(5, 60, 40), seed=seed)
+    c = BetaGeo.from_params(r=r, alpha=alpha, a=a, b=b).simulate(np.linspace(5, 60, 40), seed=seed)
     m = BetaGeo()
     theta = np.array([r, alpha, a, b])
     x, tx, T = c["frequency"].astype(float), c["recency"], c["T"]
@@ -164,7 +164,7 @@ def test_pareto_quadrature_equals_the_closed_form(
     r: float, alpha: float, s: float, beta: float, seed: int
 ) -> None:
     """The closed space's tanh-sinh quadrature against the hypergeometric closed form."""
-    c = ParetoNBD(r=r, alpha=alpha, s=s, beta=beta).simulate(np.linspace(5, 60, 30), seed=seed)
+    c = ParetoNBD.from_params(r=r, alpha=alpha, s=s, beta=beta).simulate(np.linspace(5, 60, 30), seed=seed)
     m = ParetoNBD()
     theta = np.array([r, alpha, s, beta])
     x, tx, T = c["frequency"].astype(float), c["recency"], c["T"]
@@ -212,7 +212,7 @@ def test_gamma_gamma_closed_space_equals_natural(
 ) -> None:
     rng = np.random.default_rng(seed)
     x = rng.integers(1, 20, 30).astype(float)
-    zbar = GammaGamma(p=p, q=q, gamma=gamma).simulate(x, seed=rng)["monetary_value"]
+    zbar = GammaGamma.from_params(p=p, q=q, gamma=gamma).simulate(x, seed=rng)["monetary_value"]
     m = GammaGamma()
     theta = np.array([p, q, gamma])
     np.testing.assert_allclose(
@@ -477,9 +477,9 @@ def test_bgnbd_limits_are_the_natural_model_far_out(which: str) -> None:
     if which == "none":
         phi[2], phi[3] = 0.0, 0.0
     limit = BetaGeo()
-    limit.params_ = limit._natural(phi)
+    limit._params = limit._natural(phi)
     limit._phi = phi
-    limit.limit_ = limit._describe(phi, frozenset({"kappa", "rho", "m"}))
+    limit._limit = limit._describe(phi, frozenset({"kappa", "rho", "m"}))
     kappa_n = 1 / big if phi[1] == 0 else kappa
     r, alpha = 1 / kappa_n, 1 / (kappa_n * lam)
     if which == "none":

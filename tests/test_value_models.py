@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from scipy.special import betaln
 
 from crmkit.datasets import load_cdnow_summary, load_donations
-from crmkit.errors import BoundaryWarning, ConvergenceError, InsufficientData, ValidationError
+from crmkit.errors import (
+    BoundaryWarning,
+    ConvergenceError,
+    InsufficientData,
+    NotFittedError,
+    ValidationError,
+)
 from crmkit.value import (
     BetaGeo,
     BetaGeoBetaBinom,
@@ -63,7 +69,7 @@ def test_bgnbd_predictions_match_check_values(bgnbd: BetaGeo) -> None:
     assert bgnbd.probability_alive(26, 30.857, 31) == pytest.approx(0.9688523, rel=1e-6)
     assert bgnbd.expected_purchases(52) == pytest.approx(1.444004, rel=2e-5)
     # With the paper's rounded parameters, BTYD's probability mass function.
-    rounded = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    rounded = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     assert rounded.probability_of_purchases(39, 0) == pytest.approx(0.5737864, rel=1e-6)
     assert rounded.probability_of_purchases(2, 10) == pytest.approx(1.07869e-07, rel=1e-4)
     expected = [0.0019995214, 0.0015170236, 0.0011633150, 0.0009003148, 0.0007023638,
@@ -79,14 +85,14 @@ def test_bgnbd_stable_where_naive_code_returns_nan() -> None:
         [200, 0], [38, 0], [40, 40], params={"r": 0.25, "alpha": 4, "a": 0.8, "b": 2.5}
     )
     np.testing.assert_allclose(ll, [100.7957, -0.59947382], rtol=1e-6)
-    big = BetaGeo(r=0.25, alpha=4, a=0.8, b=2.5)
+    big = BetaGeo.from_params(r=0.25, alpha=4, a=0.8, b=2.5)
     assert big.probability_alive(1000, 10, 100) == 0.0
     e = big.conditional_expected_purchases(52, 1000, 99.5, 100)
     assert np.isfinite(e) and e > 0
 
 
 def test_bgnbd_pmf_sums_to_one_and_has_the_expected_mean() -> None:
-    m = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    m = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
     n = np.arange(0, 400)
     pmf = m.probability_of_purchases(39, n)
     assert pmf.sum() == pytest.approx(1.0, abs=1e-6)
@@ -95,7 +101,7 @@ def test_bgnbd_pmf_sums_to_one_and_has_the_expected_mean() -> None:
 
 def test_bgnbd_expectations_agree_with_simulation() -> None:
     """E[X(t)] and E[Y(t) | x, t_x, T] checked by simulating 400,000 customers."""
-    m = BetaGeo(r=0.5, alpha=3.0, a=1.5, b=3.0)
+    m = BetaGeo.from_params(r=0.5, alpha=3.0, a=1.5, b=3.0)
     rng = np.random.default_rng(7)
     sim = m.simulate(np.full(400_000, 52.0), seed=rng)
     mean = sim["frequency"].mean()
@@ -143,7 +149,7 @@ def test_summary_reads_and_serializes(bgnbd: BetaGeo) -> None:
     lo, hi = d["parameters"]["r"]["interval"]
     assert lo < d["parameters"]["r"]["estimate"] < hi
     assert s.aic == pytest.approx(2 * 4 + 2 * 9582.43, abs=0.1)
-    assert "BetaGeo(r=0.2426" in repr(bgnbd)
+    assert "BetaGeo(r=0.2426" in repr(bgnbd) and "fitted on 2,357 customers" in repr(bgnbd)
 
 
 # -- Pareto/NBD -------------------------------------------------------------------------------
@@ -173,7 +179,7 @@ def test_pareto_stable_for_heavy_buyers() -> None:
         {"r": 0.5143, "alpha": 2.8845, "s": 0.2856, "beta": 14.1087},  # alpha < beta
         {"r": 0.5143, "alpha": 14.1087, "s": 0.2856, "beta": 2.8845},  # alpha > beta
     ):
-        m = ParetoNBD(**params)
+        m = ParetoNBD.from_params(**params)
         x = np.array([221, 254, 161, 204])
         p = m.probability_alive(x, np.array([37.0, 30.0, 21.0, 38.5]), np.full(4, 38.86))
         assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
@@ -210,7 +216,7 @@ def test_pareto_likelihood_integrates_the_paper_formula() -> None:
 
 
 def test_pareto_expectation_agrees_with_simulation() -> None:
-    m = ParetoNBD(r=0.55, alpha=10.6, s=0.6, beta=11.7)
+    m = ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.6, beta=11.7)
     sim = m.simulate(np.full(400_000, 52.0), seed=3)
     se = sim["frequency"].std() / np.sqrt(400_000)
     assert abs(sim["frequency"].mean() - m.expected_purchases(52)) < 4 * se
@@ -234,7 +240,7 @@ def test_intervals_cover_the_true_parameters(
     Binomial noise on ``fits`` repetitions is 1.5-3 points; the bound leaves three of those.
     """
     rng = np.random.default_rng(2005)
-    gen = model(**true)
+    gen = model.from_params(**true)
     covered = dict.fromkeys(true, 0)
     for _ in range(fits):
         sim = gen.simulate(rng.uniform(20, 52, 3000), seed=rng)
@@ -271,7 +277,7 @@ def test_gamma_gamma_intervals_cover_simulated_parameters() -> None:
     fits, covered = 100, dict.fromkeys(true, 0)
     for _ in range(fits):
         x = rng.integers(1, 10, size=3000)
-        sim = GammaGamma(**true).simulate(x, seed=rng)
+        sim = GammaGamma.from_params(**true).simulate(x, seed=rng)
         ci = GammaGamma().fit(sim["frequency"], sim["monetary_value"]).confidence_intervals()
         for k, v in true.items():
             covered[k] += ci[k][0] <= v <= ci[k][1]
@@ -315,7 +321,7 @@ def test_sbg_reproduces_fader_hardie_2007() -> None:
 
 def test_sbg_derl_equals_the_discounted_sum() -> None:
     """DERL (Fader & Hardie 2010) against a direct sum of discounted survival probabilities."""
-    m = ShiftedBetaGeo(alpha=0.668, beta=3.806)
+    m = ShiftedBetaGeo.from_params(alpha=0.668, beta=3.806)
     d = 0.1
     k = np.arange(0, 4000)
     for renewals in (0, 1, 4, 10):
@@ -326,9 +332,8 @@ def test_sbg_derl_equals_the_discounted_sum() -> None:
 
 
 def test_sbg_recovers_simulated_parameters() -> None:
-    m = ShiftedBetaGeo(alpha=1.2, beta=2.5)
-    alive = m.simulate(50_000, 10, seed=1)
-    fit = ShiftedBetaGeo().fit(alive)
+    m = ShiftedBetaGeo.from_params(alpha=1.2, beta=2.5)
+    fit = ShiftedBetaGeo().fit(**m.simulate(50_000, 10, seed=1))
     ci = fit.confidence_intervals(0.99)
     assert ci["alpha"][0] <= 1.2 <= ci["alpha"][1]
     assert ci["beta"][0] <= 2.5 <= ci["beta"][1]
@@ -347,7 +352,7 @@ def test_bgbb_reproduces_fader_hardie_shang_2010() -> None:
 
 def test_bgbb_predictions_agree_with_simulation() -> None:
     """E[X(n)] and E[X(n, n + n*) | x, t_x, n] against 300,000 simulated donors over 11 opportunities."""
-    m = BetaGeoBetaBinom(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
+    m = BetaGeoBetaBinom.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
     rng = np.random.default_rng(2010)
     sim = m.simulate(300_000, 11, seed=rng)
     se = sim["frequency"].std() / np.sqrt(300_000)
@@ -391,12 +396,12 @@ def test_degenerate_data_is_refused_with_reasons() -> None:
         BetaGeo().fit([1, 2], [6.0, 1.0], [5.0, 3.0])
     with pytest.raises(ValidationError, match="weights"):
         BetaGeo().fit([1, 2], [1.0, 1.0], [5.0, 3.0], weights=[1.0, -1.0])
-    with pytest.raises(ValidationError, match="not fitted"):
+    with pytest.raises(NotFittedError, match=r"call fit\(\) or from_params\(\)"):
         BetaGeo().probability_alive(1, 1, 2)
     with pytest.raises(ValidationError, match="missing a"):
-        BetaGeo(r=1.0, alpha=1.0, b=1.0)
+        BetaGeo.from_params(r=1.0, alpha=1.0, b=1.0)
     with pytest.raises(ValidationError, match="alpha: must be a finite number > 0"):
-        BetaGeo(r=1.0, alpha=-1.0, a=1.0, b=1.0)
+        BetaGeo.from_params(r=1.0, alpha=-1.0, a=1.0, b=1.0)
     with pytest.raises(InsufficientData):
         GammaGamma().fit([1], [10.0])
     with pytest.raises(ValidationError, match="monetary_value: must be > 0"):
@@ -412,10 +417,10 @@ def test_degenerate_data_is_refused_with_reasons() -> None:
 def test_customers_observed_for_no_time_contribute_nothing() -> None:
     """rfm_summary gives T = 0 to customers whose first purchase is on the last day: log L = 0."""
     c = load_cdnow_summary()
-    m = BetaGeo(r=0.24, alpha=4.4, a=0.79, b=2.4)
+    m = BetaGeo.from_params(r=0.24, alpha=4.4, a=0.79, b=2.4)
     assert m.log_likelihood([0], [0.0], [0.0])[0] == 0.0
     assert (
-        ParetoNBD(r=0.55, alpha=10.6, s=0.6, beta=11.7).log_likelihood([0], [0.0], [0.0])[0] == 0.0
+        ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.6, beta=11.7).log_likelihood([0], [0.0], [0.0])[0] == 0.0
     )
     x = np.append(c["frequency"], 0)
     tx, T = np.append(c["recency"], 0.0), np.append(c["T"], 0.0)

@@ -22,6 +22,7 @@ from crmkit.errors import (
     InsufficientData,
     InvalidTransition,
     MissingDependency,
+    NotFittedError,
     NotFound,
     ValidationError,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "InsufficientData",
     "InvalidTransition",
     "MissingDependency",
+    "NotFittedError",
     "NotFound",
     "ValidationError",
     "__version__",

@@ -154,6 +154,13 @@ def check_confidence(value: Any) -> float:
     return float(value)
 
 
+def check_decimals(value: Any) -> int:
+    """Digits after the decimal point for a printed table: a whole number 0-12."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 12:
+        raise ValidationError([("decimals", f"must be a whole number 0-12, got {value!r}")])
+    return value
+
+
 def factorize(labels: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
     """Sorted distinct labels and each position's code, like ``np.unique(return_inverse=True)``.
 

@@ -13,6 +13,7 @@ written against plain Python keeps working::
     ├── ConcurrencyError(CrmError)                stale version on save/remove
     ├── InsufficientData(CrmError, ValueError)    too few observations for the statistic asked
     ├── ConvergenceError(CrmError)                a model fit that did not converge
+    ├── NotFittedError(CrmError, ValueError, AttributeError)  a fitted attribute read before fit()
     └── MissingDependency(CrmError, ImportError)  an optional extra (e.g. ``plot``) is not installed
 
     CrmWarning(UserWarning)
@@ -36,6 +37,7 @@ __all__ = [
     "InsufficientData",
     "InvalidTransition",
     "MissingDependency",
+    "NotFittedError",
     "NotFound",
     "ValidationError",
 ]
@@ -143,6 +145,14 @@ class InsufficientData(CrmError, ValueError):
 
 class ConvergenceError(CrmError):
     """A model fit that did not converge; the optimiser's message is included."""
+
+
+class NotFittedError(CrmError, ValueError, AttributeError):
+    """A fitted attribute (``params_``, ``summary()`` ...) read before the model was fitted.
+
+    It is an ``AttributeError`` too, so ``hasattr(model, "params_")`` is
+    False before ``fit`` instead of raising.
+    """
 
 
 class MissingDependency(CrmError, ImportError):

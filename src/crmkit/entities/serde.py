@@ -33,7 +33,7 @@ import re
 import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import cache
@@ -47,6 +47,7 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationError,
 )
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from crmkit.entities._base import JsonObject
 from crmkit.entities._frozen import FrozenDict, freeze_json, thaw_json
@@ -193,22 +194,6 @@ def _structure_timedelta(value: Any, _: Any) -> timedelta:
     raise _expected("an ISO 8601 duration such as 'PT420S' or 'P1DT2H'", value)
 
 
-#: ISO 8601 text of calendar days by proleptic ordinal, filled as ``to_dict`` meets them.
-#: Records' timestamps cluster on few days (a million orders over ten years touch
-#: ~3,650), so a dictionary read replaces building a ``date`` and formatting it.
-_DAY_TEXT: dict[int, str] = {}
-_DAY_TEXT_LIMIT = 16_384  # 45 years of days, ~1 MB; emptied when full
-
-
-def _day_text(value: datetime) -> str:
-    """``value.date().isoformat()``, remembered by day (see ``_DAY_TEXT``)."""
-    text = value.date().isoformat()
-    if len(_DAY_TEXT) >= _DAY_TEXT_LIMIT:
-        _DAY_TEXT.clear()
-    _DAY_TEXT[value.toordinal()] = text
-    return text
-
-
 def _unstructure_timedelta(value: timedelta) -> str:
     seconds = value.days * 86400 + value.seconds
     if value.microseconds:
@@ -312,212 +297,64 @@ def _is_enum(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, Enum)
 
 
-_INLINE_TYPES = {str: "str", int: "int", bool: "bool"}
-
-
-def _field_errors(
-    errors: list[tuple[str, str]] | None, exc: Exception, path: str
-) -> list[tuple[str, str]]:
-    out = errors if errors is not None else []
-    out.extend(_flatten(exc, path))
-    return out
-
-
-def _compile_structure(cls: type, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    """Generate ``structure_<cls>(data, _)`` that reads untrusted ``data`` into ``cls``.
-
-    Like cattrs' own generated functions, but with the None checks and the
-    type tests of plain fields inlined, every field's failure collected
-    with its path, and unknown keys counted instead of set-differenced on
-    the happy path. The attrs validators then run in ``cls.__init__``.
-    """
-    hints = typing.get_type_hints(cls)
-    fields = attrs.fields(cls)
-    env: dict[str, Any] = {
-        "cls": cls,
-        "Mapping": Mapping,
-        "ValidationError": ValidationError,
-        "field_errors": _field_errors,
-        "expected": _expected,
-        "flatten": _flatten,
-        "key_path": key_path,
-        "allowed": frozenset(a.name for a in fields),
-    }
-    lines = [
-        "def structure(o, _=None):",
-        "    if type(o) is not dict:",
-        "        if not isinstance(o, Mapping):",
-        f"            raise expected('an object for {cls.__name__}', o)",
-        "        o = dict(o)",
-        "    res = {}",
-        "    errors = None",
-        "    seen = 0",
-    ]
-    for i, a in enumerate(fields):
-        tp = hints[a.name]
-        args = get_args(tp)
-        optional = type(None) in args
-        inner = next(x for x in args if x is not type(None)) if optional else tp
-        env[f"h{i}"] = converter.get_structure_hook(inner)
-        env[f"t{i}"] = inner
-        key = repr(a.name)
-        has_default = a.default is not attrs.NOTHING
-        indent = "        " if has_default else "    "
-        if has_default:
-            lines.append(f"    if {key} in o:")
-            lines.append(f"        v = o[{key}]")
-        else:
-            lines.append(f"    try:\n        v = o[{key}]")
-            lines.append("    except KeyError:")
-            lines.append(f"        errors = field_errors(errors, KeyError({key}), {key})")
-            lines.append("    else:")
-            indent = "        "
-        lines.append(f"{indent}seen += 1")
-        test = []
-        if optional:
-            test.append(("v is None", "None"))
-        if inner in _INLINE_TYPES:
-            test.append((f"type(v) is {_INLINE_TYPES[inner]}", "v"))
-        branch = "if"
-        for cond, value in test:
-            lines.append(f"{indent}{branch} {cond}:")
-            lines.append(f"{indent}    res[{key}] = {value}")
-            branch = "elif"
-        body = indent + ("    " if test else "")
-        if test:
-            lines.append(f"{indent}else:")
-        lines.append(f"{body}try:")
-        lines.append(f"{body}    res[{key}] = h{i}(v, t{i})")
-        lines.append(f"{body}except Exception as e:")
-        lines.append(f"{body}    errors = field_errors(errors, e, {key})")
-    lines += [
-        "    if seen != len(o):",
-        "        errors = (errors or []) + [(key_path('', k), 'unknown field') for k in o if k not in allowed]",
-        "    if errors:",
-        "        raise ValidationError(errors)",
-        "    try:",
-        "        return cls(**res)",
-        "    except ValidationError:",
-        "        raise",
-        "    except Exception as e:",
-        "        raise ValidationError(flatten(e, '$')) from None",
-    ]
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<crmkit.serde structure {cls.__qualname__}>", "exec"), env)
-    return env["structure"]  # type: ignore[no-any-return]
-
-
-_STRUCTURE: dict[type, Callable[..., Any]] = {}
-
-
-def _structure_fn(cls: type) -> Callable[..., Any]:
-    fn = _STRUCTURE.get(cls)
-    if fn is None:
-        fn = _STRUCTURE[cls] = _compile_structure(cls, make_converter())
-    return fn
-
-
-def _unstructure_expr(tp: Any, var: str, env: dict[str, Any], depth: int = 0) -> str:
-    """A Python expression turning ``var`` (of type ``tp``) into JSON-safe data.
-
-    One inlined expression per field, nested attrs classes included, keeps
-    ``to_dict`` free of per-value dispatch and function calls: that is what
-    makes it faster than a generic converter.
-    """
+def _is_optional(tp: Any) -> bool:
     args = get_args(tp)
-    if type(None) in args:  # Optional[X]
-        (inner,) = [a for a in args if a is not type(None)]
-        local = f"v{len(env)}_{depth}"
-        env[local] = None  # reserve the name
-        expr = _unstructure_expr(inner, local, env, depth + 1)
-        if expr == local:
-            return var
-        return f"(None if ({local} := {var}) is None else {expr})"
-    if tp in (str, int, float, bool, Any):
-        return var
-    if tp is UUID:
-        # str(uuid) inline, from the 16 bytes' hex in groups of two bytes
-        # ("aaaa-bbbb-cccc-dddd-eeee-ffff-gggg-hhhh"), of which the 8-4-4-4-12
-        # form drops three dashes: a C hex pass and four slices, no method call.
-        h = f"h{len(env)}_{depth}"
-        env[h] = None
-        return (
-            f'f\'{{({h} := {var}.int.to_bytes(16, "big").hex("-", 2))[:4]}}'
-            f"{{{h}[5:29]}}{{{h}[30:34]}}{{{h}[35:]}}'"
-        )
-    if tp is Decimal:
-        return f"str({var})"
-    if tp is datetime:
-        # ``isoformat`` of an aware datetime spends half its time asking the tzinfo for
-        # its offset; UTC (what parsing "+00:00" or "Z" gives) is spelled out instead,
-        # the day's text read from a table of the days met so far.
-        local = f"v{len(env)}_{depth}"
-        env[local] = None
-        env["_UTC"], env["_datetime"] = timezone.utc, datetime
-        env["_DAY_TEXT"], env["_day_text"] = _DAY_TEXT, _day_text
-        return (
-            f'(f"{{_DAY_TEXT.get({local}.toordinal()) or _day_text({local})}}'
-            f'T{{{local}.time().isoformat()}}+00:00" '
-            f"if ({local} := {var}).tzinfo is _UTC and type({local}) is _datetime "
-            f"else {local}.isoformat())"
-        )
-    if tp is date:
-        return f"{var}.isoformat()"
-    if tp is timedelta:
-        env["unstructure_timedelta"] = _unstructure_timedelta
-        return f"unstructure_timedelta({var})"
-    if tp is Email:
-        return f"{var}.address"
-    if tp is PhoneNumber:
-        env["unstructure_phone"] = _unstructure_phone
-        return f"({var}.e164 if {var}.extension is None else unstructure_phone({var}))"
-    if _is_enum(tp):
-        return f"{var}._value_"
-    if _is_frozenset(tp):
-        return f"sorted({var})"
-    if tp is FrozenDict or _is_json_object(tp):
-        env["thaw_json"] = thaw_json
-        return f"({{**{var}}} if {var}.flat else thaw_json({var}))"
-    if _is_tuple(tp):
-        item = _unstructure_expr(args[0], f"x{depth}", env, depth + 1)
-        return f"list({var})" if item == f"x{depth}" else f"[{item} for x{depth} in {var}]"
-    if attrs.has(tp):
-        if "." in var:  # evaluate the attribute once
-            local = f"v{len(env)}_{depth}"
-            env[local] = None
-            return f"(({local} := {var}), {_attrs_dict_expr(tp, local, env, depth + 1)})[1]"
-        return _attrs_dict_expr(tp, var, env, depth + 1)
-    raise TypeError(f"crmkit.serde cannot serialize {tp!r}")  # a bug in crmkit, not bad input
+    return len(args) == 2 and type(None) in args
 
 
-def _attrs_dict_expr(cls: type, var: str, env: dict[str, Any], depth: int) -> str:
-    hints = typing.get_type_hints(cls)
-    items = [
-        f"{a.name!r}: {_unstructure_expr(hints[a.name], f'{var}.{a.name}', env, depth)}"
-        for a in attrs.fields(cls)
-    ]
-    return "{" + ", ".join(items) + "}"
+def _register_enums(cls: type, converter: cattrs.Converter) -> None:
+    """Hooks for the enums among ``cls``'s field types, by class.
+
+    Hooks by class take precedence over hook factories in cattrs, and a
+    ``str``-valued enum is a ``str``: without its own hooks it would be read
+    as plain text and written as the member.
+    """
+    for tp in typing.get_type_hints(cls).values():
+        for t in (tp, *get_args(tp)):
+            if _is_enum(t):
+                converter.register_structure_hook(t, _structure_enum_factory(t))
+                converter.register_unstructure_hook(t, _enum_value)
 
 
-def _compile_unstructure(cls: type) -> Callable[[Any], dict[str, Any]]:
-    env: dict[str, Any] = {}
-    body = _attrs_dict_expr(cls, "o", env, 0)
-    source = f"def unstructure_{cls.__name__}(o):\n    return {body}\n"
-    namespace = {k: v for k, v in env.items() if v is not None}
-    exec(compile(source, f"<crmkit.serde unstructure {cls.__qualname__}>", "exec"), namespace)
-    return namespace[f"unstructure_{cls.__name__}"]  # type: ignore[no-any-return]
+def _enum_value(member: Enum) -> Any:
+    return member.value
 
 
-_UNSTRUCTURE: dict[type, Callable[[Any], dict[str, Any]]] = {}
+def _unstructure_attrs_factory(cls: type, converter: cattrs.Converter) -> Callable[[Any], Any]:
+    """cattrs' generated function writing ``cls`` as a dict, one hook per field."""
+    _register_enums(cls, converter)
+    return make_dict_unstructure_fn(cls, converter)
+
+
+def _structure_attrs_factory(cls: type, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """cattrs' generated structuring function of ``cls``, for untrusted input.
+
+    It reads every field with the converter's hooks, collects each field's
+    failure with its name (detailed validation), refuses unknown keys and
+    then calls ``cls(...)``, whose attrs validators check the rules. Only a
+    mapping is read at all.
+    """
+    _register_enums(cls, converter)
+    structure_fields: Callable[[Any, Any], Any] = make_dict_structure_fn(
+        cls, converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
+    )
+
+    def structure(value: Any, _: Any = None) -> Any:
+        if not isinstance(value, Mapping):
+            raise _expected(f"an object for {cls.__name__}", value)
+        return structure_fields(value, cls)
+
+    return structure
+
+
+def _unstructure_optional_factory(tp: Any, converter: cattrs.Converter) -> Callable[[Any], Any]:
+    (inner,) = [a for a in get_args(tp) if a is not type(None)]
+    hook = converter.get_unstructure_hook(inner)
+    return lambda value: None if value is None else hook(value)
+
+
 # Value objects written as one JSON string: build them with their constructors.
 _STRING_VALUES = (Email, PhoneNumber)
-
-
-def _unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
-    fn = _UNSTRUCTURE.get(cls)
-    if fn is None:
-        fn = _UNSTRUCTURE[cls] = _compile_unstructure(cls)
-    return fn
 
 
 @cache
@@ -549,7 +386,7 @@ def make_converter() -> cattrs.Converter:
     c.register_structure_hook_factory(_is_enum, _structure_enum_factory)
     c.register_structure_hook_factory(_is_tuple, lambda tp: _structure_tuple_factory(tp, c))
     c.register_structure_hook_factory(_is_frozenset, lambda tp: _structure_frozenset_factory(tp, c))
-    c.register_structure_hook_factory(attrs.has, lambda cls: _compile_structure(cls, c))
+    c.register_structure_hook_factory(attrs.has, lambda cls: _structure_attrs_factory(cls, c))
 
     unhooks: tuple[tuple[type, Callable[[Any], Any]], ...] = (
         (UUID, str),
@@ -564,12 +401,15 @@ def make_converter() -> cattrs.Converter:
     for utp, unhook in unhooks:
         c.register_unstructure_hook(utp, unhook)
     c.register_unstructure_hook_func(_is_json_object, thaw_json)
-    c.register_unstructure_hook_factory(_is_enum, lambda tp: lambda v: v.value)
+    c.register_unstructure_hook_factory(_is_enum, lambda tp: _enum_value)
     c.register_unstructure_hook_factory(
         _is_tuple, lambda tp: _tuple_unstructure(get_args(tp)[0] if get_args(tp) else Any, c)
     )
     c.register_unstructure_hook_factory(_is_frozenset, lambda tp: lambda v: sorted(v))
-    c.register_unstructure_hook_factory(attrs.has, _unstructure_fn)
+    c.register_unstructure_hook_factory(
+        _is_optional, lambda tp: _unstructure_optional_factory(tp, c)
+    )
+    c.register_unstructure_hook_factory(attrs.has, lambda cls: _unstructure_attrs_factory(cls, c))
     return c
 
 
@@ -619,18 +459,25 @@ def to_dict(obj: Any) -> dict[str, Any]:
     Raises :class:`~crmkit.errors.ValidationError` for anything that is not
     an attrs instance.
     """
-    fn = _UNSTRUCTURE.get(type(obj))
-    if fn is None:
-        if type(obj) in _STRING_VALUES:
-            raise ValidationError(
-                [("obj", f"{type(obj).__name__} serializes to a string, not an object: use str()")]
-            )
-        if not attrs.has(type(obj)):
-            raise ValidationError(
-                [("obj", f"expected a crmkit entity or value object, got {describe(obj)}")]
-            )
-        fn = _unstructure_fn(type(obj))
-    return fn(obj)
+    cls = type(obj)
+    if cls in _STRING_VALUES:
+        raise ValidationError(
+            [("obj", f"{cls.__name__} serializes to a string, not an object: use str()")]
+        )
+    if not attrs.has(cls):
+        raise ValidationError(
+            [("obj", f"expected a crmkit entity or value object, got {describe(obj)}")]
+        )
+    return make_converter().get_unstructure_hook(cls)(obj)  # type: ignore[no-any-return]
+
+
+def _structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
+    """The converter's structuring function of an attrs class ``cls``."""
+    if not isinstance(cls, type) or not attrs.has(cls) or cls in _STRING_VALUES:
+        raise ValidationError(
+            [("cls", f"expected a crmkit entity or value-object class, got {cls!r}")]
+        )
+    return make_converter().get_structure_hook(cls)
 
 
 def from_dict(cls: type[T], data: Any) -> T:
@@ -642,13 +489,9 @@ def from_dict(cls: type[T], data: Any) -> T:
         Listing every problem found with its path: unknown keys, missing
         fields, wrong types and broken rules. Nothing else escapes.
     """
-    if not isinstance(cls, type) or not attrs.has(cls) or cls in _STRING_VALUES:
-        raise ValidationError(
-            [("cls", f"expected a crmkit entity or value-object class, got {cls!r}")]
-        )
-    fn = _STRUCTURE.get(cls) or _structure_fn(cls)
+    structure = _structure_hook(cls)
     try:
-        return fn(data)  # type: ignore[no-any-return]
+        return structure(data, cls)  # type: ignore[no-any-return]
     except ValidationError:
         raise
     except Exception as exc:
@@ -665,14 +508,14 @@ def from_dicts(cls: type[T], rows: Iterable[Any]) -> list[T]:
 
     Paths start with the row's position: ``[3].email: ...``.
     """
-    fn = _structure_fn(cls)
+    structure = _structure_hook(cls)
     out: list[T] = []
     errors: list[tuple[str, str]] = []
     if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
         raise ValidationError([("rows", f"expected an iterable of objects, got {describe(rows)}")])
     for i, row in enumerate(rows):
         try:
-            out.append(fn(row))
+            out.append(structure(row, cls))
         except Exception as exc:
             errors.extend(_flatten(exc, f"[{i}]"))
     if errors:

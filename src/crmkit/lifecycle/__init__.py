@@ -17,7 +17,8 @@ Traceback (most recent call last):
 crmkit.errors.InvalidTransition: cannot 'contact' Lead ... in state 'qualified': no such move; allowed there: 'disqualify', 'convert'
 """
 
-from crmkit.lifecycle._machine import Guard, Machine, State, Transition, TransitionRecord
+from crmkit.lifecycle._hooks import Effect, Guard
+from crmkit.lifecycle._machine import Machine, State, Transition, TransitionRecord
 from crmkit.lifecycle._services import Conversion, convert_lead
 from crmkit.lifecycle._standard import (
     CUSTOMER_LIFECYCLE,
@@ -35,6 +36,7 @@ __all__ = [
     "REOPEN_WINDOW",
     "TICKET",
     "Conversion",
+    "Effect",
     "Guard",
     "Machine",
     "State",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import operator
 import types
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from uuid import UUID
 
 import attrs
@@ -16,8 +17,10 @@ from crmkit.entities import Entity
 from crmkit.entities._base import utcnow
 from crmkit.entities._rules import aware_argument, describe
 from crmkit.errors import DefinitionError, InvalidTransition, ValidationError
+from crmkit.lifecycle._hooks import STANDARD_EFFECTS, STANDARD_GUARDS, Effect, Guard
 
 __all__ = [
+    "Effect",
     "Guard",
     "Machine",
     "State",
@@ -28,182 +31,98 @@ __all__ = [
 E = TypeVar("E", bound=Entity)
 _UTC = timezone.utc
 
-#: A guard looks at the entity and the firing context (which always holds ``"at"``)
-#: and returns ``None`` (or ``True``) to allow the move, or a reason (or ``False``) to refuse it.
-Guard = Callable[[Any, Mapping[str, Any]], "str | bool | None"]
-#: An effect gives the other fields a move changes (``{"resolved_at": ctx["at"]}``); its
-#: context holds ``"at"``, ``"actor"`` and ``"reason"`` besides the caller's context.
-Effect = Callable[[Any, Mapping[str, Any]], Mapping[str, Any]]
 
+@attrs.frozen
+class _Layout:
+    """How to copy an instance of a fully slotted attrs class with some fields changed.
 
-@functools.lru_cache(maxsize=64)
-def _slot_setters(cls: type) -> tuple[tuple[str, Callable[[Any, Any], None]], ...] | None:
-    """Each attrs field of ``cls`` with its slot's setter.
-
-    ``None`` when a field is not a slot (a subclass defined with
-    ``slots=False``) or the class has slots that are not fields (attrs'
-    ``cache_hash``): a copy of the fields alone would be incomplete there,
-    and the general path (``attrs.evolve``) handles such classes.
+    A frozen attrs class refuses attribute writes, and sets its fields in
+    ``__init__`` by going around that; a moved entity is built the same way,
+    through each field's slot descriptor (``__set__``, as fast as a plain
+    attribute write): every field copied from the entity or taken from the
+    changes, then the validators of the changed fields and the class's
+    cross-field rules (``__attrs_post_init__``). The unchanged fields were
+    valid already.
     """
-    names = {a.name for a in attrs.fields(cls)}
+
+    cls: type
+    setters: tuple[Callable[[Any, Any], None], ...]  # each field's slot descriptor's __set__
+    read: Callable[[Any], tuple[Any, ...]]  # every field's value, in order
+    position: Mapping[str, int]
+    validators: Mapping[str, tuple[attrs.Attribute[Any], Callable[..., Any]]]
+    converted: frozenset[str]  # fields with a converter: changes to them go through attrs.evolve
+    post_init: bool
+
+    def build(self, entity: Any, changes: Mapping[str, Any]) -> Any:
+        """A copy of ``entity`` with ``changes`` (fields of the class), every set field checked.
+
+        Raises :class:`~crmkit.errors.ValidationError` listing every problem.
+        """
+        if not self.converted.isdisjoint(changes):
+            return _evolve(entity, changes)
+        values = list(self.read(entity))
+        for name, value in changes.items():
+            values[self.position[name]] = value
+        moved: Any = object.__new__(self.cls)
+        for setter, value in zip(self.setters, values, strict=True):
+            setter(moved, value)
+        errors: list[tuple[str, str]] = []
+        for name, value in changes.items():
+            check = self.validators.get(name)
+            if check is not None:
+                attribute, validator = check
+                try:
+                    validator(moved, attribute, value)
+                except ValidationError as exc:
+                    errors.extend(exc.errors)
+                except (ValueError, TypeError) as exc:  # a validator of the user's own
+                    errors.append((name, str(exc) or type(exc).__name__))
+        if errors:
+            raise ValidationError(errors)
+        if self.post_init:
+            moved.__attrs_post_init__()
+        return moved
+
+
+def _evolve(entity: Any, changes: Mapping[str, Any]) -> Any:
+    """``attrs.evolve`` (every converter and validator), its errors as a ValidationError."""
+    try:
+        return attrs.evolve(entity, **changes)
+    except ValidationError:
+        raise
+    except (ValueError, TypeError) as exc:  # a validator or converter of the user's own
+        raise ValidationError([("$", str(exc) or type(exc).__name__)]) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(cls: type) -> _Layout | None:
+    """The :class:`_Layout` of ``cls``; ``None`` when its fields are not exactly its slots.
+
+    A subclass defined with ``slots=False`` keeps a ``__dict__``, and a class
+    with slots that are not fields (attrs' ``cache_hash``) would be copied
+    incompletely: such classes move through ``attrs.evolve``.
+    """
+    fields = attrs.fields(cls)
+    names = tuple(a.name for a in fields)
     slots: set[str] = set()
     for klass in cls.__mro__:
         declared = vars(klass).get("__slots__", ())
         slots.update((declared,) if isinstance(declared, str) else declared)
-    if not slots - {"__weakref__", "__dict__"} <= names:
+    if "__dict__" in slots or slots - {"__weakref__"} != set(names):
         return None
-    setters = []
-    for a in attrs.fields(cls):
-        descriptor: Any = getattr(cls, a.name, None)
-        if not isinstance(descriptor, types.MemberDescriptorType):
-            return None
-        setters.append((a.name, descriptor.__set__))
-    return tuple(setters)
-
-
-@functools.lru_cache(maxsize=256)
-def _draft_class(cls: type) -> type | None:
-    """A private subclass of ``cls`` whose instances take plain attribute writes, or ``None``.
-
-    A frozen attrs class refuses ``obj.name = value`` in its ``__setattr__``;
-    its draft restores ``object.__setattr__`` (and ``__delattr__``: both fill
-    one type slot), adds no slots of its own and so has the very same
-    layout. A copy is filled in as a draft, with the interpreter's fast slot
-    stores, then its ``__class__`` is set back to ``cls`` before anybody
-    sees it. (The draft is the one trace: ``cls.__subclasses__()`` lists
-    it once a move of a ``cls`` has run.) ``None`` (use the slot
-    descriptors) when ``cls`` is not fully slotted, has a metaclass or an
-    ``__init_subclass__`` hook that a new subclass would run, or refuses
-    the ``__class__`` change.
-    """
-    if type(cls) is not type or _slot_setters(cls) is None:
-        return None
-    if any("__init_subclass__" in vars(klass) for klass in cls.__mro__[:-1]):
-        return None
-    draft = type(
-        f"_{cls.__name__}Draft",
-        (cls,),
-        {
-            "__slots__": (),
-            "__setattr__": object.__setattr__,
-            "__delattr__": object.__delattr__,
-            "__module__": __name__,
-            "__doc__": f"Private: a {cls.__name__} being filled in by crmkit.lifecycle.",
-        },
-    )
-    probe: Any = object.__new__(draft)
-    try:
-        probe.__class__ = cls
-    except TypeError:  # pragma: no cover - a layout CPython will not swap
-        return None
-    return draft
-
-
-def _fill_lines(
-    cls: type, var: str, exprs: Mapping[str, str], namespace: dict[str, Any], tag: str
-) -> list[str] | None:
-    """Source lines (indented once) that set ``var`` to a new ``cls`` whose fields are ``exprs``.
-
-    ``exprs`` maps every field to the expression that gives it. The object
-    is filled in as the draft class when there is one (plain slot stores),
-    else through each slot's descriptor; ``None`` when ``cls`` is not fully
-    slotted. The names the lines use are added to ``namespace``, prefixed
-    with ``tag``.
-    """
-    setters = _slot_setters(cls)
-    if setters is None:
-        return None
-    draft = _draft_class(cls)
-    namespace["_new"] = object.__new__
-    namespace[f"_{tag}cls"] = cls
-    namespace[f"_{tag}draft"] = draft
-    lines = [f"    {var} = _new(_{tag}{'cls' if draft is None else 'draft'})"]
-    for i, (field, setter) in enumerate(setters):
-        if draft is None:
-            namespace[f"_{tag}s{i}"] = setter
-            lines.append(f"    _{tag}s{i}({var}, {exprs[field]})")
-        else:
-            lines.append(f"    {var}.{field} = {exprs[field]}")
-    if draft is not None:
-        lines.append(f"    {var}.__class__ = _{tag}cls")
-    return lines
-
-
-def _generate(name: str, params: str, body: list[str], namespace: dict[str, Any]) -> Any:
-    """Compile ``def name(params): body`` in ``namespace`` and return the function."""
-    source = "\n".join([f"def {name}({params}):", *body]) + "\n"
-    exec(compile(source, f"<crmkit.lifecycle {name}>", "exec"), namespace)
-    return namespace[name]
-
-
-def _entity_exprs(
-    cls: type, fixed: tuple[tuple[str, Any], ...], dynamic: Iterable[str], namespace: dict[str, Any]
-) -> dict[str, str]:
-    """Each field of a moved ``cls``: a ``fixed`` constant, ``changes[...]``, or the entity's own."""
-    exprs: dict[str, str] = {}
-    constants = dict(fixed)
-    for a in attrs.fields(cls):
-        if a.name == "updated_at":
-            exprs[a.name] = "updated_at"
-        elif a.name in constants:
-            namespace[f"_v_{a.name}"] = constants[a.name]
-            exprs[a.name] = f"_v_{a.name}"
-        elif a.name in dynamic:
-            exprs[a.name] = f"changes[{a.name!r}]"
-        else:
-            exprs[a.name] = f"entity.{a.name}"
-    return exprs
-
-
-@functools.lru_cache(maxsize=512)
-def _applier(
-    cls: type, fixed: tuple[tuple[str, Any], ...], keys: tuple[str, ...]
-) -> Callable[[Any, datetime, Mapping[str, Any]], Any]:
-    """A generated ``apply(entity, updated_at, changes)``: the moved copy with an effect's ``changes``.
-
-    The ``fixed`` fields (the target state, its probability) are baked in,
-    ``keys`` (the fields an effect changed) are read from ``changes`` and the
-    rest are the entity's own. The unchanged fields were valid already, so
-    only the validators of ``keys`` run, then the class's cross-field rules
-    (``__attrs_post_init__``). A change to a field with a converter, or to a
-    field the move itself sets, and a class that is not fully slotted go
-    through ``attrs.evolve`` (every validator). Raises
-    :class:`~crmkit.errors.ValidationError` listing every problem. ``keys``
-    must be fields of ``cls``.
-    """
-    fields = attrs.fields_dict(cls)
-    namespace: dict[str, Any] = {
-        "_ValidationError": ValidationError,
-        "_evolve": attrs.evolve,
-        "_fixed": dict(fixed),
-    }
-    lines = None
-    if not any(
-        fields[k].converter is not None or k in dict(fixed) or k == "updated_at" for k in keys
-    ):
-        lines = _fill_lines(
-            cls, "moved", _entity_exprs(cls, fixed, keys, namespace), namespace, "e"
-        )
-    if lines is None:
-        lines = ["    return _evolve(entity, **{**_fixed, 'updated_at': updated_at, **changes})"]
-    else:
-        lines.append("    errors = None")
-        for i, key in enumerate(keys):
-            if fields[key].validator is not None:
-                namespace[f"_a{i}"] = fields[key]
-                namespace[f"_c{i}"] = fields[key].validator
-                lines += [
-                    "    try:",
-                    f"        _c{i}(moved, _a{i}, changes[{key!r}])",
-                    "    except _ValidationError as exc:",
-                    "        errors = [*(errors or ()), *exc.errors]",
-                ]
-        lines += ["    if errors:", "        raise _ValidationError(errors)"]
-        if getattr(cls, "__attrs_post_init__", None) is not None:
-            lines.append("    moved.__attrs_post_init__()")
-        lines.append("    return moved")
-    return _generate(  # type: ignore[no-any-return]
-        "apply", "entity, updated_at, changes", lines, namespace
+    descriptors = [getattr(cls, name) for name in names]
+    if not all(isinstance(d, types.MemberDescriptorType) for d in descriptors):
+        return None  # a field shadowed by a property or the like
+    return _Layout(
+        cls=cls,
+        setters=tuple(d.__set__ for d in descriptors),
+        read=(lambda entity: (getattr(entity, names[0]),))
+        if len(names) == 1
+        else operator.attrgetter(*names),
+        position={name: i for i, name in enumerate(names)},
+        validators={a.name: (a, a.validator) for a in fields if a.validator is not None},
+        converted=frozenset(a.name for a in fields if a.converter is not None),
+        post_init=getattr(cls, "__attrs_post_init__", None) is not None,
     )
 
 
@@ -289,12 +208,114 @@ class TransitionRecord:
     reason: str | None = None
 
 
-#: A compiled move: ``move(entity, at, actor, reason, context) -> (moved, record)``.
-_Move = Callable[[Any, Any, Any, Any, Any], "tuple[Any, TransitionRecord]"]
+class _Move:
+    """One move of a machine: an entity class in one state, one event.
+
+    Everything that depends only on those three is decided once, when the
+    move is first fired (the transition, the target state and its
+    probability, how to copy the class); :meth:`__call__` does what depends
+    on the call: the time, the guard's verdict, the reason, the effect's
+    changes, and the copy with every field it sets validated.
+    """
+
+    __slots__ = ("cls", "current", "fixed", "layout", "machine", "transition")
+
+    def __init__(
+        self,
+        machine: Machine,
+        cls: type,
+        current: str,
+        transition: Transition,
+        fixed: Mapping[str, Any],
+        layout: _Layout | None,
+    ) -> None:
+        self.machine = machine
+        self.cls = cls
+        self.current = current
+        self.transition = transition
+        self.fixed = fixed
+        self.layout = layout
+
+    def __call__(
+        self,
+        entity: Any,
+        at: datetime | None,
+        actor: str | None,
+        reason: str | None,
+        context: Mapping[str, Any] | None,
+    ) -> tuple[Any, TransitionRecord]:
+        when = at if type(at) is datetime and at.tzinfo is _UTC else _when(at)
+        transition = self.transition
+        ctx: dict[str, Any] | None = None
+        if transition.guard is not None:
+            ctx = self.machine._context(when, context)
+            verdict = transition.guard(entity, ctx)
+            if verdict is not None and verdict is not True:
+                self._refuse(entity, _verdict(transition.guard, verdict), ctx, when, context)
+        if transition.requires_reason and not (isinstance(reason, str) and reason.strip()):
+            self._refuse(entity, "a reason is required", ctx, when, context)
+        changes = dict(self.fixed)
+        changes["updated_at"] = max(entity.updated_at, when)
+        if transition.effect is not None:
+            if ctx is None:
+                ctx = self.machine._context(when, context)
+            changes.update(self._effect(entity, {**ctx, "actor": actor, "reason": reason}))
+        try:
+            if self.layout is None:
+                moved = _evolve(entity, changes)
+            else:
+                moved = self.layout.build(entity, changes)
+        except ValidationError as exc:
+            self._refuse(entity, f"the result would be invalid: {exc}", ctx, when, context)
+        record = TransitionRecord(
+            machine=self.machine.name,
+            entity_type=self.cls.__name__,
+            entity_id=entity.id,
+            event=transition.event,
+            from_state=self.current,
+            to_state=transition.target,
+            at=when,
+            actor=actor,
+            reason=reason,
+        )
+        return moved, record
+
+    def _effect(self, entity: Any, ctx: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The effect's changes, checked: a mapping of fields the class has."""
+        effect = self.transition.effect
+        changes = effect(entity, ctx)  # type: ignore[misc]
+        where = f"machine {self.machine.name!r}: the effect {_named(effect)} of event {self.transition.event!r}"
+        if not isinstance(changes, Mapping):
+            raise DefinitionError(
+                f"{where} must return a mapping of field changes, got {describe(changes)}"
+            )
+        fields = attrs.fields_dict(self.cls)
+        unknown = [k for k in changes if k not in fields]
+        if unknown:
+            raise DefinitionError(
+                f"{where} changes {', '.join(map(repr, unknown))}, which "
+                f"{self.cls.__name__} does not have"
+            )
+        return changes
+
+    def _refuse(
+        self,
+        entity: Any,
+        why: str,
+        ctx: Mapping[str, Any] | None,
+        when: datetime,
+        context: Mapping[str, Any] | None,
+    ) -> NoReturn:
+        """Raise the :class:`InvalidTransition` of a refused move (``ctx`` is built if not yet)."""
+        machine = self.machine
+        if ctx is None:
+            ctx = machine._context(when, context)
+        refusal = machine._refusal(entity, self.current, self.transition.event, why, ctx)
+        raise InvalidTransition(refusal) from None
 
 
 class _Plans(dict):  # type: ignore[type-arg]
-    """The per-machine cache of compiled moves; pickles (and deep-copies) as empty."""
+    """The per-machine cache of planned moves; pickles (and deep-copies) as empty."""
 
     def __reduce__(self) -> tuple[type, tuple[()]]:
         return (_Plans, ())
@@ -335,7 +356,7 @@ class Machine:
         init=False, eq=False, repr=False, hash=False
     )
     _states: dict[str, State] = attrs.field(init=False, eq=False, repr=False, hash=False)
-    # event -> entity class -> state -> compiled move (see _compile); filled by fire
+    # (event, entity class, state) -> its _Move; filled by fire
     _plans: _Plans = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
@@ -509,173 +530,28 @@ class Machine:
             it, or a required reason is missing; the message names the state,
             the event, the reason and the events allowed there.
         """
+        move: _Move
         try:
-            move = self._plans[event][type(entity)][getattr(entity, self.field)]
+            move = self._plans[event, type(entity), getattr(entity, self.field)]
         except (KeyError, TypeError, AttributeError):  # new move or bad input: _plan says
             move = self._plan(entity, event)
-        return move(entity, at, actor, reason, context)  # type: ignore[no-any-return]
+        return move(entity, at, actor, reason, context)
 
     def _plan(self, entity: Any, event: str) -> _Move:
-        """Check ``entity`` and ``event`` (raising the precise error); compile and cache the move."""
+        """Check ``entity`` and ``event`` (raising the precise error); plan and cache the move."""
         current = self._current(entity)
         _check_event(event)
         transition = self._index.get((current, event))
         if transition is None:
             raise InvalidTransition(self._refusal(entity, current, event, "no such move"))
-        move = self._compile(type(entity), current, transition)
-        self._plans.setdefault(event, {}).setdefault(type(entity), {})[current] = move
-        return move
-
-    def _compile(self, cls: type, current: str, transition: Transition) -> _Move:
-        """Generate the move of a ``cls`` in state ``current`` by ``transition``.
-
-        The generated function does what :meth:`fire` promises with every
-        decision that depends only on (class, state, event) taken here: which
-        guard to ask, whether a reason is required, the target state and its
-        probability as constants, and the copy and the record written field
-        by field (see :func:`_fill_lines`). What depends on the call (``at``,
-        the guard's verdict, the effect's changes) is checked in it.
-        """
-        event = transition.event
-        fixed: tuple[tuple[str, Any], ...] = ((self.field, transition.target),)
+        fixed: dict[str, Any] = {self.field: transition.target}
         target = self._states[transition.target]
         if self.probability_field is not None and target.probability is not None:
-            fixed += ((self.probability_field, target.probability),)
-        ns: dict[str, Any] = {
-            "_datetime": datetime,
-            "_UTC": _UTC,
-            "_when": _when,
-            "_context": self._context,
-            "_guard": transition.guard,
-            "_effect": transition.effect,
-            "_verdict": functools.partial(_verdict, transition.guard),
-            "_refuse": functools.partial(self._refuse, current=current, event=event),
-            "_apply_for": functools.partial(self._apply_for, cls, event, transition, fixed),
-            "_by_keys": {},
-            "_ValidationError": ValidationError,
-            "_machine": self.name,
-            "_type": cls.__name__,
-            "_event": event,
-            "_from": current,
-            "_to": transition.target,
-        }
-        # The copy with an effect's changes (or, for a class that is not fully slotted,
-        # every move) is made by an applier whose ValidationError refuses the move.
-        checked_apply = [
-            "    try:",
-            "        moved = apply(entity, updated_at, changes)",
-            "    except _ValidationError as exc:",
-            "        _refuse(entity, f'the result would be invalid: {exc}', ctx, when, context)",
-        ]
-        body = [
-            "    if at.__class__ is _datetime and at.tzinfo is _UTC:",
-            "        when = at",
-            "    else:",
-            "        when = _when(at)",
-            "    ctx = None",
-        ]
-        if transition.guard is not None:
-            body += [
-                "    ctx = _context(when, context) if context else {'at': when}",
-                "    verdict = _guard(entity, ctx)",
-                "    if verdict is not None and verdict is not True:",
-                "        _refuse(entity, _verdict(verdict), ctx, when, context)",
-            ]
-        if transition.requires_reason:
-            body += [
-                "    if not (isinstance(reason, str) and reason.strip()):",
-                "        _refuse(entity, 'a reason is required', ctx, when, context)",
-            ]
-        body += [
-            "    updated_at = entity.updated_at",
-            "    if not updated_at > when:",
-            "        updated_at = when",
-        ]
-        if transition.effect is not None:
-            body += [
-                "    if context:",
-                "        ctx = _context(when, context)",
-                "        changes = _effect(entity, {**ctx, 'actor': actor, 'reason': reason})",
-                "    else:",
-                "        changes = _effect(entity, {'at': when, 'actor': actor, 'reason': reason})",
-                "    apply = _by_keys.get(tuple(changes)) if changes.__class__ is dict else None",
-                "    if apply is None:",
-                "        apply = _apply_for(_by_keys, changes)",
-                *checked_apply,
-            ]
-        else:
-            copy = _fill_lines(cls, "moved", _entity_exprs(cls, fixed, (), ns), ns, "e")
-            if copy is None:  # not fully slotted: attrs.evolve, which checks every field
-                ns["apply"], ns["changes"] = _applier(cls, fixed, ()), {}
-                copy = checked_apply
-            body += copy
-        record = _fill_lines(
-            TransitionRecord,
-            "record",
-            {
-                "machine": "_machine",
-                "entity_type": "_type",
-                "entity_id": "entity.id",
-                "event": "_event",
-                "from_state": "_from",
-                "to_state": "_to",
-                "at": "when",
-                "actor": "actor",
-                "reason": "reason",
-            },
-            ns,
-            "r",
-        )
-        assert record is not None  # TransitionRecord is slotted
-        body += [*record, "    return moved, record"]
-        return _generate(  # type: ignore[no-any-return]
-            "move", "entity, at, actor, reason, context", body, ns
-        )
-
-    def _refuse(
-        self,
-        entity: Any,
-        why: str,
-        ctx: Mapping[str, Any] | None,
-        when: datetime,
-        context: Mapping[str, Any] | None,
-        *,
-        current: str,
-        event: str,
-    ) -> None:
-        """Raise the :class:`InvalidTransition` of a refused move (``ctx`` is built if not yet)."""
-        if ctx is None:
-            ctx = self._context(when, context)
-        raise InvalidTransition(self._refusal(entity, current, event, why, ctx)) from None
-
-    def _apply_for(
-        self,
-        cls: type,
-        event: str,
-        transition: Transition,
-        fixed: tuple[tuple[str, Any], ...],
-        by_keys: dict[tuple[str, ...], Callable[..., Any]],
-        changes: Any,
-    ) -> Callable[[Any, datetime, Mapping[str, Any]], Any]:
-        """The applier of an effect's ``changes`` (checked here once per set of keys)."""
-        if not isinstance(changes, Mapping):
-            raise DefinitionError(
-                f"machine {self.name!r}: the effect {_named(transition.effect)} of event {event!r} "
-                f"must return a mapping of field changes, got {describe(changes)}"
-            )
-        keys = tuple(changes)
-        apply = by_keys.get(keys)
-        if apply is None:
-            fields = attrs.fields_dict(cls)
-            unknown = [k for k in keys if k not in fields]
-            if unknown:
-                raise DefinitionError(
-                    f"machine {self.name!r}: the effect {_named(transition.effect)} of event "
-                    f"{event!r} changes {', '.join(map(repr, unknown))}, which {cls.__name__} "
-                    "does not have"
-                )
-            apply = by_keys[keys] = _applier(cls, fixed, keys)
-        return apply
+            fixed[self.probability_field] = target.probability
+        cls: type = type(entity)
+        move = _Move(self, cls, current, transition, fixed, _layout(cls))
+        self._plans[event, cls, current] = move
+        return move
 
     def _refusal(
         self, entity: Any, current: str, event: str, why: str, ctx: Mapping[str, Any] | None = None
@@ -859,7 +735,6 @@ class Machine:
         for anything that does not fit.
         """
         from crmkit.entities import ENTITY_TYPES
-        from crmkit.lifecycle._standard import STANDARD_EFFECTS, STANDARD_GUARDS
 
         guard_table = {**STANDARD_GUARDS, **(guards or {})}
         effect_table = {**STANDARD_EFFECTS, **(effects or {})}

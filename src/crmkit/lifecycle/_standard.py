@@ -12,96 +12,29 @@ from datetime import timedelta
 from typing import Any
 
 from crmkit.entities import Account, Contact, Lead, Opportunity, Ticket
-from crmkit.lifecycle._machine import Effect, Guard, Machine, State, Transition
+from crmkit.lifecycle._hooks import (
+    REOPEN_WINDOW,
+    clear_disqualification,
+    close_deal,
+    mark_closed,
+    mark_reopened,
+    mark_responded,
+    mark_solved,
+    reachable,
+    record_conversion,
+    record_disqualification,
+    within_reopen_window,
+)
+from crmkit.lifecycle._machine import Machine, State, Transition
 
 __all__ = [
     "CUSTOMER_LIFECYCLE",
     "LEAD",
     "OPPORTUNITY_PIPELINE",
     "REOPEN_WINDOW",
-    "STANDARD_EFFECTS",
-    "STANDARD_GUARDS",
     "TICKET",
     "ticket_machine",
 ]
-
-#: How long after being solved a ticket may be reopened, unless the context says otherwise.
-REOPEN_WINDOW = timedelta(days=7)
-
-
-# --------------------------------------------------------------------------- guards
-
-
-def reachable(lead: Any, ctx: Mapping[str, Any]) -> str | None:
-    """A lead is qualified only when there is a way to reach the person."""
-    if lead.email is None and lead.phone is None:
-        return "a lead needs an e-mail address or a phone number before it can be qualified"
-    return None
-
-
-def within_reopen_window(ticket: Any, ctx: Mapping[str, Any]) -> str | None:
-    """A solved ticket reopens only within the window (``ctx["reopen_window"]``, default 7 days)."""
-    window = ctx.get("reopen_window", REOPEN_WINDOW)
-    solved = ticket.resolved_at or ticket.updated_at
-    if ctx["at"] - solved > window:
-        return f"it was solved more than {window} ago ({solved.isoformat()})"
-    return None
-
-
-# --------------------------------------------------------------------------- effects
-
-
-def record_disqualification(lead: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"disqualified_reason": ctx["reason"]}
-
-
-def clear_disqualification(lead: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"disqualified_reason": None}
-
-
-def record_conversion(lead: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    """Stamp the conversion, with the ids of what the lead became (``ctx["converted_ids"]``)."""
-    return {"converted_at": lead.converted_at or ctx["at"], **ctx.get("converted_ids", {})}
-
-
-def close_deal(deal: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"closed_at": ctx["at"], "close_reason": ctx["reason"] or deal.close_reason}
-
-
-def mark_solved(ticket: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    changes: dict[str, Any] = {"resolved_at": ctx["at"]}
-    if ticket.first_response_at is None:
-        changes["first_response_at"] = ctx["at"]
-    return changes
-
-
-def mark_reopened(ticket: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"resolved_at": None}
-
-
-def mark_closed(ticket: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {"closed_at": ctx["at"]}
-
-
-def mark_responded(ticket: Any, ctx: Mapping[str, Any]) -> dict[str, Any]:
-    return {} if ticket.first_response_at is not None else {"first_response_at": ctx["at"]}
-
-
-STANDARD_GUARDS: dict[str, Guard] = {g.__name__: g for g in (reachable, within_reopen_window)}
-STANDARD_EFFECTS: dict[str, Effect] = {
-    e.__name__: e
-    for e in (
-        record_disqualification,
-        clear_disqualification,
-        record_conversion,
-        close_deal,
-        mark_solved,
-        mark_reopened,
-        mark_closed,
-        mark_responded,
-    )
-}
-
 
 # --------------------------------------------------------------------------- machines
 
@@ -202,16 +135,11 @@ CUSTOMER_LIFECYCLE = Machine(
 def ticket_machine(reopen_window: timedelta = REOPEN_WINDOW) -> Machine:
     """The support-ticket machine, with solved tickets reopenable within ``reopen_window``."""
 
-    def within_reopen_window(ticket: Any, ctx: Mapping[str, Any]) -> str | bool | None:
-        return STANDARD_GUARDS["within_reopen_window"](
-            ticket, {"reopen_window": reopen_window, **ctx}
-        )
+    def within_reopen_window_of(ticket: Any, ctx: Mapping[str, Any]) -> str | None:
+        return within_reopen_window(ticket, {"reopen_window": reopen_window, **ctx})
 
-    guard = (
-        STANDARD_GUARDS["within_reopen_window"]
-        if reopen_window == REOPEN_WINDOW
-        else within_reopen_window
-    )
+    within_reopen_window_of.__name__ = "within_reopen_window"
+    guard = within_reopen_window if reopen_window == REOPEN_WINDOW else within_reopen_window_of
     return Machine(
         name="ticket",
         entity_types=(Ticket,),

@@ -26,8 +26,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from crmkit.errors import ConvergenceError, ValidationError
-from crmkit.satisfaction.pls import PathModel, PlsResult, _matrix
+from crmkit.errors import InsufficientData, ValidationError
+from crmkit.satisfaction.pls import PathModel, PlsResult, indicator_matrix, resample
 
 __all__ = [
     "IndexResult",
@@ -239,7 +239,7 @@ def satisfaction_index(
     if not hi > lo:
         raise ValidationError([("scale", f"must be (min, max) with max > min, got {scale!r}")])
     items = result.model.blocks[construct]
-    raw = _matrix(data, items)
+    raw = indicator_matrix(data, items)
     if raw.shape[0] != result.n:
         raise ValidationError(
             [("data", f"must hold the {result.n} respondents of the fit, got {raw.shape[0]}")]
@@ -263,25 +263,25 @@ def satisfaction_index(
     overall, per_group = _index_values(result, construct, raw, (lo, hi), codes, k)
     interval = None
     group_intervals = None
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
+        raise ValidationError(
+            [("bootstrap", f"must be a whole number of resamples >= 0, got {bootstrap!r}")]
+        )
     if bootstrap:
         conf = check_confidence(confidence)
-        from crmkit.satisfaction.pls import _estimate
-
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        all_raw = result._raw
         draws, group_draws = [], []
-        n = all_raw.shape[0]
-        for _ in range(int(bootstrap)):
-            rows = rng.integers(0, n, n)
-            try:
-                fit = _estimate(result.model, all_raw[rows], **result._options)
-            except (ConvergenceError, np.linalg.LinAlgError):
+        for rows, fit in resample(result, int(bootstrap), seed=seed):
+            if fit is None:
                 continue  # a resample that cannot be fitted is skipped
             o, pg = _index_values(
                 fit, construct, raw[rows], (lo, hi), None if codes is None else codes[rows], k
             )
             draws.append(o)
             group_draws.append(pg)
+        if len(draws) < 2:
+            raise InsufficientData(
+                f"fewer than two of {int(bootstrap)} bootstrap resamples could be fitted"
+            )
         q = [(1 - conf) / 2, (1 + conf) / 2]
         a, b = np.quantile(draws, q)
         interval = (float(a), float(b))

@@ -59,7 +59,7 @@ __all__ = ["BetaGeo"]
 
 
 class BetaGeo(Model):
-    """BG/NBD: ``BetaGeo().fit(frequency, recency, T)`` or ``BetaGeo(r=..., alpha=..., a=..., b=...)``.
+    """BG/NBD: ``BetaGeo().fit(frequency, recency, T)`` or ``BetaGeo.from_params(r=..., alpha=..., a=..., b=...)``.
 
     Parameters (``params_``): r and alpha of the gamma purchase rates (alpha
     in the time unit of the data), a and b of the beta dropout
@@ -75,8 +75,10 @@ class BetaGeo(Model):
     :class:`~crmkit.errors.BoundaryWarning` is issued. The result is the same
     whatever the optimiser's start.
 
-    Attributes (after ``fit``): ``params_``, ``log_likelihood_``,
-    ``limit_``, ``standard_errors_``.
+    Fitted attributes (reading one before ``fit`` raises
+    :class:`~crmkit.errors.NotFittedError`): ``params_`` (also set by
+    ``from_params``), ``log_likelihood_``, ``limit_``,
+    ``standard_errors_``, ``covariance_``, ``n_customers_``.
     """
 
     param_names = ("r", "alpha", "a", "b")

@@ -66,6 +66,11 @@ class ShiftedBetaGeo(Model):
     Reproduces Fader & Hardie (2007): 'regular' 1000, 631, 468, 382, 326,
     289, 262, 241 give alpha = 0.704, beta = 1.182; 'high end' 1000, 869,
     743, 653, 593, 551, 517, 491 give alpha = 0.668, beta = 3.806.
+
+    Fitted attributes (reading one before ``fit`` raises
+    :class:`~crmkit.errors.NotFittedError`): ``params_`` (also set by
+    ``from_params``), ``log_likelihood_``, ``limit_``,
+    ``standard_errors_``, ``covariance_``, ``n_customers_``.
     """
 
     param_names = ("alpha", "beta")
@@ -73,40 +78,43 @@ class ShiftedBetaGeo(Model):
     probability_params = frozenset({"theta", "share"})
 
     def fit(
-        self, survivors: Any, *, initial_params: Mapping[str, float] | None = None
+        self,
+        survivors: Any,
+        *,
+        weights: Any = None,
+        initial_params: Mapping[str, float] | None = None,
     ) -> ShiftedBetaGeo:
         """Maximum likelihood on the numbers alive at the start (period 0) and after each period.
 
-        When every customer churns with one probability the fit is the limit
+        ``survivors`` is one cohort's counts, or several cohorts' (a list of
+        count sequences, of any lengths, or a 2-D array with a cohort per
+        row): the cohorts share the parameters and their log-likelihoods
+        add up, each multiplied by its entry of ``weights`` (default 1). When
+        every customer churns with one probability the fit is the limit
         model (``limit_``, a :class:`~crmkit.errors.BoundaryWarning`).
         ``initial_params`` (alpha, beta) sets the optimiser's start.
         """
-        from crmkit._validation import _positions, as_finite
+        from crmkit._validation import as_weights
 
-        alive = as_finite(survivors, "survivors")
-        if alive.shape[0] < 2:
-            raise InsufficientData("survivors needs the cohort size and at least one later count")
-        lost = alive[:-1] - alive[1:]
-        problems = []
-        if (alive != np.round(alive)).any() or (alive < 0).any():
-            problems.append(("survivors", "must be whole numbers >= 0"))
-        if (lost < 0).any():
-            problems.append(
-                (
-                    "survivors",
-                    f"must not grow; positions {_positions(np.concatenate(([False], lost < 0)))} do",
-                )
-            )
-        if problems:
-            raise ValidationError(problems)
-        if lost.sum() == 0 or (alive[-1] == 0 and (lost > 0).sum() < 2):
+        cohorts = _cohorts(survivors)
+        w = as_weights(weights, "weights", len(cohorts))
+        horizon = max(c.shape[0] for c in cohorts) - 1
+        # Churned in period t (t = 1..horizon) and still alive after t periods, summed over
+        # the cohorts with their weights: rows (t, survived) with a count each.
+        lost = np.zeros(horizon + 1)
+        alive_at_end = np.zeros(horizon + 1)
+        for weight, alive in zip(w, cohorts, strict=True):  # a loop over cohorts, not customers
+            n = alive.shape[0] - 1
+            lost[1 : n + 1] += weight * (alive[:-1] - alive[1:])
+            alive_at_end[n] += weight * alive[-1]
+        if lost.sum() == 0 or (alive_at_end.sum() == 0 and (lost > 0).sum() < 2):
             raise InsufficientData(
                 "the counts carry too little information: nobody (or everybody at once) churned"
             )
-        n = alive.shape[0] - 1
-        periods = np.concatenate((np.arange(1, n + 1, dtype=float), [float(n)]))
-        survived = np.concatenate((np.zeros(n), [1.0]))
-        counts = np.concatenate((lost, [alive[-1]]))
+        t = np.arange(horizon + 1, dtype=float)
+        periods = np.concatenate((t[1:], t))
+        survived = np.concatenate((np.zeros(horizon), np.ones(horizon + 1)))
+        counts = np.concatenate((lost[1:], alive_at_end))
         keep = counts > 0
         data = (periods[keep], survived[keep])
 
@@ -157,7 +165,7 @@ class ShiftedBetaGeo(Model):
         with np.errstate(divide="ignore"):
             return np.where(survived, mix.log_ratio(0, t), mix.log_ratio(1, np.maximum(t - 1, 0)))
 
-    def _limit(self) -> tuple[float, bool]:
+    def _limit_churn(self) -> tuple[float, bool]:
         """(m, polarised) of the fitted limit model: theta = m for everyone, or 0 / 1 by share."""
         m, rho = self._phi_of(None).tolist()
         return m, rho == 1
@@ -203,7 +211,7 @@ class ShiftedBetaGeo(Model):
 
         tt = as_times(t, "t")
         if self._on_limit(params):
-            m, polar = self._limit()
+            m, polar = self._limit_churn()
             return np.where(tt > 0, 1 - m, 1.0) if polar else (1 - m) ** tt
         a, b = self._theta(params)
         return np.exp(betaln(a, b + tt) - betaln(a, b))
@@ -216,7 +224,7 @@ class ShiftedBetaGeo(Model):
         if (tt < 1).any():
             raise ValidationError([("t", "must be >= 1 (the first renewal is at t = 1)")])
         if self._on_limit(params):
-            m, polar = self._limit()
+            m, polar = self._limit_churn()
             return np.where(tt < 2, 1 - m, 1.0) if polar else np.full(tt.shape, 1 - m)
         a, b = self._theta(params)
         return (b + tt - 1) / (a + b + tt - 1)
@@ -231,7 +239,7 @@ class ShiftedBetaGeo(Model):
         if (tt < 1).any():
             raise ValidationError([("t", "must be >= 1")])
         if self._on_limit(params):
-            m, polar = self._limit()
+            m, polar = self._limit_churn()
             return np.where(tt < 2, m, 0.0) if polar else m * (1 - m) ** (tt - 1)
         a, b = self._theta(params)
         return np.exp(betaln(a + 1, b + tt - 1) - betaln(a, b))
@@ -261,7 +269,7 @@ class ShiftedBetaGeo(Model):
         n = as_counts(renewals, "renewals") + 1
         d = float(discount_rate)
         if self._on_limit(params):
-            m, polar = self._limit()
+            m, polar = self._limit_churn()
             if polar:  # the survivors of the first period never churn
                 return np.where(n > 1, (1 + d) / d, (1 - m) * (1 + d) / d)
             return np.full(n.shape, (1 - m) * (1 + d) / (d + m))
@@ -270,8 +278,11 @@ class ShiftedBetaGeo(Model):
 
     def simulate(
         self, size: int, periods: int, *, seed: Any = None, params: dict[str, float] | None = None
-    ) -> Array:
-        """Customers alive at periods 0..``periods`` of a cohort of ``size`` drawn from the model."""
+    ) -> dict[str, Array]:
+        """A cohort of ``size`` drawn from the model: ``{"survivors": alive at periods 0..periods}``.
+
+        The columns ``fit`` takes, as every model's ``simulate`` returns.
+        """
         m, rho = self._phi_of(params).tolist()
         rng = rng_of(seed)
         if rho == 0:
@@ -284,7 +295,10 @@ class ShiftedBetaGeo(Model):
         lifetime = np.where(
             theta > 0, rng.geometric(np.maximum(theta, 1e-300)), np.iinfo(np.int64).max
         )
-        return np.array([(lifetime > t).sum() for t in range(periods + 1)], dtype=float)
+        # alive at period t: lifetime > t; count by lifetime, then sum the counts above each t
+        churned = np.bincount(np.minimum(lifetime, periods + 1), minlength=periods + 2)
+        alive = size - np.cumsum(churned)[: periods + 1]
+        return {"survivors": alive.astype(float)}
 
 
 class BetaGeoBetaBinom(Model):
@@ -300,8 +314,10 @@ class BetaGeoBetaBinom(Model):
     returns the limit model (``limit_``, a
     :class:`~crmkit.errors.BoundaryWarning`).
 
-    Attributes (after ``fit``): ``params_``, ``log_likelihood_``,
-    ``limit_``, ``standard_errors_``.
+    Fitted attributes (reading one before ``fit`` raises
+    :class:`~crmkit.errors.NotFittedError`): ``params_`` (also set by
+    ``from_params``), ``log_likelihood_``, ``limit_``,
+    ``standard_errors_``, ``covariance_``, ``n_customers_``.
     """
 
     param_names = ("alpha", "beta", "gamma", "delta")
@@ -549,3 +565,35 @@ class BetaGeoBetaBinom(Model):
             x += buy
             tx = np.where(buy, float(t), tx)
         return {"frequency": x, "recency": tx, "n_periods": np.full(n_customers, float(n_periods))}
+
+
+def _cohorts(survivors: Any) -> list[Array]:
+    """One or more cohorts' survivor counts, checked: whole numbers >= 0 that never grow."""
+    from crmkit._validation import _positions, as_finite
+
+    if isinstance(survivors, np.ndarray) and survivors.ndim == 2:
+        rows: list[Any] = list(survivors)
+    elif isinstance(survivors, (list, tuple)) and any(
+        isinstance(c, (list, tuple, np.ndarray)) for c in survivors
+    ):
+        rows = list(survivors)
+    else:
+        rows = [survivors]
+    if not rows:
+        raise InsufficientData("survivors holds no cohort")
+    out = []
+    for i, row in enumerate(rows):
+        name = "survivors" if len(rows) == 1 else f"survivors[{i}]"
+        alive = as_finite(row, name)
+        if alive.shape[0] < 2:
+            raise InsufficientData(f"{name} needs the cohort size and at least one later count")
+        problems = []
+        if (alive != np.round(alive)).any() or (alive < 0).any():
+            problems.append((name, "must be whole numbers >= 0"))
+        grows = np.concatenate(([False], alive[1:] > alive[:-1]))
+        if grows.any():
+            problems.append((name, f"must not grow; positions {_positions(grows)} do"))
+        if problems:
+            raise ValidationError(problems)
+        out.append(alive)
+    return out

@@ -26,17 +26,25 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
 from crmkit._numeric import dot, matvec
-from crmkit.errors import BoundaryWarning, ConvergenceError, InsufficientData, ValidationError
+from crmkit.errors import (
+    BoundaryWarning,
+    ConvergenceError,
+    InsufficientData,
+    MissingDependency,
+    NotFittedError,
+    ValidationError,
+)
 from crmkit.value._summary import distinct_rows
 
 Array = npt.NDArray[np.float64]
+M = TypeVar("M", bound="Model")
 
 
 @attrs.frozen
@@ -128,7 +136,36 @@ class FitSummary:
             "iterations": self.iterations,
         }
 
+    def to_frame(self) -> Any:
+        """The parameter table as a pandas DataFrame (needs pandas), one row per parameter."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise MissingDependency(
+                "FitSummary.to_frame() needs pandas: pip install pandas"
+            ) from None
+        k = len(self.names)
+        return pd.DataFrame(
+            {
+                "estimate": self.estimates,
+                "standard_error": self.standard_errors or (None,) * k,
+                "lower": self.lower or (None,) * k,
+                "upper": self.upper or (None,) * k,
+            },
+            index=pd.Index(self.names, name="parameter"),
+        )
+
+    def format(self, decimals: int = 4) -> str:
+        """The table as text with ``decimals`` digits after the point (``str()`` uses 4)."""
+        return self._render(decimals)
+
     def __str__(self) -> str:
+        return self._render(4)
+
+    def _render(self, decimals: int) -> str:
+        from crmkit._validation import check_decimals
+
+        d = check_decimals(decimals)
         level = f"{self.confidence:.0%} interval"
         lines = [
             f"{self.model}: log-likelihood {self.log_likelihood:,.2f} on {self.n:,.0f} "
@@ -141,7 +178,7 @@ class FitSummary:
         lines.append(f"parameter     estimate   std. error   {level}")
         if self.standard_errors is None or self.lower is None or self.upper is None:
             for name, est in zip(self.names, self.estimates, strict=True):
-                lines.append(f"{name:<10} {est:>11.4g}          n/a   n/a")
+                lines.append(f"{name:<10} {est:>11.{max(d, 1)}g}          n/a   n/a")
             lines.append(
                 "the Hessian is singular at the estimate: the data do not identify every parameter"
             )
@@ -154,7 +191,9 @@ class FitSummary:
                 self.upper,
                 strict=True,
             ):
-                lines.append(f"{name:<10} {est:>11.4f} {se:>12.4f}   {lo:.4f} to {hi:.4f}")
+                lines.append(
+                    f"{name:<10} {est:>11.{d}f} {se:>12.{d}f}   {lo:.{d}f} to {hi:.{d}f}"
+                )
         return "\n".join(lines)
 
 
@@ -227,24 +266,90 @@ class Model:
     #: Reported parameters that are probabilities (their intervals use the logit scale).
     probability_params: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, **params: float) -> None:
-        self.params_: dict[str, float] | None = None
-        self.log_likelihood_: float | None = None
-        self.limit_: BoundaryLimit | None = None
+    def __init__(self) -> None:
+        self._params: dict[str, float] | None = None
+        self._given = False  # parameters from from_params(), not from a fit
+        self._log_likelihood: float | None = None
+        self._limit: BoundaryLimit | None = None
         self._phi: Array | None = None
-        self._fit_state: _Fitted | None = None
-        self._cov_cache: tuple[tuple[tuple[str, ...], Array, Array | None]] | None = None
+        # The reported names, estimates and covariance, computed at the end of a fit.
+        self._estimated: tuple[tuple[str, ...], Array, Array | None] | None = None
         self._n: float = 0.0
         self._iterations = 0
-        if params:
-            self.params_ = check_params(self.param_names, params, self.label)
+
+    @classmethod
+    def from_params(cls: type[M], **params: float) -> M:
+        """A model with given parameters (from a paper, or a fit stored elsewhere), for predictions.
+
+        It is not fitted: ``params_`` holds the parameters, while the
+        attributes only a fit gives (``log_likelihood_``,
+        ``standard_errors_``, ``summary()`` ...) raise
+        :class:`~crmkit.errors.NotFittedError`.
+        """
+        model = cls()
+        model._params = check_params(cls.param_names, params, cls.label)
+        model._given = True
+        return model
+
+    def _fit_result(self, name: str) -> None:
+        """Raise :class:`NotFittedError` for ``name`` unless the model was fitted."""
+        if self._params is None or self._given:
+            given = " (a model from from_params() has params_ only)" if self._given else ""
+            raise NotFittedError(
+                f"{type(self).__name__}.{name} is set by fit(): call fit() first{given}"
+            )
+
+    @property
+    def params_(self) -> dict[str, float]:
+        """The parameters by name: fitted (``inf`` or 0 where a limit model's diverge), or given."""
+        if self._params is None:
+            raise NotFittedError(
+                f"{type(self).__name__}.params_ is set by fit() or from_params(): call one first"
+            )
+        return dict(self._params)
+
+    @property
+    def log_likelihood_(self) -> float:
+        """The maximised log-likelihood."""
+        self._fit_result("log_likelihood_")
+        assert self._log_likelihood is not None
+        return self._log_likelihood
+
+    @property
+    def limit_(self) -> BoundaryLimit | None:
+        """The limit model the fit ended on, or None for an interior maximum."""
+        self._fit_result("limit_")
+        return self._limit
+
+    @property
+    def n_customers_(self) -> float:
+        """The customers the model was fitted on (the sum of the weights)."""
+        self._fit_result("n_customers_")
+        return self._n
+
+    @property
+    def covariance_(self) -> Array | None:
+        """The reported parameters' covariance (rows and columns in ``standard_errors_`` order).
+
+        None when the Hessian at the estimate is singular.
+        """
+        self._fit_result("covariance_")
+        assert self._estimated is not None
+        cov = self._estimated[2]
+        return None if cov is None else cov.copy()
 
     def __repr__(self) -> str:
-        if self.params_ is None:
-            return f"{type(self).__name__}() (not fitted)"
-        inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        limit = f" (limit model: {self.limit_.description})" if self.limit_ is not None else ""
-        return f"{type(self).__name__}({inner}){limit}"
+        name = type(self).__name__
+        if self._params is None:
+            return f"{name}() (not fitted)"
+        inner = ", ".join(f"{k}={v:.4g}" for k, v in self._params.items())
+        if self._given:
+            return f"{name}.from_params({inner})"
+        limit = f"; limit model: {self._limit.description}" if self._limit is not None else ""
+        return (
+            f"{name}({inner}) (fitted on {self._n:,.0f} customers, "
+            f"log-likelihood {self._log_likelihood:,.2f}{limit})"
+        )
 
     # -- to be provided by each model: the natural parameters -------------------------------
     def _loglik(self, theta: Array, data: tuple[Array, ...]) -> Array:
@@ -370,11 +475,12 @@ class Model:
     def _theta(self, params: Mapping[str, Any] | None = None) -> Array:
         if params is not None:
             p = check_params(self.param_names, params, self.label)
-        elif self.params_ is not None:
-            p = self.params_
+        elif self._params is not None:
+            p = self._params
         else:
-            raise ValidationError(
-                [("params", f"{self.label} is not fitted: call fit() or pass params")]
+            raise NotFittedError(
+                f"{type(self).__name__} has no parameters: call fit() or from_params(), "
+                "or pass params="
             )
         return np.array([p[n] for n in self.param_names])
 
@@ -397,7 +503,7 @@ class Model:
 
     def _on_limit(self, params: Mapping[str, Any] | None) -> bool:
         """Predictions at the fitted limit model (not at given parameters)."""
-        return params is None and self.limit_ is not None
+        return params is None and self._limit is not None
 
     def _stage1(
         self,
@@ -591,16 +697,16 @@ class Model:
         weights: Array,
         total: float,
     ) -> None:
-        self.params_ = dict(zip(self.param_names, theta.tolist(), strict=True))
-        self.log_likelihood_ = ll
-        self.limit_ = None
+        self._params = dict(zip(self.param_names, theta.tolist(), strict=True))
+        self._given = False
+        self._log_likelihood = ll
+        self._limit = None
         self._phi = None
         self._n = total
         self._iterations = nit
-        # The Hessian is computed when standard errors are first asked for (summary(),
-        # standard_errors_, confidence_intervals()): fitting alone does not pay for it.
-        self._fit_state = _Fitted(1, theta, data, weights)
-        self._cov_cache = None
+        with np.errstate(all="ignore"):
+            cov = self._covariance(theta, data, weights)
+        self._estimated = (self.param_names, theta, cov)
 
     def _stage2(
         self,
@@ -664,18 +770,21 @@ class Model:
                 )
         value = self._extended_objective(phi, data, weights)[0]
         self._phi = phi
-        self.params_ = self._natural(phi)
-        self.log_likelihood_ = value
-        self.limit_ = self._describe(phi, frozen) if frozen else None
+        self._params = self._natural(phi)
+        self._given = False
+        self._log_likelihood = value
+        self._limit = self._describe(phi, frozen) if frozen else None
         self._n = total
         self._iterations = int(res.nit)
-        self._fit_state = _Fitted(2, phi, data, weights, free, frozen)
-        self._cov_cache = None
-        if self.limit_ is not None:
+        with np.errstate(all="ignore"):
+            self._estimated = self._extended_covariance(
+                _Fitted(2, phi, data, weights, free, frozen)
+            )
+        if self._limit is not None:
             warnings.warn(
                 f"{self.label}: the likelihood is highest on the boundary of the parameter space; "
-                f"the fit is the limit model: {self.limit_.description} "
-                f"({', '.join(self.limit_.diverging)} diverge; see limit_ and summary())",
+                f"the fit is the limit model: {self._limit.description} "
+                f"({', '.join(self._limit.diverging)} diverge; see limit_ and summary())",
                 BoundaryWarning,
                 stacklevel=5,
             )
@@ -835,32 +944,18 @@ class Model:
         return names, estimates, cov
 
     def _estimates(self) -> tuple[tuple[str, ...], Array, Array | None]:
-        """The reported parameters' names, estimates and covariance, computed once on demand."""
-        if self._cov_cache is None:
-            fitted = self._fit_state
-            if fitted is None:
-                assert self.params_ is not None
-                names = tuple(self.params_)
-                return names, np.array(list(self.params_.values())), None
-            with np.errstate(all="ignore"):
-                if fitted.stage == 1:
-                    cov = self._covariance(fitted.point, fitted.data, fitted.weights)
-                    names = self.param_names
-                    entry = (names, fitted.point, cov)
-                else:
-                    entry = self._extended_covariance(fitted)
-            self._cov_cache = (entry,)
-        return self._cov_cache[0]
-
-    @property
-    def _cov(self) -> Array | None:
-        return self._estimates()[2]
+        """The reported parameters' names, estimates and covariance (computed by the fit)."""
+        self._fit_result("standard_errors_")
+        assert self._estimated is not None
+        return self._estimated
 
     @property
     def standard_errors_(self) -> dict[str, float]:
-        """Standard errors from the Hessian, by reported parameter (the limit model's on a boundary)."""
-        if self.params_ is None:
-            raise ValidationError([("params", f"{self.label} is not fitted")])
+        """Standard errors from the Hessian, by reported parameter (the limit model's on a boundary).
+
+        Raises :class:`~crmkit.errors.InsufficientData` when the Hessian at the
+        estimate is singular (the data do not identify every parameter).
+        """
         names, _, cov = self._estimates()
         if cov is None:
             raise InsufficientData(
@@ -894,8 +989,7 @@ class Model:
 
     def summary(self, confidence: float = 0.95) -> FitSummary:
         """The fitted parameters with standard errors, intervals and the log-likelihood."""
-        if self.params_ is None or self.log_likelihood_ is None:
-            raise ValidationError([("params", f"{self.label} is not fitted: call fit() first")])
+        self._fit_result("summary()")
         from crmkit._validation import check_confidence
 
         check_confidence(confidence)
@@ -917,8 +1011,12 @@ class Model:
             log_likelihood=self.log_likelihood_,
             n=self._n,
             iterations=self._iterations,
-            limit=self.limit_,
+            limit=self._limit,
         )
+
+    def print_summary(self, confidence: float = 0.95, *, decimals: int = 4) -> None:
+        """Print :meth:`summary` with ``decimals`` digits (for notebooks and scripts)."""
+        print(self.summary(confidence).format(decimals))  # noqa: T201 - asked for by the caller
 
     def _prepare(self, *columns: Array) -> tuple[Array, ...]:
         """The data in the form ``_loglik`` takes (some models precompute terms)."""

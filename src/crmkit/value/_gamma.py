@@ -109,8 +109,10 @@ class GammaGamma(Model):
     model, described by ``limit_``, with a
     :class:`~crmkit.errors.BoundaryWarning`.
 
-    Attributes (after ``fit``): ``params_``, ``log_likelihood_``,
-    ``limit_``, ``excluded_``, ``standard_errors_``.
+    Fitted attributes (reading one before ``fit`` raises
+    :class:`~crmkit.errors.NotFittedError`): ``params_`` (also set by
+    ``from_params``), ``log_likelihood_``, ``limit_``,
+    ``standard_errors_``, ``covariance_``, ``n_customers_``, ``excluded_``.
     """
 
     param_names = ("p", "q", "gamma")
@@ -133,7 +135,6 @@ class GammaGamma(Model):
         the optimiser's start.
         """
         x, m, w, excluded = _spend(frequency, monetary_value, weights, nonpositive)
-        self.excluded_ = excluded
         if w.sum() < 2 or float(m.min(initial=0.0)) == float(m.max(initial=0.0)):
             raise InsufficientData(
                 f"{self.label} needs at least two repeat customers with different spend, got {int(w.sum())}"
@@ -146,13 +147,20 @@ class GammaGamma(Model):
             sub = GammaGamma()
             try:
                 sub._maximise(self._data(x[::step], m[::step], w[::step]), w[::step], start)
-                start = np.array(list(sub.params_.values())) if sub.params_ else start
+                start = np.array(list(sub.params_.values()))
             except ConvergenceError:
                 pass
         self._maximise(self._data(x, m, w), w, start, lambda: ((x, m), w))
+        self._excluded = excluded
         return self
 
-    excluded_: float = 0.0
+    _excluded = 0.0
+
+    @property
+    def excluded_(self) -> float:
+        """Repeat customers left out by ``nonpositive="exclude"`` (their summed weight)."""
+        self._fit_result("excluded_")
+        return self._excluded
 
     @staticmethod
     def _data(x: Array, m: Array, w: Array) -> tuple[Any, ...]:

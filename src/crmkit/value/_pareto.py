@@ -130,7 +130,7 @@ def _series(b: Array, c: Array, z: Array) -> tuple[Array, Array, Array, Array]:
 
 
 class ParetoNBD(Model):
-    """Pareto/NBD: ``ParetoNBD().fit(frequency, recency, T)`` or ``ParetoNBD(r=..., alpha=..., s=..., beta=...)``.
+    """Pareto/NBD: ``ParetoNBD().fit(frequency, recency, T)`` or ``ParetoNBD.from_params(r=..., alpha=..., s=..., beta=...)``.
 
     On the CDNOW 39-week summary: r = 0.553, alpha = 10.578, s = 0.606,
     beta = 11.669, log-likelihood -9595.0 (Fader, Hardie & Lee 2005); beta
@@ -142,8 +142,10 @@ class ParetoNBD(Model):
     ``mu``), with ``inf`` or 0 in ``params_`` for the parameters that
     diverge, and a :class:`~crmkit.errors.BoundaryWarning`.
 
-    Attributes (after ``fit``): ``params_``, ``log_likelihood_``,
-    ``limit_``, ``standard_errors_``.
+    Fitted attributes (reading one before ``fit`` raises
+    :class:`~crmkit.errors.NotFittedError`): ``params_`` (also set by
+    ``from_params``), ``log_likelihood_``, ``limit_``,
+    ``standard_errors_``, ``covariance_``, ``n_customers_``.
     """
 
     param_names = ("r", "alpha", "s", "beta")
@@ -211,11 +213,15 @@ class ParetoNBD(Model):
                 probe.fit(x[part], tx[part], t[part], weights=w[part])
         except ConvergenceError:
             return start, None, None
-        fitted = probe._fit_state
-        if fitted is None or fitted.stage == 2:
+        if probe._phi is not None:  # the probe's maximum is on (or near) the boundary
             return start, None, probe._phi
-        theta = fitted.point
-        return theta, self._curvature(np.log(theta), fitted.data, fitted.weights), None
+        _, theta, cov = probe._estimates()
+        if cov is None:
+            return theta, None, None
+        # The Hessian of the mean negative log-likelihood in the log-parameters, from the
+        # probe's covariance in the natural ones: diag(theta) inv(cov) diag(theta) / n.
+        curvature = theta[:, None] * np.linalg.inv(cov) * theta[None, :] / probe.n_customers_
+        return theta, curvature, None
 
     has_gradient = True
 

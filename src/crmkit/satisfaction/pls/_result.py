@@ -1,0 +1,178 @@
+"""What a fit gives: :class:`PlsResult` (every table a PLS-PM paper reports) and :class:`BootstrapResult`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from crmkit._progress import Progress
+
+if TYPE_CHECKING:
+    from crmkit.satisfaction.pls._model import PathModel
+    from crmkit.satisfaction.pls._predict import PredictResult
+
+__all__ = ["BootstrapResult", "PlsResult", "flatten"]
+
+Array = npt.NDArray[np.float64]
+
+
+@attrs.frozen(eq=False)
+class PlsResult:
+    """Everything a PLS-PM paper reports; tables as dicts keyed by construct and indicator names.
+
+    ``weights`` (outer weights of the standardised or centred indicators),
+    ``loadings`` (correlations of indicators with their construct),
+    ``cross_loadings`` (with every construct), ``paths`` (``{(from, to): coefficient}``),
+    ``r2`` / ``adj_r2``, ``scores`` (n x constructs, standardised),
+    ``total_effects`` and ``indirect_effects``, and the quality measures
+    in ``reliability`` (Cronbach's alpha raw and standardised,
+    Dillon-Goldstein's rho, rho_A, AVE, per block), ``communality``,
+    ``redundancy``, ``gof``, ``fornell_larcker`` and ``htmt``.
+    """
+
+    model: PathModel
+    scheme: str
+    scaled: bool
+    consistent: bool
+    iterations: int
+    n: int
+    weights: dict[str, float]
+    loadings: dict[str, float]
+    cross_loadings: dict[str, dict[str, float]]
+    paths: dict[tuple[str, str], float]
+    r2: dict[str, float]
+    adj_r2: dict[str, float]
+    scores: Array
+    total_effects: dict[tuple[str, str], float]
+    indirect_effects: dict[tuple[str, str], float]
+    reliability: dict[str, dict[str, float]]
+    communality: dict[str, float]
+    redundancy: dict[str, float]
+    gof: float
+    construct_correlations: Array
+    fornell_larcker: dict[str, dict[str, float]]
+    htmt: dict[tuple[str, str], float]
+    #: The indicator matrix the model was fitted on (what the bootstrap resamples).
+    data: Array = attrs.field(repr=False)
+    #: The fit's options (scheme, scaled, consistent, tol, max_iter), for refits.
+    options: dict[str, Any] = attrs.field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        def pairs(d: Mapping[tuple[str, str], float]) -> list[dict[str, Any]]:
+            return [{"from": a, "to": b, "value": v} for (a, b), v in d.items()]
+
+        return {
+            "scheme": self.scheme,
+            "scaled": self.scaled,
+            "consistent": self.consistent,
+            "iterations": self.iterations,
+            "n": self.n,
+            "weights": self.weights,
+            "loadings": self.loadings,
+            "paths": pairs(self.paths),
+            "r2": self.r2,
+            "adj_r2": self.adj_r2,
+            "total_effects": pairs(self.total_effects),
+            "reliability": self.reliability,
+            "communality": self.communality,
+            "redundancy": self.redundancy,
+            "gof": self.gof,
+            "fornell_larcker": self.fornell_larcker,
+            "htmt": pairs(self.htmt),
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"PLS path model ({self.scheme} scheme{', PLSc' if self.consistent else ''}), "
+            f"n = {self.n}, {self.iterations} iterations; GoF {self.gof:.3f}",
+            "path                               coefficient",
+        ]
+        for (a, b), v in self.paths.items():
+            lines.append(f"{a + ' -> ' + b:<34} {v:>+11.4f}")
+        lines.append("construct        R2   alpha(std)  DG rho    AVE")
+        for c in self.model.constructs:
+            rel = self.reliability[c]
+            r2 = f"{self.r2[c]:.4f}" if c in self.r2 else "     -"
+            lines.append(
+                f"{c[:14]:<14} {r2:>6} {rel['alpha_standardized']:>10.3f} {rel['dg_rho']:>7.3f} {rel['ave']:>6.3f}"
+            )
+        return "\n".join(lines)
+
+    def bootstrap(
+        self,
+        n: int = 500,
+        *,
+        seed: Any = None,
+        confidence: float = 0.95,
+        progress: Progress = None,
+    ) -> BootstrapResult:
+        """Resample respondents ``n`` times and refit; see :func:`crmkit.satisfaction.pls.bootstrap`."""
+        from crmkit.satisfaction.pls._bootstrap import bootstrap
+
+        return bootstrap(self, n, seed=seed, confidence=confidence, progress=progress)
+
+    def predict(self, *, folds: int = 10, repeats: int = 1, seed: Any = None) -> PredictResult:
+        """PLSpredict (Shmueli et al. 2016); see :func:`crmkit.satisfaction.pls.predict`."""
+        from crmkit.satisfaction.pls._predict import predict
+
+        return predict(self, folds=folds, repeats=repeats, seed=seed)
+
+    def keys(self) -> list[tuple[str, ...]]:
+        """The bootstrap table's keys: weights, loadings, paths and total effects."""
+        keys: list[tuple[str, ...]] = [("weight", i) for i in self.weights]
+        keys += [("loading", i) for i in self.loadings]
+        keys += [("path", a, b) for (a, b) in self.paths]
+        keys += [("total", a, b) for (a, b) in self.total_effects]
+        return keys
+
+
+def flatten(fit: PlsResult, keys: list[tuple[str, ...]]) -> Array:
+    out = np.empty(len(keys))
+    for i, key in enumerate(keys):
+        kind = key[0]
+        if kind == "weight":
+            out[i] = fit.weights[key[1]]
+        elif kind == "loading":
+            out[i] = fit.loadings[key[1]]
+        elif kind == "path":
+            out[i] = fit.paths[(key[1], key[2])]
+        else:
+            out[i] = fit.total_effects[(key[1], key[2])]
+    return out
+
+
+@attrs.frozen
+class BootstrapResult:
+    """Bootstrap table keyed by ``("weight", indicator)``, ``("loading", indicator)``, ``("path", from, to)``, ``("total", from, to)``."""
+
+    resamples: int
+    failed: int
+    confidence: float
+    table: dict[tuple[str, ...], dict[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "resamples": self.resamples,
+            "failed": self.failed,
+            "confidence": self.confidence,
+            "table": [{"what": list(k), **v} for k, v in self.table.items()],
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"bootstrap: {self.resamples} resamples ({self.failed} failed), {self.confidence:.0%} percentile intervals",
+            "                                    estimate   std.err      t     interval",
+        ]
+        for key, row in self.table.items():
+            if key[0] not in ("path",):
+                continue
+            label = f"{key[1]} -> {key[2]}"
+            lines.append(
+                f"{label:<34} {row['estimate']:>+10.4f} {row['standard_error']:>9.4f} {row['t']:>6.2f}   "
+                f"{row['lower']:+.3f} to {row['upper']:+.3f}"
+            )
+        return "\n".join(lines)
