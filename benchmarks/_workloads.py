@@ -83,7 +83,9 @@ def simulated_pareto(n: int, seed: int = 2027) -> dict[str, Any]:
     from crmkit.value import ParetoNBD
 
     rng = np.random.default_rng(seed)
-    sim = ParetoNBD.from_params(r=0.55, alpha=10.0, s=0.6, beta=12.0).simulate(rng.uniform(20, 78, n), seed=rng)
+    sim = ParetoNBD.from_params(r=0.55, alpha=10.0, s=0.6, beta=12.0).simulate(
+        rng.uniform(20, 78, n), seed=rng
+    )
     return {k: np.asarray(v) for k, v in sim.items()}
 
 
@@ -308,7 +310,9 @@ def clv(d: dict[str, Any]) -> Any:
     from crmkit.value import BetaGeo, GammaGamma, customer_lifetime_value
 
     value = customer_lifetime_value(
-        BetaGeo.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5), GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0), d
+        BetaGeo.from_params(r=0.25, alpha=4.0, a=0.8, b=2.5),
+        GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0),
+        d,
     )
     return {"total": float(value.sum())}
 

@@ -25,13 +25,16 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "examples"))
 import _harness  # noqa: E402
 
 _harness.single(("sqlalchemy",))
 
-from sqlalchemy_adapter import Schema, SqlRepository, SqlUnitOfWork, sqlite_engine  # noqa: E402
-
+from crmkit.adapters.sqlalchemy import (  # noqa: E402
+    Schema,
+    SqlRepository,
+    SqlUnitOfWork,
+    sqlite_engine,
+)
 from crmkit.datasets._demo import _FIRST, _LAST  # noqa: E402
 from crmkit.entities import Address, Channel, Contact, Email  # noqa: E402
 from crmkit.repository import F, InMemoryRepository, InMemoryStore, InMemoryUnitOfWork, Query  # noqa: E402

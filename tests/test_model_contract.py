@@ -89,7 +89,7 @@ def test_before_fit_every_fitted_attribute_raises_not_fitted(case: Any) -> None:
 
 
 def test_fit_returns_the_model_with_every_fitted_attribute(case: Any) -> None:
-    cls, data, fitted, _ = case
+    cls, _, fitted, _ = case
     assert isinstance(fitted, cls)
     for name in FITTED:
         assert hasattr(fitted, name), name
@@ -138,7 +138,7 @@ def test_given_parameters_are_not_a_fit(case: Any) -> None:
 
 
 def test_one_summary_type_and_no_training_data_kept(case: Any, capsys: Any) -> None:
-    cls, data, fitted, _ = case
+    cls, _, fitted, _ = case
     summary = fitted.summary()
     assert type(summary) is FitSummary
     assert summary.to_dict()["n"] == pytest.approx(fitted.n_customers_)

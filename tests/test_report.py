@@ -45,7 +45,14 @@ def test_report_from_a_unit_of_work_agrees(base) -> None:  # type: ignore[no-unt
 
     store = InMemoryStore()
     with InMemoryUnitOfWork(store) as uow:
-        for kind in ("contacts", "orders", "interactions", "survey_responses", "consents"):
+        for kind in (
+            "accounts",
+            "contacts",
+            "orders",
+            "interactions",
+            "survey_responses",
+            "consents",
+        ):
             for record in getattr(base, kind):
                 uow.repository(type(record)).add(record)
         uow.commit()
@@ -54,6 +61,7 @@ def test_report_from_a_unit_of_work_agrees(base) -> None:  # type: ignore[no-unt
         r = customer_base_report(reader, as_of=base.observation_end)
     direct = customer_base_report(base, as_of=base.observation_end)
     assert r.counts == direct.counts
+    assert r.lifecycle == direct.lifecycle
     assert r.nps.score == direct.nps.score
     assert sorted(r.idic.composite.tolist()) == pytest.approx(
         sorted(direct.idic.composite.tolist())
@@ -110,3 +118,15 @@ def test_report_page_without_matplotlib_says_how_to_get_the_charts() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_report_and_the_demo_count_the_same_lifecycle_stages(base) -> None:  # type: ignore[no-untyped-def]
+    """One source of truth (issue 16): the stages the base stores are the replay of its orders."""
+    from crmkit.lifecycle import replay_customer_stages
+
+    customers = [*base.accounts, *(c for c in base.contacts if c.account_id is None)]
+    replay = replay_customer_stages(customers, base.orders, as_of=base.observation_end)
+    report = customer_base_report(base, as_of=base.observation_end)
+    assert report.lifecycle == replay.counts()
+    assert len(report.lifecycle) >= 3  # not everyone in one stage
+    assert sum(report.lifecycle.values()) == len(customers)

@@ -1,4 +1,4 @@
-"""The example SQLAlchemy adapter passes the full contract suite on SQLite and PostgreSQL.
+"""crmkit.adapters.sqlalchemy passes the full contract suite on SQLite and PostgreSQL.
 
 PostgreSQL runs where ``CRMKIT_TEST_POSTGRES_URL`` names a reachable server
 (``.ci/run`` starts one); elsewhere those tests skip and say why.
@@ -7,18 +7,19 @@ PostgreSQL runs where ``CRMKIT_TEST_POSTGRES_URL`` names a reachable server
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 sa = pytest.importorskip("sqlalchemy")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
-from sqlalchemy_adapter import Schema, SqlRepository, SqlUnitOfWork, sqlite_engine  # noqa: E402
-
+from crmkit.adapters.sqlalchemy import (  # noqa: E402
+    Schema,
+    SqlRepository,
+    SqlUnitOfWork,
+    sqlite_engine,
+)
 from crmkit.entities import Contact  # noqa: E402
 from crmkit.repository import F, Query  # noqa: E402
 from crmkit.testing.contract import RepositoryContract, UnitOfWorkContract  # noqa: E402

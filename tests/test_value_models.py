@@ -420,7 +420,10 @@ def test_customers_observed_for_no_time_contribute_nothing() -> None:
     m = BetaGeo.from_params(r=0.24, alpha=4.4, a=0.79, b=2.4)
     assert m.log_likelihood([0], [0.0], [0.0])[0] == 0.0
     assert (
-        ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.6, beta=11.7).log_likelihood([0], [0.0], [0.0])[0] == 0.0
+        ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.6, beta=11.7).log_likelihood(
+            [0], [0.0], [0.0]
+        )[0]
+        == 0.0
     )
     x = np.append(c["frequency"], 0)
     tx, T = np.append(c["recency"], 0.0), np.append(c["T"], 0.0)

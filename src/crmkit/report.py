@@ -12,18 +12,18 @@ adapter's) or an object with entity collections (``contacts``, ``orders``,
 from __future__ import annotations
 
 import html
-import warnings
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from crmkit.errors import BoundaryWarning, ConvergenceError, InsufficientData, ValidationError
+from crmkit._table import table
+from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 
 __all__ = ["CustomerBaseReport", "customer_base_report", "load_all"]
 
-_KINDS = ("contacts", "orders", "interactions", "survey_responses", "consents")
+_KINDS = ("accounts", "contacts", "orders", "interactions", "survey_responses", "consents")
 
 
 def load_all(uow: Any, entity_type: type) -> list[Any]:
@@ -42,10 +42,11 @@ def load_all(uow: Any, entity_type: type) -> list[Any]:
 
 
 def _collections(source: Any) -> dict[str, list[Any]]:
-    from crmkit.entities import Consent, Contact, Interaction, Order, SurveyResponse
+    from crmkit.entities import Account, Consent, Contact, Interaction, Order, SurveyResponse
 
     if hasattr(source, "repository"):
         types = {
+            "accounts": Account,
             "contacts": Contact,
             "orders": Order,
             "interactions": Interaction,
@@ -121,12 +122,23 @@ class CustomerBaseReport:
         if self.concentration is not None:
             parts.append((f"Revenue concentration ({self.currency})", str(self.concentration)))
         if self.transaction_model is not None:
-            lines = [str(self.transaction_model.summary()), "top customers by 12-month CLV:"]
-            for row in self.top_customers:
-                lines.append(
-                    f"  {row['name'][:28]:<28} P(alive) {row['probability_alive']:.2f}  "
-                    f"CLV {self.currency} {row['clv']:,.2f}"
-                )
+            by = (
+                "12-month CLV"
+                if any(r["clv"] is not None for r in self.top_customers)
+                else "expected purchases"
+            )
+            lines = [
+                str(self.transaction_model.summary()),
+                table(
+                    ("customer", "P(alive)", f"CLV ({self.currency})"),
+                    [
+                        (row["name"][:28], row["probability_alive"], row["clv"])
+                        for row in self.top_customers
+                    ],
+                    formats=("", ".2f", ",.2f"),
+                    title=f"top customers by {by}:",
+                ),
+            ]
             parts.append(("Customer value", "\n".join(lines)))
         if self.idic is not None:
             lines = [str(self.idic)]
@@ -230,22 +242,26 @@ def customer_base_report(source: Any, *, as_of: datetime) -> CustomerBaseReport:
         raise ValidationError([("as_of", "must be a timezone-aware datetime")])
     import numpy as np
 
+    from crmkit.lifecycle import CUSTOMER_LIFECYCLE
     from crmkit.satisfaction import nps
     from crmkit.value import (
-        BetaGeo,
-        GammaGamma,
         concentration,
-        customer_lifetime_value,
         idic_from_entities,
         rfm_scores,
         rfm_summary_from_orders,
+        value_report,
     )
 
     data = _collections(source)
     contacts = data["contacts"]
     notes: list[str] = []
     counts = {k: len(v) for k, v in data.items()}
-    lifecycle = dict(Counter(c.lifecycle_stage for c in contacts).most_common())
+    # Customers are the accounts and the contacts that buy for themselves (not an account's
+    # staff): the same set whose stages the lifecycle machine moves.
+    customers = [*data["accounts"], *(c for c in contacts if c.account_id is None)]
+    seen = Counter(c.lifecycle_stage for c in customers)
+    lifecycle = {s: seen[s] for s in CUSTOMER_LIFECYCLE.state_names if s in seen}
+    lifecycle.update({s: n for s, n in seen.items() if s not in lifecycle})
     answers = [
         r.answers["nps"]
         for r in data["survey_responses"]
@@ -272,36 +288,25 @@ def customer_base_report(source: Any, *, as_of: datetime) -> CustomerBaseReport:
         except InsufficientData as exc:
             notes.append(f"concentration skipped: {exc}")
         try:
-            with warnings.catch_warnings():
-                # A limit model is a model: the notes say which, instead of a warning.
-                warnings.simplefilter("ignore", BoundaryWarning)
-                model = BetaGeo().fit(summary)
-                spend = GammaGamma().fit(summary, nonpositive="exclude")
-            for fitted in (model, spend):
-                if fitted.limit_ is not None:
-                    notes.append(f"{fitted.label} is a limit model: {fitted.limit_.description}")
-            if spend.excluded_:
-                who = "customer whose" if spend.excluded_ == 1 else "customers whose"
-                notes.append(
-                    f"{spend.excluded_:,.0f} repeat {who} orders were worth nothing valued at "
-                    "the population's mean spend"
+            valued = value_report(summary, top=5)
+            model = valued.transaction_model
+            notes.extend(valued.notes)
+            if valued.spend_model_skipped is not None:
+                notes.append(f"spend model skipped: {valued.spend_model_skipped}")
+            if valued.clv is not None:
+                clv_by_customer = dict(
+                    zip(summary.customer_id.tolist(), valued.clv.tolist(), strict=True)
                 )
-            clv = customer_lifetime_value(
-                model, spend, summary, horizon=12, discount_rate=0.01, nonpositive="population"
-            )
-            clv_by_customer = dict(zip(summary.customer_id.tolist(), clv.tolist(), strict=True))
-            alive = model.probability_alive(summary)
             names = {str(c.id): c.name for c in contacts}
-            for i in np.argsort(-clv)[:5]:
-                cid = str(summary.customer_id[i])
-                top.append(
-                    {
-                        "customer": cid,
-                        "name": names.get(cid, cid),
-                        "clv": float(clv[i]),
-                        "probability_alive": float(alive[i]),
-                    }
-                )
+            top = [
+                {
+                    "customer": str(row["customer"]),
+                    "name": names.get(str(row["customer"]), str(row["customer"])),
+                    "clv": row["clv"],
+                    "probability_alive": row["probability_alive"],
+                }
+                for row in valued.top
+            ]
         except (InsufficientData, ConvergenceError) as exc:
             model = None
             notes.append(f"value models skipped: {exc}")

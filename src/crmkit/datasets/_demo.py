@@ -490,10 +490,19 @@ def demo_customer_base(
                         wording_version="2025-01",
                     )
                 )
+    # Each customer's lifecycle stage follows from its orders: the same replay the demo prints
+    # and the report counts (one source of truth).
+    from crmkit.lifecycle import replay_customer_stages
+
+    buyers: list[Account | Contact] = [
+        *out_accounts,
+        *(c for c in contacts if c.account_id is None),
+    ]
+    staged = {c.id: c for c in replay_customer_stages(buyers, orders, as_of=end).customers}
     return CustomerBase(
         seed=seed,
-        accounts=tuple(out_accounts),
-        contacts=tuple(contacts),
+        accounts=tuple(staged.get(a.id, a) for a in out_accounts),  # type: ignore[misc]
+        contacts=tuple(staged.get(c.id, c) for c in contacts),  # type: ignore[misc]
         products=products,
         orders=tuple(sorted(orders, key=lambda o: o.ordered_at)),
         interactions=tuple(sorted(interactions, key=lambda i: i.occurred_at)),

@@ -19,7 +19,12 @@ crmkit.errors.InvalidTransition: cannot 'contact' Lead ... in state 'qualified':
 
 from crmkit.lifecycle._hooks import Effect, Guard
 from crmkit.lifecycle._machine import Machine, State, Transition, TransitionRecord
-from crmkit.lifecycle._services import Conversion, convert_lead
+from crmkit.lifecycle._services import (
+    Conversion,
+    StageReplay,
+    convert_lead,
+    replay_customer_stages,
+)
 from crmkit.lifecycle._standard import (
     CUSTOMER_LIFECYCLE,
     LEAD,
@@ -39,9 +44,11 @@ __all__ = [
     "Effect",
     "Guard",
     "Machine",
+    "StageReplay",
     "State",
     "Transition",
     "TransitionRecord",
     "convert_lead",
+    "replay_customer_stages",
     "ticket_machine",
 ]

@@ -1,20 +1,21 @@
-"""Services that move several entities at once: lead conversion."""
+"""Services that move several entities at once: lead conversion, stages replayed from orders."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
-from crmkit.entities import Account, Contact, CustomerType, Lead, Money, Opportunity
+from crmkit.entities import Account, Contact, CustomerType, Lead, Money, Opportunity, Order
 from crmkit.entities._base import utcnow
 from crmkit.entities._rules import aware_argument, describe
 from crmkit.errors import InvalidTransition, ValidationError
 from crmkit.lifecycle._machine import Machine, TransitionRecord
-from crmkit.lifecycle._standard import LEAD, OPPORTUNITY_PIPELINE
+from crmkit.lifecycle._standard import CUSTOMER_LIFECYCLE, LEAD, OPPORTUNITY_PIPELINE
 
-__all__ = ["Conversion", "convert_lead"]
+__all__ = ["Conversion", "StageReplay", "convert_lead", "replay_customer_stages"]
 
 
 @attrs.frozen(kw_only=True)
@@ -147,3 +148,72 @@ def convert_lead(
         records=(record,),
         created_account=created,
     )
+
+
+@attrs.frozen
+class StageReplay:
+    """Customers moved through :data:`CUSTOMER_LIFECYCLE` by their orders, and the records."""
+
+    customers: tuple[Account | Contact, ...]
+    records: tuple[TransitionRecord, ...]
+
+    def counts(self) -> dict[str, int]:
+        """Customers per stage, in the machine's order of states."""
+        seen: dict[str, int] = {}
+        for c in self.customers:
+            seen[c.lifecycle_stage] = seen.get(c.lifecycle_stage, 0) + 1
+        return {s: seen[s] for s in CUSTOMER_LIFECYCLE.state_names if s in seen}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts(), "records": len(self.records)}
+
+    def __str__(self) -> str:
+        return "customers by lifecycle stage: " + ", ".join(
+            f"{k} {v:,}" for k, v in self.counts().items()
+        )
+
+
+def replay_customer_stages(
+    customers: Iterable[Account | Contact],
+    orders: Iterable[Order],
+    *,
+    as_of: datetime,
+    churn_after: timedelta = timedelta(days=180),
+) -> StageReplay:
+    """Each customer's lifecycle stage replayed from its order history, through the machine.
+
+    From ``awareness``: no order -> ``acquisition``; a first order ->
+    ``conversion``; two -> ``retention``; four -> ``loyalty``; and a
+    customer with orders whose last one is more than ``churn_after`` before
+    ``as_of`` -> ``churned`` (at the last order). Moves are 30 days apart
+    from the customer's creation. Orders count for their
+    ``customer_id`` (the contact, else the account). Every move goes through
+    :data:`CUSTOMER_LIFECYCLE`, so the records replay to the stages.
+    """
+    at = aware_argument("as_of", as_of)
+    count: dict[Any, int] = {}
+    last: dict[Any, datetime] = {}
+    for order in orders:
+        key = order.customer_id
+        count[key] = count.get(key, 0) + 1
+        if key not in last or order.ordered_at > last[key]:
+            last[key] = order.ordered_at
+    moved_all: list[Account | Contact] = []
+    records: list[TransitionRecord] = []
+    for customer in customers:
+        n = count.get(customer.id, 0)
+        events = ["acquire"] if n == 0 else ["convert"]
+        if n >= 2:
+            events.append("retain")
+        if n >= 4:
+            events.append("reward")
+        if n and at - last[customer.id] > churn_after:
+            events.append("churn")
+        moved: Account | Contact = customer.evolve(lifecycle_stage="awareness")
+        when = customer.created_at
+        for event in events:
+            when = last.get(customer.id, at) if event == "churn" else when + timedelta(days=30)
+            moved, record = CUSTOMER_LIFECYCLE.fire(moved, event, at=max(when, moved.updated_at))
+            records.append(record)
+        moved_all.append(moved)
+    return StageReplay(tuple(moved_all), tuple(records))

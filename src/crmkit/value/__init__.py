@@ -11,6 +11,7 @@ from crmkit.value._gamma import GammaGamma, customer_lifetime_value
 from crmkit.value._holdout import HoldoutReport, TrackingReport, holdout_report, tracking_report
 from crmkit.value._idic import IdicResult, IdicWeights, idic_from_entities, idic_scores
 from crmkit.value._pareto import ParetoNBD
+from crmkit.value._report import WEEKS_PER_MONTH, ValueReport, value_report
 from crmkit.value._segments import (
     DEFAULT_RFM_RULES,
     Concentration,
@@ -28,6 +29,7 @@ from crmkit.value._summary import (
 
 __all__ = [
     "DEFAULT_RFM_RULES",
+    "WEEKS_PER_MONTH",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "CompressedSummary",
@@ -42,6 +44,7 @@ __all__ = [
     "RfmSummary",
     "ShiftedBetaGeo",
     "TrackingReport",
+    "ValueReport",
     "clv",
     "compress",
     "concentration",
@@ -54,4 +57,5 @@ __all__ = [
     "rfm_summary",
     "rfm_summary_from_orders",
     "tracking_report",
+    "value_report",
 ]

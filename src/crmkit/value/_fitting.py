@@ -191,9 +191,7 @@ class FitSummary:
                 self.upper,
                 strict=True,
             ):
-                lines.append(
-                    f"{name:<10} {est:>11.{d}f} {se:>12.{d}f}   {lo:.{d}f} to {hi:.{d}f}"
-                )
+                lines.append(f"{name:<10} {est:>11.{d}f} {se:>12.{d}f}   {lo:.{d}f} to {hi:.{d}f}")
         return "\n".join(lines)
 
 
@@ -243,6 +241,12 @@ class Coordinate:
 
 
 _LOG_BOUND = 25.0  # natural parameters are searched in exp(-25) .. exp(25)
+
+
+class _LeftBox(Exception):
+    """Stage 1's unbounded optimiser stepped out of the search box."""
+
+
 _PENALTY = 1e8
 
 
@@ -256,6 +260,7 @@ class _Fitted:
     weights: Array
     free: tuple[int, ...] = ()  # stage 2: the coordinates not held on a bound
     fixed: frozenset[str] = frozenset()
+    hessian: Array | None = None  # stage 2: the polish's Hessian in the free coordinates
 
 
 class Model:
@@ -526,43 +531,70 @@ class Model:
         total = float(weights.sum())
         k = start.size
 
+        upper = np.array([self.stage1_caps.get(i, _LOG_BOUND) for i in range(k)])
+
+        inside: list[Any] = []  # BFGS's last point inside the search box, and its value
+        bounded_steps = True
+
         def objective(logp: Array) -> Any:
+            if np.any(logp > upper) or np.any(logp < -_LOG_BOUND):
+                # BFGS has no bounds: a step out of the search box means the maximum lies
+                # towards the boundary, which is stage 2's business (and beyond a cap the
+                # natural parameters are slow to evaluate). Trust-region Newton steps from a
+                # poor start may overshoot: for them the box's outside is just a bad point.
+                if not bounded_steps:
+                    raise _LeftBox
+                value = float(_PENALTY)
+                return value if not self.has_gradient else (value, np.zeros(k))
             theta = np.exp(logp)
             ll, grad = self._objective(theta, data, weights)
             bad = not np.isfinite(ll) or (grad is not None and not np.all(np.isfinite(grad)))
             if bad:
                 # Far from the data: a large finite value makes the line search step back.
                 ll, grad = -_PENALTY * total, (None if grad is None else np.zeros(k))
+            inside[:] = [logp.copy(), -ll / total]
             if grad is None:
                 return -ll / total
             return -ll / total, -grad * theta / total
 
-        upper = np.array([self.stage1_caps.get(i, _LOG_BOUND) for i in range(k)])
         start = np.minimum(start, np.exp(upper - 1))
         res = None
         if self.has_hessian:
             res = self._newton(objective, data, weights, start, total)
         if res is None and curvature is not None:
+            bounded_steps = False
             inverse = np.linalg.inv(curvature)
-            with np.errstate(all="ignore"):
-                # gtol 1e-7: on a million rows the mean log-likelihood is known to ~1e-13, and
-                # line searches chasing smaller gradients burn dozens of evaluations in vain.
-                res = minimize(
-                    objective,
-                    np.log(start),
-                    jac=True,
-                    method="BFGS",
-                    options={"gtol": 1e-7, "maxiter": 200, "hess_inv0": (inverse + inverse.T) / 2},
-                )
+            try:
+                with np.errstate(all="ignore"):
+                    # gtol 1e-7: on a million rows the mean log-likelihood is known to ~1e-13,
+                    # and line searches chasing smaller gradients burn dozens of evaluations.
+                    res = minimize(
+                        objective,
+                        np.log(start),
+                        jac=True,
+                        method="BFGS",
+                        options={
+                            "gtol": 1e-7,
+                            "maxiter": 200,
+                            "hess_inv0": (inverse + inverse.T) / 2,
+                        },
+                    )
+            except _LeftBox:
+                logp, value = inside if inside else (np.log(start), _PENALTY)
+                return np.exp(logp), -float(value) * total, 0, False
             if res.success or "precision loss" in str(res.message):
                 # One Newton step with the subsample's curvature takes the rest of the way.
                 step = np.linalg.solve(curvature, -np.asarray(res.jac))
-                value = objective(res.x + step)
+                try:
+                    value = objective(res.x + step)
+                except _LeftBox:
+                    value = (np.inf, None)
                 if np.isfinite(value[0]) and value[0] <= res.fun:
                     res.x, res.fun, res.jac = res.x + step, value[0], value[1]
                 res.success = True
             else:
                 res = None  # L-BFGS-B from the same start
+            bounded_steps = True
         if res is None:
             with np.errstate(all="ignore"):
                 res = minimize(
@@ -722,6 +754,7 @@ class Model:
         upper = np.array([c.upper for c in coords])
         total = float(weights.sum())
         x0 = np.clip(np.nan_to_num(start, nan=0.0, posinf=np.inf, neginf=-np.inf), lower, upper)
+        noise = max(1.0, math.sqrt(weights.size))
 
         def objective(phi: Array) -> tuple[float, Array]:
             value, grad = self._extended_value_grad(phi, data, weights, lower, upper)
@@ -736,7 +769,9 @@ class Model:
                 jac=True,
                 method="L-BFGS-B",
                 bounds=list(zip(lower, upper, strict=True)),
-                options={"maxiter": 3000, "ftol": 1e-15, "gtol": 1e-10},
+                # A sum over n rows carries rounding of about sqrt(n) ulps: tolerances below
+                # that make line searches chase noise (the Newton polish takes the last digits).
+                options={"maxiter": 3000, "ftol": 1e-15 * noise, "gtol": 1e-10 * noise},
             )
         phi = np.asarray(res.x, dtype=float)
         value = -float(res.fun) * total
@@ -757,7 +792,7 @@ class Model:
         moot = self._settle(phi, at_lower, at_upper)
         frozen = frozenset(at_lower | at_upper | moot)
         free = tuple(i for i, c in enumerate(coords) if c.name not in frozen)
-        phi = self._polish(phi, free, data, weights, lower, upper)
+        phi, hessian = self._polish(phi, free, data, weights, lower, upper)
         if not res.success:
             # Line searches that stop at a stationary point (after the Newton steps) are a
             # maximum all the same; anything else is a failure.
@@ -778,7 +813,7 @@ class Model:
         self._iterations = int(res.nit)
         with np.errstate(all="ignore"):
             self._estimated = self._extended_covariance(
-                _Fitted(2, phi, data, weights, free, frozen)
+                _Fitted(2, phi, data, weights, free, frozen, hessian)
             )
         if self._limit is not None:
             warnings.warn(
@@ -797,8 +832,8 @@ class Model:
         weights: Array,
         lower: Array,
         upper: Array,
-    ) -> Array:
-        """Newton steps on the free coordinates from where L-BFGS-B stopped.
+    ) -> tuple[Array, Array | None]:
+        """Newton steps on the free coordinates from where L-BFGS-B stopped; the point and the Hessian.
 
         L-BFGS-B stops when the log-likelihood no longer changes in the last
         digits, which along a flat ridge leaves the parameters uncertain in
@@ -806,9 +841,11 @@ class Model:
         one Hessian (by differences of the gradient) take the maximum to the
         precision of the gradient, so every start ends at the same point.
         Each step must stay inside the bounds and not lower the likelihood.
+        The Hessian (at the first point: the steps are tiny) also gives the
+        standard errors.
         """
         if not free:
-            return phi
+            return phi, None
         idx = list(free)
 
         def value_grad(p: Array) -> tuple[float, Array]:
@@ -840,7 +877,7 @@ class Model:
             best, value, grad = trial, trial_value, trial_grad
             if np.max(np.abs(step) / np.maximum(1.0, np.abs(best[idx]))) < 1e-10:
                 break
-        return best
+        return best, hess
 
     def _extended_value_grad(
         self, phi: Array, data: tuple[Any, ...], weights: Array, lower: Array, upper: Array
@@ -924,7 +961,7 @@ class Model:
             return self._extended_value_grad(p, fitted.data, fitted.weights, lower, upper)[1]
 
         k = len(free)
-        hess = np.empty((k, k))
+        hess = np.empty((k, k)) if fitted.hessian is None else fitted.hessian
         jac = np.empty((len(names), k))
         for col, i in enumerate(free):
             h = 1e-5 * max(1.0, abs(phi[i]))
@@ -932,7 +969,8 @@ class Model:
             up[i] = min(phi[i] + h, upper[i])
             down[i] = max(phi[i] - h, lower[i])
             width = up[i] - down[i]
-            hess[col] = (grad(up) - grad(down))[list(free)] / width
+            if fitted.hessian is None:
+                hess[col] = (grad(up) - grad(down))[list(free)] / width
             r_up, r_down = self._report(up, fitted.fixed), self._report(down, fitted.fixed)
             jac[:, col] = [(r_up[n] - r_down[n]) / width for n in names]
         cov_phi = _inverse_information(hess)

@@ -1,25 +1,22 @@
-"""The ``crmkit`` command: ``demo``, ``validate``, ``nps``, ``servqual``, ``kano``, ``clv`` and ``acsi``.
-
-Run ``crmkit --help`` (or ``python -m crmkit --help``) for the commands.
-"""
+"""``crmkit demo``: a customer base built from a seed, and crmkit at work on it."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import statistics
-import sys
 import time
+import warnings
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 from crmkit._version import __version__
-from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.cli._report import sql_adapter
+from crmkit.errors import BoundaryWarning, ValidationError
 
-__all__ = ["main"]
+__all__ = ["add_parser"]
 
 
 def _fmt_money(amount: Decimal) -> str:
@@ -216,12 +213,8 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
     stored_ok, make_uow = _demo_storage(args, out, base, records)
     _demo_lifecycle(out, base, make_uow)
     _demo_satisfaction(out, args.seed)
-    from crmkit._cli_value import demo_value
-
-    demo_value(out, _heading)
-    from crmkit._cli_acsi import demo_acsi
-
-    demo_acsi(out, _heading, args.seed)
+    _demo_value(out)
+    _demo_acsi(out, args.seed)
     _demo_report(args, out, base)
     return 0 if same == len(records) and stored_ok else 1
 
@@ -277,63 +270,6 @@ def _demo_report(args: argparse.Namespace, out: TextIO, base: Any) -> None:
         print(f"  wrote {args.html}", file=out)
 
 
-def _report_command(args: argparse.Namespace, out: TextIO) -> int:
-    from datetime import datetime, timezone
-
-    from crmkit.report import customer_base_report
-
-    as_of = datetime.now(timezone.utc)
-    if args.as_of:
-        try:
-            as_of = datetime.fromisoformat(args.as_of)
-        except ValueError:
-            raise ValidationError(
-                [("--as-of", f"must be an ISO date or datetime, got {args.as_of!r}")]
-            ) from None
-        if as_of.tzinfo is None:
-            as_of = as_of.replace(tzinfo=timezone.utc)
-    adapter = _load_sql_adapter()
-    url = args.database
-    engine = (
-        adapter.sqlite_engine(url) if url.startswith("sqlite") else adapter.sa.create_engine(url)
-    )
-    schema = adapter.Schema()
-    with adapter.SqlUnitOfWork(engine, schema) as uow:
-        report = customer_base_report(uow, as_of=as_of)
-    if args.html:
-        Path(args.html).write_text(report.to_html(), encoding="utf-8")
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2, default=str), file=out)
-    else:
-        print(report, file=out)
-    return 0
-
-
-def _load_sql_adapter() -> Any:
-    """The example SQLAlchemy adapter of the source checkout (``examples/sqlalchemy_adapter.py``)."""
-    import importlib.util
-
-    import crmkit
-
-    path = Path(crmkit.__file__).resolve().parents[2] / "examples" / "sqlalchemy_adapter.py"
-    if not path.exists():
-        raise ValidationError(
-            [("--database", f"needs the example adapter of a source checkout ({path} is missing)")]
-        )
-    try:
-        import sqlalchemy  # noqa: F401
-    except ImportError:
-        raise ValidationError(
-            [("--database", 'needs SQLAlchemy: pip install "crmkit[test]"')]
-        ) from None
-    spec = importlib.util.spec_from_file_location("crmkit_example_sqlalchemy_adapter", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - the path exists
-        raise ValidationError([("--database", f"cannot load {path}")])
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _demo_storage(
     args: argparse.Namespace, out: TextIO, base: Any, records: list[Any]
 ) -> tuple[bool, Any]:
@@ -344,7 +280,7 @@ def _demo_storage(
     _heading(out, 5, "Storing and querying through a unit of work")
     make_uow: Any
     if args.database:
-        adapter = _load_sql_adapter()
+        adapter = sql_adapter()
         url = args.database
         engine = (
             adapter.sqlite_engine(url)
@@ -421,9 +357,15 @@ def _demo_lifecycle(out: TextIO, base: Any, make_uow: Any) -> None:
     from datetime import timedelta
     from uuid import UUID
 
-    from crmkit.entities import Account, Contact, Lead, Money, Opportunity
+    from crmkit.entities import Lead, Money, Opportunity
     from crmkit.errors import InvalidTransition
-    from crmkit.lifecycle import CUSTOMER_LIFECYCLE, LEAD, OPPORTUNITY_PIPELINE, convert_lead
+    from crmkit.lifecycle import (
+        CUSTOMER_LIFECYCLE,
+        LEAD,
+        OPPORTUNITY_PIPELINE,
+        convert_lead,
+        replay_customer_stages,
+    )
     from crmkit.repository import F, Query
 
     _heading(out, 6, "Lifecycles: leads, a deal, and every customer's stage")
@@ -487,32 +429,11 @@ def _demo_lifecycle(out: TextIO, base: Any, make_uow: Any) -> None:
             steps.append(f"{deal.stage} ({deal.probability:.0%})")
         print(f"  the deal moves: {' -> '.join(steps)}", file=out)
 
-    # Every customer's lifecycle stage from its order history.
-    last_order: dict[Any, Any] = {}
-    orders: dict[Any, int] = {}
-    for order in base.orders:
-        orders[order.customer_id] = orders.get(order.customer_id, 0) + 1
-        last_order[order.customer_id] = order.ordered_at
-    stages: dict[str, int] = {}
-    history = []
-    for customer in (*base.accounts, *(c for c in base.contacts if c.account_id is None)):
-        n = orders.get(customer.id, 0)
-        events = ["acquire"] if n == 0 else ["convert"]
-        if n >= 2:
-            events.append("retain")
-        if n >= 4:
-            events.append("reward")
-        if n and at - last_order[customer.id] > timedelta(days=180):
-            events.append("churn")
-        moved: Account | Contact = customer.evolve(lifecycle_stage="awareness")
-        when = customer.created_at
-        for event in events:
-            when = (
-                last_order.get(customer.id, at) if event == "churn" else when + timedelta(days=30)
-            )
-            moved, record = CUSTOMER_LIFECYCLE.fire(moved, event, at=max(when, moved.updated_at))
-            history.append(record)
-        stages[moved.lifecycle_stage] = stages.get(moved.lifecycle_stage, 0) + 1
+    # Every customer's lifecycle stage from its order history (the stages the base stores).
+    customers = [*base.accounts, *(c for c in base.contacts if c.account_id is None)]
+    replay = replay_customer_stages(customers, base.orders, as_of=at)
+    stages = replay.counts()
+    history = list(replay.records)
     names = CUSTOMER_LIFECYCLE.state_names
     print(
         "  customers by lifecycle stage (replayed from their orders): "
@@ -600,150 +521,92 @@ def _demo_pipeline(out: TextIO, base: Any) -> None:
     )
 
 
-def _read_records(path: Path) -> list[Any]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix in (".jsonl", ".ndjson"):
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    data = json.loads(text)
-    return data if isinstance(data, list) else [data]
+def _demo_value(out: TextIO) -> None:
+    """The value section of ``crmkit demo``: the CDNOW customer base, fitted and checked."""
+    from datetime import date
 
+    from crmkit.datasets import load_cdnow
+    from crmkit.value import (
+        WEEKS_PER_MONTH,
+        BetaGeo,
+        ParetoNBD,
+        holdout_report,
+        rfm_summary,
+        value_report,
+    )
 
-def _validate(args: argparse.Namespace, out: TextIO) -> int:
-    from crmkit.entities import ENTITY_TYPES
-    from crmkit.entities.serde import from_dict
-
-    types = {t.__name__.lower(): t for t in ENTITY_TYPES}
-    cls = types.get(args.entity.lower())
-    if cls is None:
-        print(
-            f"crmkit validate: unknown entity {args.entity!r}; choose one of "
-            f"{', '.join(t.__name__ for t in ENTITY_TYPES)}",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        rows = _read_records(Path(args.file))
-    except (OSError, ValueError) as exc:
-        print(f"crmkit validate: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
-    bad = 0
-    for i, row in enumerate(rows):
-        try:
-            from_dict(cls, row)
-        except ValidationError as exc:
-            bad += 1
-            for path, message in exc.errors:
-                print(f"record {i}: {path}: {message}", file=out)
+    _heading(out, 8, "Customer value: BG/NBD, Pareto/NBD and Gamma-Gamma on CDNOW")
+    tx = load_cdnow()
     print(
-        f"{len(rows) - bad} valid, {bad} invalid {cls.__name__} record(s) in {args.file}", file=out
+        f"  CDNOW sample (Fader, Hardie & Lee 2005): {len(tx['amount']):,} purchases, "
+        "calibration to 1997-09-30, holdout to 1998-06-30",
+        file=out,
     )
-    return 1 if bad else 0
-
-
-def _read_csv_columns(path: str, names: list[str]) -> dict[str, list[str]]:
-    import csv
-
-    try:
-        handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ValidationError([("file", f"cannot read {path}: {exc.strerror or exc}")]) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [n for n in names if n not in header]
-        if missing:
-            raise ValidationError(
-                [
-                    (
-                        "columns",
-                        f"{path} has no column {missing[0]!r}; it has {', '.join(header) or 'no header'}",
-                    )
-                ]
-            )
-        columns: dict[str, list[str]] = {n: [] for n in names}
-        for row in reader:
-            for n in names:
-                columns[n].append(row[n])
-    return columns
-
-
-def _nps_command(args: argparse.Namespace, out: TextIO) -> int:
-    from crmkit.satisfaction import nps, nps_by
-
-    wanted = [args.column] + ([args.by] if args.by else [])
-    columns = _read_csv_columns(args.file, wanted)
-    values = []
-    for row, text in enumerate(columns[args.column], start=2):
-        try:
-            values.append(float(text) if text.strip() else float("nan"))
-        except ValueError:
-            raise ValidationError(
-                [(f"{args.column} (line {row})", f"must be a number 0-10, got {text!r}")]
-            ) from None
-    policy: Literal["raise", "omit"] = "omit" if args.skip_missing else "raise"
-    try:
-        overall = nps(values, method=args.method, nan_policy=policy)
-        by = nps_by(values, columns[args.by], nan_policy=policy) if args.by else None
-    except ValidationError as exc:
-        hint = " (add --skip-missing to drop empty answers)" if "missing" in str(exc) else ""
-        raise ValidationError([(p, m + hint) for p, m in exc.errors]) from None
-    if args.json:
-        doc = {"nps": overall.to_dict(), "by": None if by is None else by.to_dict()}
-        print(json.dumps(doc, indent=2, default=str), file=out)
-    else:
-        print(overall, file=out)
-        if by is not None:
-            print(by, file=out)
-    return 0
-
-
-def _numbers(columns: dict[str, list[str]], names: list[str]) -> list[list[float]]:
-    """Rows of numbers from CSV columns; an empty or non-numeric cell names its column and line."""
-    rows = []
-    for line, values in enumerate(zip(*(columns[n] for n in names), strict=True), start=2):
-        row = []
-        for name, text in zip(names, values, strict=True):
-            try:
-                row.append(float(text))
-            except (TypeError, ValueError):
-                raise ValidationError(
-                    [(f"{name} (line {line})", f"must be a number, got {text!r}")]
-                ) from None
-        rows.append(row)
-    return rows
-
-
-def _servqual_command(args: argparse.Namespace, out: TextIO) -> int:
-    from crmkit.satisfaction import STANDARD_SERVQUAL, servqual
-
-    k = STANDARD_SERVQUAL.n_items
-    p_cols = [f"{args.perception_prefix}{i}" for i in range(1, k + 1)]
-    e_cols = [] if args.servperf else [f"{args.expectation_prefix}{i}" for i in range(1, k + 1)]
-    columns = _read_csv_columns(args.file, e_cols + p_cols)
-    expectations = None if args.servperf else _numbers(columns, e_cols)
-    result = servqual(expectations, _numbers(columns, p_cols), scale=(args.low, args.high))
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
-    return 0
-
-
-def _kano_command(args: argparse.Namespace, out: TextIO) -> int:
-    from crmkit.satisfaction import kano
-
-    features = [f.strip() for f in args.features.split(",") if f.strip()]
-    f_cols = [f + args.functional_suffix for f in features]
-    d_cols = [f + args.dysfunctional_suffix for f in features]
-    columns = _read_csv_columns(args.file, f_cols + d_cols)
-    result = kano(_numbers(columns, f_cols), _numbers(columns, d_cols), features=features)
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
-    return 0
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="crmkit", description="crmkit: an embeddable CRM domain library."
+    calibrated = rfm_summary(
+        tx["customer_id"],
+        tx["date"],
+        tx["amount"],
+        observation_end=date(1998, 6, 30),
+        calibration_end=date(1997, 9, 30),
+        time_unit="W",
     )
-    parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    report = value_report(calibrated, period=WEEKS_PER_MONTH, top=5)
+    for line in str(report).splitlines():
+        print(f"    {line}", file=out)
+    summary = rfm_summary(
+        tx["customer_id"],
+        tx["date"],
+        observation_end=date(1998, 6, 30),
+        calibration_end=date(1997, 9, 30),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        pareto = ParetoNBD().fit(summary)
+        bg = BetaGeo().fit(summary)
+    print(
+        f"  log-likelihood BG/NBD {bg.log_likelihood_:,.1f} vs Pareto/NBD {pareto.log_likelihood_:,.1f}; "
+        f"holdout purchases predicted {holdout_report(bg, summary).predicted:,.0f} (BG/NBD) and "
+        f"{holdout_report(pareto, summary).predicted:,.0f} (Pareto/NBD), actual "
+        f"{summary.holdout_frequency.sum() if summary.holdout_frequency is not None else 0:,}",
+        file=out,
+    )
+    print("  (likelihoods, sources and plots: docs/value.md)", file=out)
+
+
+def _demo_acsi(out: TextIO, seed: int) -> None:
+    """The satisfaction-index section of ``crmkit demo`` on a simulated ACSI survey."""
+    from crmkit.datasets import ACSI_ITEMS, TRUE_ACSI_PATHS, demo_acsi_survey
+    from crmkit.satisfaction.acsi import acsi_model, priorities, satisfaction_index
+
+    _heading(out, 9, "The ACSI as a PLS path model, with its 0-100 index")
+    survey = demo_acsi_survey(seed)
+    model = acsi_model(**{k: list(v) for k, v in ACSI_ITEMS.items()})
+    result = model.fit(survey)
+    consistent = model.fit(survey, consistent=True)
+    print(
+        f"  {len(survey['segment'])} respondents drawn from a known ACSI structure (1-10 answers)",
+        file=out,
+    )
+    print("  path                          true    PLS   PLSc", file=out)
+    for key, true in TRUE_ACSI_PATHS.items():
+        print(
+            f"  {key[0] + ' -> ' + key[1]:<28} {true:+.2f}  {result.paths[key]:+.2f}  {consistent.paths[key]:+.2f}",
+            file=out,
+        )
+    index = satisfaction_index(result, survey, groups=survey["segment"], bootstrap=100, seed=seed)
+    for line in str(index).splitlines():
+        print(f"  {line}", file=out)
+    print("  priorities (total effect on satisfaction vs the driver's index):", file=out)
+    for p in priorities(result, survey):
+        print(
+            f"    {p.construct:<14} effect {p.total_effect:+.3f}  index {p.index:5.1f}  {p.quadrant}",
+            file=out,
+        )
+    print("  (the models, the algorithm and its checks against plspm: docs/acsi.md)", file=out)
+
+
+def add_parser(sub: Any) -> None:
+    """The demo command."""
     demo = sub.add_parser("demo", help="build a customer base from a seed and show crmkit at work")
     demo.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     demo.add_argument("--customers", type=int, default=200, help="retail customers (default 200)")
@@ -751,83 +614,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--database",
         metavar="URL",
-        help="store the base through the example SQLAlchemy adapter, e.g. sqlite:///crm.db",
+        help="store the base through crmkit.adapters.sqlalchemy, e.g. sqlite:///crm.db",
     )
     demo.add_argument(
         "--html", metavar="FILE", help="also write the customer-base report as an HTML page"
     )
     demo.set_defaults(run=_demo)
-    rep = sub.add_parser(
-        "report",
-        help="the customer-base report of a database (lifecycle, satisfaction, value, IDIC)",
-    )
-    rep.add_argument(
-        "--database",
-        required=True,
-        metavar="URL",
-        help="an SQLAlchemy URL written by the example adapter",
-    )
-    rep.add_argument("--as-of", help="the report date (ISO; default now)")
-    rep.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
-    rep.add_argument("--json", action="store_true", help="print JSON instead of text")
-    rep.set_defaults(run=_report_command)
-    val = sub.add_parser("validate", help="validate a JSON / JSON Lines file of records")
-    val.add_argument("entity", help="entity type, e.g. Contact or order")
-    val.add_argument("file", help="a .json file (an object or an array) or a .jsonl file")
-    val.set_defaults(run=_validate)
-    np_ = sub.add_parser("nps", help="Net Promoter Score of a CSV column of 0-10 answers")
-    np_.add_argument("file", help="a CSV file with a header row")
-    np_.add_argument("--column", required=True, help="the column of 0-10 answers")
-    np_.add_argument("--by", help="a column to group by (a segment or a period)")
-    np_.add_argument(
-        "--method", default="adjusted_wald", choices=["adjusted_wald", "wald", "score"]
-    )
-    np_.add_argument(
-        "--skip-missing", action="store_true", help="drop empty answers instead of refusing them"
-    )
-    np_.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    np_.set_defaults(run=_nps_command)
-    sq = sub.add_parser("servqual", help="SERVQUAL gaps of a CSV with columns E1..E22 and P1..P22")
-    sq.add_argument("file", help="a CSV file with a header row")
-    sq.add_argument(
-        "--expectation-prefix", default="E", help="expectation columns are PREFIX1..PREFIX22"
-    )
-    sq.add_argument(
-        "--perception-prefix", default="P", help="perception columns are PREFIX1..PREFIX22"
-    )
-    sq.add_argument(
-        "--servperf", action="store_true", help="perceptions only (Cronin & Taylor 1992)"
-    )
-    sq.add_argument("--low", type=int, default=1, help="lowest answer on the scale (default 1)")
-    sq.add_argument("--high", type=int, default=7, help="highest answer on the scale (default 7)")
-    sq.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    sq.set_defaults(run=_servqual_command)
-    ka = sub.add_parser("kano", help="Kano categories of features from a CSV of question pairs")
-    ka.add_argument("file", help="a CSV file with a header row")
-    ka.add_argument("--features", required=True, help="comma-separated feature names")
-    ka.add_argument("--functional-suffix", default="_functional", help="column = feature + this")
-    ka.add_argument(
-        "--dysfunctional-suffix", default="_dysfunctional", help="column = feature + this"
-    )
-    ka.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    ka.set_defaults(run=_kano_command)
-    from crmkit._cli_value import add_parser as add_value_parser
-
-    add_value_parser(sub)
-    from crmkit._cli_acsi import add_parser as add_acsi_parser
-
-    add_acsi_parser(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
-    try:
-        return int(args.run(args, out or sys.stdout))
-    except ValidationError as exc:
-        print(f"crmkit {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except (InsufficientData, ConvergenceError) as exc:
-        print(f"crmkit {args.command}: {exc}", file=sys.stderr)
-        return 3

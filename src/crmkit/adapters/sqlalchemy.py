@@ -1,8 +1,9 @@
 """A complete crmkit repository adapter on SQLAlchemy 2 Core (SQLite and PostgreSQL).
 
-This is the example to copy when you write an adapter for your own database.
-It passes crmkit's contract suite (``crmkit.testing.contract``); see
-``docs/adapters.md`` for a walk through it.
+Install it with the ``sql`` extra (``pip install "crmkit[sql]"``). It passes
+crmkit's contract suite (``crmkit.testing.contract``) on SQLite and
+PostgreSQL, and it is the example to copy when you write an adapter for
+another database; ``docs/adapters.md`` walks through it.
 
 Storage layout, one table per entity type:
 
@@ -22,6 +23,8 @@ Python); ``NULL``s sort last ascending and first descending on both engines.
 
 Usage::
 
+    from crmkit.adapters.sqlalchemy import Schema, SqlRepository, SqlUnitOfWork, sqlite_engine
+
     engine = sqlite_engine("sqlite:///crm.db")   # or create_engine("postgresql+psycopg://...")
     schema = Schema()
     schema.create_all(engine)
@@ -40,8 +43,15 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+try:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection, Engine
+except ImportError:  # pragma: no cover - the extra is installed in the test environment
+    from crmkit.errors import MissingDependency
+
+    raise MissingDependency(
+        'crmkit.adapters.sqlalchemy needs SQLAlchemy 2: pip install "crmkit[sql]"'
+    ) from None
 
 from crmkit.entities import ENTITY_TYPES, Entity
 from crmkit.entities.serde import from_json, to_json

@@ -1,4 +1,4 @@
-"""``crmkit acsi`` and the satisfaction-index section of ``crmkit demo``."""
+"""``crmkit acsi``: the ACSI, ECSI or SCSB path model fitted to a CSV of survey answers."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from crmkit.cli._io import read_csv
 from crmkit.errors import ValidationError
 
 if TYPE_CHECKING:
     from crmkit.satisfaction.pls import PathModel
+
+__all__ = ["add_parser", "print_report"]
 
 #: Column prefixes per construct used when no ``--blocks`` file is given (the ECSI data's naming).
 PREFIXES = {
@@ -24,6 +27,7 @@ PREFIXES = {
     "complaints": "comp",
     "loyalty": "loy",
 }
+
 CONSTRUCTS = {
     "acsi": ("expectations", "quality", "value", "satisfaction", "complaints", "loyalty"),
     "ecsi": ("image", "expectations", "quality", "value", "satisfaction", "loyalty"),
@@ -73,8 +77,6 @@ def _blocks(args: argparse.Namespace, header: list[str]) -> dict[str, list[str]]
 
 
 def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
-    import csv
-
     import numpy as np
 
     from crmkit.satisfaction.acsi import (
@@ -85,16 +87,7 @@ def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
         scsb_model,
     )
 
-    try:
-        handle = open(args.file, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise ValidationError(
-            [("file", f"cannot read {args.file}: {exc.strerror or exc}")]
-        ) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = list(reader.fieldnames or [])
-        rows = list(reader)
+    header, rows = read_csv(args.file)
     blocks = _blocks(args, header)
     data: dict[str, Any] = {}
     for items in blocks.values():
@@ -196,35 +189,3 @@ def add_parser(sub: Any) -> None:
     ac.add_argument("--seed", type=int, default=None)
     ac.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ac.set_defaults(run=acsi_command)
-
-
-def demo_acsi(out: TextIO, heading: Any, seed: int) -> None:
-    """The satisfaction-index section of ``crmkit demo`` on a simulated ACSI survey."""
-    from crmkit.datasets import ACSI_ITEMS, TRUE_ACSI_PATHS, demo_acsi_survey
-    from crmkit.satisfaction.acsi import acsi_model, priorities, satisfaction_index
-
-    heading(out, 9, "The ACSI as a PLS path model, with its 0-100 index")
-    survey = demo_acsi_survey(seed)
-    model = acsi_model(**{k: list(v) for k, v in ACSI_ITEMS.items()})
-    result = model.fit(survey)
-    consistent = model.fit(survey, consistent=True)
-    print(
-        f"  {len(survey['segment'])} respondents drawn from a known ACSI structure (1-10 answers)",
-        file=out,
-    )
-    print("  path                          true    PLS   PLSc", file=out)
-    for key, true in TRUE_ACSI_PATHS.items():
-        print(
-            f"  {key[0] + ' -> ' + key[1]:<28} {true:+.2f}  {result.paths[key]:+.2f}  {consistent.paths[key]:+.2f}",
-            file=out,
-        )
-    index = satisfaction_index(result, survey, groups=survey["segment"], bootstrap=100, seed=seed)
-    for line in str(index).splitlines():
-        print(f"  {line}", file=out)
-    print("  priorities (total effect on satisfaction vs the driver's index):", file=out)
-    for p in priorities(result, survey):
-        print(
-            f"    {p.construct:<14} effect {p.total_effect:+.3f}  index {p.index:5.1f}  {p.quadrant}",
-            file=out,
-        )
-    print("  (the models, the algorithm and its checks against plspm: docs/acsi.md)", file=out)

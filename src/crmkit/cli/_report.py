@@ -1,0 +1,73 @@
+"""``crmkit report``: the customer-base report of a database written by the SQLAlchemy adapter."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from crmkit.errors import ValidationError
+
+__all__ = ["add_parser", "sql_adapter"]
+
+
+def sql_adapter() -> Any:
+    """:mod:`crmkit.adapters.sqlalchemy`, or a ValidationError naming the extra to install."""
+    from crmkit.errors import MissingDependency
+
+    try:
+        from crmkit.adapters import sqlalchemy as adapter
+    except MissingDependency as exc:
+        raise ValidationError([("--database", str(exc))]) from None
+    return adapter
+
+
+def report_command(args: argparse.Namespace, out: TextIO) -> int:
+    from datetime import datetime, timezone
+
+    from crmkit.report import customer_base_report
+
+    as_of = datetime.now(timezone.utc)
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of)
+        except ValueError:
+            raise ValidationError(
+                [("--as-of", f"must be an ISO date or datetime, got {args.as_of!r}")]
+            ) from None
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=timezone.utc)
+    adapter = sql_adapter()
+    url = args.database
+    engine = (
+        adapter.sqlite_engine(url) if url.startswith("sqlite") else adapter.sa.create_engine(url)
+    )
+    schema = adapter.Schema()
+    with adapter.SqlUnitOfWork(engine, schema) as uow:
+        report = customer_base_report(uow, as_of=as_of)
+    if args.html:
+        Path(args.html).write_text(report.to_html(), encoding="utf-8")
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, default=str), file=out)
+    else:
+        print(report, file=out)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    """The report command."""
+    rep = sub.add_parser(
+        "report",
+        help="the customer-base report of a database (lifecycle, satisfaction, value, IDIC)",
+    )
+    rep.add_argument(
+        "--database",
+        required=True,
+        metavar="URL",
+        help="an SQLAlchemy URL written by crmkit.adapters.sqlalchemy",
+    )
+    rep.add_argument("--as-of", help="the report date (ISO; default now)")
+    rep.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
+    rep.add_argument("--json", action="store_true", help="print JSON instead of text")
+    rep.set_defaults(run=report_command)
