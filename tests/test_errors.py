@@ -65,3 +65,20 @@ def test_prefixed_nests_paths() -> None:
 
 def test_not_found_reads_as_a_sentence() -> None:
     assert str(errors.NotFound("no Contact with id 42")) == "no Contact with id 42"
+
+
+def test_numeric_functions_refuse_text_the_same_way() -> None:
+    """Every numeric door answers text alike (issue 16): value models used to read ["1", "2"]."""
+    import numpy as np
+
+    from crmkit.satisfaction import cronbach_alpha, importance_performance, nps
+    from crmkit.value import BetaGeo
+
+    with pytest.raises(errors.ValidationError, match="frequency"):
+        BetaGeo().fit(["1", "2"], [1.0, 2.0], [3.0, 3.0])
+    with pytest.raises(errors.ValidationError):
+        nps(["9", "10"])
+    with pytest.raises(errors.ValidationError, match="items"):
+        cronbach_alpha(np.array([["1", "2"], ["3", "4"], ["5", "6"]]))
+    with pytest.raises(errors.ValidationError):
+        importance_performance(np.array([["a", "b"], ["c", "d"]]), importance=[[1.0, 2.0]] * 2)

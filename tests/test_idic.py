@@ -95,9 +95,9 @@ def test_properties(rows, rnd) -> None:  # type: ignore[no-untyped-def]
     order = list(range(len(rows)))
     rnd.shuffle(order)
     shuffled = idic_scores(**{k: v[order] for k, v in kw.items()})  # type: ignore[arg-type]
-    for key, value in r.summary()["mean"].items():
-        assert shuffled.summary()["mean"][key] == pytest.approx(value)
-    assert shuffled.summary()["value_classes"] == r.summary()["value_classes"]
+    for key, value in r.summary().mean.items():
+        assert shuffled.summary().mean[key] == pytest.approx(value)
+    assert shuffled.summary().value_classes == r.summary().value_classes
 
 
 def test_weights_are_checked() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,3 +121,11 @@ def test_sql_injection_is_stored_and_matched_literally(sqlite_db: tuple[Any, Sch
         ada.id
     ]
     assert sa.inspect(engine).has_table(schema.tables[Contact].name)
+
+
+def test_the_walkthrough_in_examples_runs() -> None:
+    import runpy
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "sqlalchemy_walkthrough.py"
+    text = runpy.run_path(str(path))["main"]()
+    assert "first British contacts:" in text and "Customer base" in text

@@ -26,6 +26,42 @@ def _positions(mask: npt.NDArray[np.bool_]) -> str:
     return f"{shown}{more}"
 
 
+def as_numbers(values: Any, name: str, *, ndim: int | None = None) -> npt.NDArray[np.float64]:
+    """Numbers as a float array: a scalar, a list, a numpy array, a pandas or polars column.
+
+    Text is refused even when it reads as a number (``"7"``): every numeric
+    function answers the same to the same input (convert a column read from
+    a file first). ``ndim`` checks the number of dimensions.
+    """
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    try:
+        arr = np.asarray(values)
+        if arr.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in arr.ravel()):
+            raise TypeError("text")
+        if arr.dtype.kind not in "biufO":
+            raise TypeError(str(arr.dtype))
+        out = arr.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(
+            [(name, f"must be a number or an array of numbers, got {_kind(values)}")]
+        ) from None
+    if ndim is not None and out.ndim != ndim:
+        raise ValidationError([(name, f"must be {ndim}-dimensional, got shape {out.shape}")])
+    return out
+
+
+def _kind(values: Any) -> str:
+    """What ``values`` holds, for a message (never the values themselves: they may be personal)."""
+    if isinstance(values, (str, bytes)):
+        return "text"
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError):
+        return type(values).__name__
+    return "text" if arr.dtype.kind in "USO" else f"{type(values).__name__} of {arr.dtype}"
+
+
 def as_array(values: Any, name: str) -> npt.NDArray[Any]:
     """A one-dimensional numpy array of ``values`` (a pandas/polars column works)."""
     if hasattr(values, "to_numpy"):
@@ -112,13 +148,7 @@ def as_scale(
 
 def as_finite(values: Any, name: str, n: int | None = None) -> npt.NDArray[np.float64]:
     """A one-dimensional float array of finite numbers (of length ``n`` when given)."""
-    arr = as_array(values, name)
-    try:
-        out = arr.astype(float)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            [(name, f"must hold numbers, got values of type {arr.dtype}")]
-        ) from None
+    out = as_numbers(values, name, ndim=1)
     if n is not None and out.shape[0] != n:
         raise ValidationError([(name, f"must have {n} values, got {out.shape[0]}")])
     bad = ~np.isfinite(out)

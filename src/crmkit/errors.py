@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from crmkit._paths import join_path
+
 __all__ = [
     "BoundaryWarning",
     "ConcurrencyError",
@@ -94,25 +96,6 @@ class ValidationError(CrmError, ValueError):
         [('address.country', 'unknown')]
         """
         return type(self)([(join_path(prefix, p), m) for p, m in self.errors])
-
-
-def join_path(prefix: str, path: str) -> str:
-    """Join two error paths: ``join_path("lines[2]", "quantity") == "lines[2].quantity"``."""
-    if not prefix or prefix == "$":
-        return path
-    if not path or path == "$":
-        return prefix
-    if path.startswith("["):
-        return prefix + path
-    return f"{prefix}.{path}"
-
-
-def key_path(prefix: str, key: object) -> str:
-    """Path of ``key`` inside an object at ``prefix``; odd keys are quoted: ``attributes['a b']``."""
-    text = str(key)
-    if text.isidentifier():
-        return join_path(prefix, text)
-    return f"{'' if prefix in ('', '$') else prefix}[{text!r}]"
 
 
 class DefinitionError(CrmError):

@@ -100,7 +100,7 @@ class CustomerBaseReport:
             if self.transaction_model is None
             else self.transaction_model.summary().to_dict(),
             "top_customers": self.top_customers,
-            "idic": None if self.idic is None else self.idic.summary(),
+            "idic": None if self.idic is None else self.idic.summary().to_dict(),
             "notes": self.notes,
         }
 

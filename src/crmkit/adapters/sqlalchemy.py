@@ -58,6 +58,8 @@ from crmkit.entities.serde import from_json, to_json
 from crmkit.errors import ConcurrencyError, DuplicateError, NotFound, ValidationError
 from crmkit.repository import And, Condition, FieldInfo, Not, Or, Page, Query, resolve_field
 
+__all__ = ["Schema", "SqlRepository", "SqlUnitOfWork", "sqlite_engine"]
+
 E = TypeVar("E", bound=Entity)
 
 _COLUMN_TYPES: dict[str, Callable[[], Any]] = {

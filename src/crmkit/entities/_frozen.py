@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias, Union
 
-from crmkit.errors import ValidationError, key_path
+from crmkit._paths import key_path
+from crmkit.errors import ValidationError
 
 __all__ = ["FrozenDict", "JsonValue", "freeze_json", "thaw_json"]
 

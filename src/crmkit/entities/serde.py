@@ -49,11 +49,12 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+from crmkit._paths import join_path, key_path
 from crmkit.entities._base import JsonObject
 from crmkit.entities._frozen import FrozenDict, freeze_json, thaw_json
 from crmkit.entities._rules import describe
 from crmkit.entities._values import Email, PhoneNumber
-from crmkit.errors import ValidationError, join_path, key_path
+from crmkit.errors import ValidationError
 
 __all__ = [
     "from_dict",

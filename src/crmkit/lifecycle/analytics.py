@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._table import table
 from crmkit._validation import factorize
 from crmkit.errors import InsufficientData, ValidationError
 
@@ -389,6 +390,13 @@ class CohortConversion:
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
 
+    def __str__(self) -> str:
+        return table(
+            ("entry month", "entered", "converted", "rate"),
+            zip(self.months, self.entered, self.converted, self.rates, strict=True),
+            formats=("", ",", ",", ".1%"),
+        )
+
 
 def cohort_conversion(log: TransitionLog, *, entry: str, target: str) -> CohortConversion:
     """Conversion from ``entry`` to ``target`` by the month each entity first left or entered ``entry``.
@@ -440,6 +448,25 @@ class PipelineMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+    def __str__(self) -> str:
+        c = self.currency
+        return table(
+            ("pipeline", "value"),
+            [
+                ("open deals", f"{self.open_deals:,}"),
+                (f"open amount ({c})", f"{self.open_amount:,.2f}"),
+                (f"weighted pipeline ({c})", f"{self.weighted_pipeline:,.2f}"),
+                ("won / lost", f"{self.won:,} / {self.lost:,}"),
+                ("win rate", f"{self.win_rate:.1%}"),
+                (f"average deal ({c})", f"{self.average_deal:,.2f}"),
+                (
+                    "cycle days (mean, median)",
+                    f"{self.cycle_days:.1f}, {self.median_cycle_days:.1f}",
+                ),
+                (f"velocity ({c} per day)", f"{self.velocity_per_day:,.2f}"),
+            ],
+        )
 
 
 def pipeline_metrics(
@@ -550,6 +577,21 @@ class PipelineForecast:
             "mean_absolute_error": self.mean_absolute_error,
             "total_relative_error": self.total_relative_error,
         }
+
+    def __str__(self) -> str:
+        actual = self.actual or (None,) * len(self.expected_won)
+        notes = []
+        if self.mean_absolute_error is not None:
+            notes.append(f"mean absolute error {self.mean_absolute_error:,.2f}")
+        if self.total_relative_error is not None:
+            notes.append(f"error of the total {self.total_relative_error:+.1%}")
+        return table(
+            ("period", "expected won", "actual"),
+            ((i + 1, e, a) for i, (e, a) in enumerate(zip(self.expected_won, actual, strict=True))),
+            formats=("", ",.2f", ",.2f"),
+            title=f"pipeline forecast, periods of {self.period_days:g} days",
+            notes=notes,
+        )
 
 
 def _fit_generator(

@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._table import table
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["GAPS", "GapDriver", "GapDrivers", "GapModel", "gap_model", "unit_means"]
@@ -186,6 +187,19 @@ class GapModel:
             "measurements": {k: v.tolist() for k, v in self.measurements.items()},
             "notes": dict(self.notes),
         }
+
+    def __str__(self) -> str:
+        gaps = sorted(self.measurements)
+        return table(
+            ("unit", *gaps),
+            (
+                (u, *(float(self.measurements[g][i]) for g in gaps))
+                for i, u in enumerate(self.units)
+            ),
+            formats=("", *(["+.3f"] * len(gaps))),
+            title=f"gaps model: {len(self.units)} units",
+            notes=[f"{g}: {self.notes[g]}" for g in gaps if g in self.notes],
+        )
 
 
 def gap_model(

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._table import table
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["IpaResult", "PenaltyReward", "importance_performance", "penalty_reward"]
@@ -22,9 +23,9 @@ QUADRANTS = {
 
 
 def _ratings(values: Any, name: str) -> npt.NDArray[np.float64]:
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    x = np.asarray(values, dtype=float)
+    from crmkit._validation import as_numbers
+
+    x = as_numbers(values, name)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
@@ -161,6 +162,20 @@ class PenaltyReward:
             "factor": list(self.factor),
             "r_squared": self.r_squared,
         }
+
+    def __str__(self) -> str:
+        return table(
+            ("attribute", "penalty", "reward", "factor"),
+            zip(
+                self.attributes,
+                self.penalty.tolist(),
+                self.reward.tolist(),
+                self.factor,
+                strict=True,
+            ),
+            formats=("", "+.3f", "+.3f", ""),
+            title=f"penalty-reward contrast analysis (R2 {self.r_squared:.3f})",
+        )
 
 
 def penalty_reward(

@@ -245,6 +245,13 @@ class NpsComparison:
     def to_dict(self) -> dict[str, Any]:
         return {**attrs.asdict(self), "interval": list(self.interval)}
 
+    def __str__(self) -> str:
+        lo, hi = self.interval
+        return (
+            f"NPS difference {self.difference:+.1f} (SE {self.standard_error:.1f}; "
+            f"{self.confidence:.0%} interval {lo:+.1f} to {hi:+.1f}; p = {self.p_value:.3g})"
+        )
+
 
 def nps_compare(a: NpsResult, b: NpsResult) -> NpsComparison:
     """Compare two NPS from independent samples: ``a - b``, Wald interval and two-sided p-value."""

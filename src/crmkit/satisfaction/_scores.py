@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from crmkit._validation import as_scale, check_confidence
+from crmkit._validation import as_numbers, as_scale, check_confidence
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = [
@@ -197,9 +197,7 @@ def cronbach_alpha(
     from scipy.stats import f as fisher_f
 
     conf = check_confidence(confidence)
-    if hasattr(items, "to_numpy"):
-        items = items.to_numpy()
-    x = np.asarray(items, dtype=float)
+    x = as_numbers(items, "items")
     if x.ndim != 2:
         raise ValidationError(
             [("items", f"must be a 2-D array (respondents x items), got shape {x.shape}")]

@@ -131,9 +131,9 @@ class ServqualResult:
 
 
 def _matrix(values: Any, name: str, scale: tuple[int, int]) -> npt.NDArray[np.float64]:
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    x = np.asarray(values, dtype=float)
+    from crmkit._validation import as_numbers
+
+    x = as_numbers(values, name)
     if x.ndim != 2:
         raise ValidationError(
             [(name, f"must be a 2-D array (respondents x items), got shape {x.shape}")]
@@ -197,9 +197,9 @@ def servqual(
     half = t * dsd / np.sqrt(n)
     weighted = None
     if importance is not None:
-        w = np.asarray(
-            importance.to_numpy() if hasattr(importance, "to_numpy") else importance, dtype=float
-        )
+        from crmkit._validation import as_numbers
+
+        w = as_numbers(importance, "importance")
         if w.shape != dim.shape:
             raise ValidationError(
                 [("importance", f"must be respondents x dimensions {dim.shape}, got {w.shape}")]

@@ -30,8 +30,8 @@ from crmkit.errors import InsufficientData, ValidationError
 from crmkit.satisfaction.pls import PathModel, PlsResult, indicator_matrix, resample
 
 __all__ = [
+    "DriverPriority",
     "IndexResult",
-    "Priority",
     "acsi_model",
     "ecsi_model",
     "priorities",
@@ -307,13 +307,22 @@ def satisfaction_index(
 
 
 @attrs.frozen
-class Priority:
+class DriverPriority:
     """A driver of the target construct: its total effect and its 0-100 index."""
 
     construct: str
     total_effect: float
     index: float
     quadrant: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.construct}: total effect {self.total_effect:+.3f}, "
+            f"index {self.index:.1f} ({self.quadrant})"
+        )
 
 
 def priorities(
@@ -322,7 +331,7 @@ def priorities(
     *,
     target: str = "satisfaction",
     scale: tuple[float, float] = (1, 10),
-) -> tuple[Priority, ...]:
+) -> tuple[DriverPriority, ...]:
     """The ACSI priority table: each driver's total effect on ``target`` against its index.
 
     Quadrants are split at the mean effect and the mean index of the
@@ -339,7 +348,7 @@ def priorities(
         [satisfaction_index(result, data, construct=d, scale=scale).index for d in drivers]
     )
     out = [
-        Priority(
+        DriverPriority(
             d,
             float(e),
             float(i),

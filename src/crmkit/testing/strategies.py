@@ -69,15 +69,20 @@ __all__ = [
     "entities",
     "interactions",
     "json_objects",
+    "json_values",
     "leads",
     "money",
     "opportunities",
+    "optional",
     "order_lines",
     "orders",
     "phone_numbers",
     "products",
     "survey_responses",
+    "tags",
+    "text",
     "tickets",
+    "timezones",
 ]
 
 E = TypeVar("E", bound=Entity)

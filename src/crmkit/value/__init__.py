@@ -9,7 +9,13 @@ from crmkit.value._contractual import BetaGeoBetaBinom, ShiftedBetaGeo
 from crmkit.value._fitting import FitSummary
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
 from crmkit.value._holdout import HoldoutReport, TrackingReport, holdout_report, tracking_report
-from crmkit.value._idic import IdicResult, IdicWeights, idic_from_entities, idic_scores
+from crmkit.value._idic import (
+    IdicResult,
+    IdicSummary,
+    IdicWeights,
+    idic_from_entities,
+    idic_scores,
+)
 from crmkit.value._pareto import ParetoNBD
 from crmkit.value._report import WEEKS_PER_MONTH, ValueReport, value_report
 from crmkit.value._segments import (
@@ -38,6 +44,7 @@ __all__ = [
     "GammaGamma",
     "HoldoutReport",
     "IdicResult",
+    "IdicSummary",
     "IdicWeights",
     "ParetoNBD",
     "RfmScores",

@@ -26,14 +26,9 @@ __all__ = ["clv", "discounted_cash_flows"]
 def _numbers(
     value: Any, name: str, *, low: float, high: float | None = None, closed_high: bool = True
 ) -> Array:
-    if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            [(name, f"must be a number or an array of numbers, got {value!r}")]
-        ) from None
+    from crmkit._validation import as_numbers
+
+    arr = as_numbers(value, name)
     bad = ~np.isfinite(arr) | (arr < low)
     if high is not None:
         bad |= (arr > high) if closed_high else (arr >= high)

@@ -423,19 +423,9 @@ class GammaGamma(Model):
 
 def _as_spend(values: Any, shape: tuple[int, ...]) -> Array:
     """Mean spends: finite numbers (0 and negative ones are the caller's policy to judge)."""
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            [
-                (
-                    "monetary_value",
-                    f"must be a number or an array of numbers, got {type(values).__name__}",
-                )
-            ]
-        ) from None
+    from crmkit._validation import as_numbers
+
+    arr = as_numbers(values, "monetary_value")
     if not np.all(np.isfinite(arr)):
         raise ValidationError([("monetary_value", "must be finite numbers")])
     try:

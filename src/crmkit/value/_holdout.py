@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 
 from crmkit._numeric import matvec
+from crmkit._table import table
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.value._fitting import Array
 
@@ -147,6 +148,20 @@ class TrackingReport:
             "expected": self.expected.tolist(),
             "calibration_end": self.calibration_end,
         }
+
+    def __str__(self) -> str:
+        end = self.calibration_end
+        return table(
+            (f"{self.time_unit}s since {self.start}", "actual", "expected", ""),
+            (
+                (f"{t:g}", a, e, "holdout" if end is not None and t > end else "")
+                for t, a, e in zip(
+                    self.times.tolist(), self.actual.tolist(), self.expected.tolist(), strict=True
+                )
+            ),
+            formats=("", ",.0f", ",.1f", ""),
+            title=f"{self.model}: cumulative repeat purchases, actual and expected",
+        )
 
 
 def tracking_report(

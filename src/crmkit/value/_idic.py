@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from crmkit.errors import DefinitionError, InsufficientData, ValidationError
 
-__all__ = ["IdicResult", "IdicWeights", "idic_from_entities", "idic_scores"]
+__all__ = ["IdicResult", "IdicSummary", "IdicWeights", "idic_from_entities", "idic_scores"]
 
 Array = npt.NDArray[np.float64]
 
@@ -135,6 +135,32 @@ class IdicWeights:
         return out
 
 
+@attrs.frozen
+class IdicSummary:
+    """IDIC at a glance: customers, the mean score of each stage, customers per value class."""
+
+    customers: int
+    mean: dict[str, float]
+    value_classes: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customers": self.customers,
+            "mean": dict(self.mean),
+            "value_classes": dict(self.value_classes),
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"IDIC scores of {self.customers:,} customers (0-100): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in self.mean.items())
+            + "\nvalue classes: "
+            + ", ".join(
+                f"{k} {v:,}" for k, v in sorted(self.value_classes.items(), key=lambda kv: -kv[1])
+            )
+        )
+
+
 @attrs.frozen(eq=False)
 class IdicResult:
     """Scores (0-100) per customer for each stage and the composite, the value class, and the components."""
@@ -165,34 +191,25 @@ class IdicResult:
                     losses.append((loss, f"{stage}: {LOW[comp]} (-{loss:.1f} points)"))
         return [text for _, text in sorted(losses, key=lambda t: -t[0])[:limit]]
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> IdicSummary:
+        """Mean scores per stage and customers per value class."""
         classes, counts = np.unique(self.value_class, return_counts=True)
-        return {
-            "customers": len(self),
-            "mean": {s: float(getattr(self, s).mean()) for s in (*STAGES, "composite")},
-            "value_classes": dict(zip(classes.tolist(), counts.tolist(), strict=True)),
-        }
+        return IdicSummary(
+            customers=len(self),
+            mean={s: float(getattr(self, s).mean()) for s in (*STAGES, "composite")},
+            value_classes=dict(zip(classes.tolist(), counts.tolist(), strict=True)),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "customer_id": [str(c) for c in self.customer_id.tolist()],
             **{s: getattr(self, s).tolist() for s in (*STAGES, "composite")},
             "value_class": self.value_class.tolist(),
-            "summary": self.summary(),
+            "summary": self.summary().to_dict(),
         }
 
     def __str__(self) -> str:
-        s = self.summary()
-        mean = s["mean"]
-        lines = [
-            f"IDIC scores of {s['customers']:,} customers (0-100): "
-            + ", ".join(f"{k} {mean[k]:.1f}" for k in (*STAGES, "composite")),
-            "value classes: "
-            + ", ".join(
-                f"{k} {v:,}" for k, v in sorted(s["value_classes"].items(), key=lambda kv: -kv[1])
-            ),
-        ]
-        return "\n".join(lines)
+        return str(self.summary())
 
 
 def _unit(values: Any, name: str, n: int, *, missing_ok: bool = False) -> Array:

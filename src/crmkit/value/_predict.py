@@ -12,14 +12,9 @@ from crmkit.value._fitting import Array
 
 def as_times(values: Any, name: str) -> Array:
     """A scalar or array of finite times >= 0."""
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            [(name, f"must be a number or an array of numbers, got {values!r}")]
-        ) from None
+    from crmkit._validation import as_numbers
+
+    arr = as_numbers(values, name)
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         where = f" at positions {np.flatnonzero(bad.ravel())[:5].tolist()}" if arr.ndim else ""

@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._table import table
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["CompressedSummary", "RfmSummary", "compress", "rfm_summary", "rfm_summary_from_orders"]
@@ -81,6 +82,33 @@ class RfmSummary:
         }
         return {"time_unit": self.time_unit, "holdout_duration": self.holdout_duration, **cols}
 
+    def __str__(self) -> str:
+        n = len(self)
+        repeat = int((self.frequency > 0).sum())
+        head = [
+            (
+                str(self.customer_id[i]),
+                int(self.frequency[i]),
+                float(self.recency[i]),
+                float(self.T[i]),
+                float(self.monetary_value[i]),
+            )
+            for i in range(min(n, 5))
+        ]
+        holdout = (
+            ""
+            if self.holdout_duration is None
+            else f"; holdout of {self.holdout_duration:g} {self.time_unit}"
+        )
+        return table(
+            ("customer", "frequency", "recency", "T", "monetary_value"),
+            head,
+            formats=("", ",", ".2f", ".2f", ",.2f"),
+            title=f"RFM summary of {n:,} customers ({repeat:,} with repeat purchases; "
+            f"time unit {self.time_unit}{holdout})",
+            notes=[f"... {n - 5:,} more"] if n > 5 else [],
+        )
+
 
 @attrs.frozen(eq=False)
 class CompressedSummary:
@@ -98,6 +126,33 @@ class CompressedSummary:
 
     def __len__(self) -> int:
         return int(self.frequency.shape[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frequency": self.frequency.tolist(),
+            "recency": self.recency.tolist(),
+            "T": self.T.tolist(),
+            "weights": self.weights.tolist(),
+        }
+
+    def __str__(self) -> str:
+        n = len(self)
+        head = [
+            (
+                int(self.frequency[i]),
+                float(self.recency[i]),
+                float(self.T[i]),
+                float(self.weights[i]),
+            )
+            for i in range(min(n, 5))
+        ]
+        return table(
+            ("frequency", "recency", "T", "customers"),
+            head,
+            formats=(",", ".2f", ".2f", ",.0f"),
+            title=f"{n:,} distinct (frequency, recency, T) rows for {self.weights.sum():,.0f} customers",
+            notes=[f"... {n - 5:,} more"] if n > 5 else [],
+        )
 
     def expand(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """Per-row results (e.g. predictions on the compressed rows) back to one per customer."""
