@@ -360,3 +360,14 @@ def test_factorize_counts_at_the_ends_of_the_integer_range(values: Any) -> None:
     assert uniq.dtype == values.dtype
     assert uniq.tolist() == sorted(set(values.tolist()))
     assert codes.tolist() == ([0, 1, 0] if values[0] < values[1] else [1, 0, 1])
+
+
+def test_the_results_print_as_tables() -> None:
+    from crmkit.lifecycle.analytics import StageTimes, TransitionMatrix
+
+    times = StageTimes(("new", "won"), (3, 1), (1.5, 2.0), (1.0, 2.0), (0.5, 2.0), (2.0, 2.0), (3.0, 2.0))
+    text = str(times)
+    assert text.splitlines()[0].split() == ["state", "n", "mean", "days", "median", "p90"]
+    assert text.splitlines()[1].split() == ["new", "3", "1.50", "1.00", "3.00"]
+    matrix = TransitionMatrix(("new", "won"), np.array([[0, 1200], [0, 0]]))
+    assert str(matrix).splitlines()[1].split() == ["new", "0", "1,200"]

@@ -223,12 +223,13 @@ class Funnel:
         return attrs.asdict(self)
 
     def __str__(self) -> str:
-        lines = ["stage                 reached   from previous"]
-        for i, (s, n) in enumerate(zip(self.stages, self.reached, strict=True)):
-            rate = "" if i == 0 else f"{self.step_rates[i - 1]:>12.1%}"
-            lines.append(f"{s:<20} {n:>8,} {rate}")
-        lines.append(f"overall conversion {self.overall_rate:.1%}")
-        return "\n".join(lines)
+        rates = (None, *self.step_rates)
+        return table(
+            ("stage", "reached", "from previous"),
+            zip(self.stages, self.reached, rates, strict=True),
+            formats=("", ",", ".1%"),
+            notes=[f"overall conversion {self.overall_rate:.1%}"],
+        )
 
 
 def funnel(log: TransitionLog, stages: Sequence[str]) -> Funnel:
@@ -272,12 +273,11 @@ class StageTimes:
         return attrs.asdict(self)
 
     def __str__(self) -> str:
-        lines = ["state                    n   mean days   median      p90"]
-        for i, s in enumerate(self.states):
-            lines.append(
-                f"{s:<20} {self.n[i]:>6,} {self.mean[i]:>10.2f} {self.median[i]:>8.2f} {self.p90[i]:>8.2f}"
-            )
-        return "\n".join(lines)
+        return table(
+            ("state", "n", "mean days", "median", "p90"),
+            zip(self.states, self.n, self.mean, self.median, self.p90, strict=True),
+            formats=("", ",", ".2f", ".2f", ".2f"),
+        )
 
 
 def _sorted_by_entity_time(log: TransitionLog) -> npt.NDArray[np.intp]:
@@ -362,13 +362,11 @@ class TransitionMatrix:
         return {"states": list(self.states), "counts": self.counts.tolist()}
 
     def __str__(self) -> str:
-        width = max(len(s) for s in self.states) + 1
-        head = " " * width + "".join(f"{s[:9]:>10}" for s in self.states)
-        rows = [head] + [
-            f"{s:<{width}}" + "".join(f"{int(c):>10,}" for c in self.counts[i])
-            for i, s in enumerate(self.states)
-        ]
-        return "\n".join(rows)
+        return table(
+            ("from \\ to", *(s[:9] for s in self.states)),
+            ((s, *self.counts[i].tolist()) for i, s in enumerate(self.states)),
+            formats=("", *([","] * len(self.states))),
+        )
 
 
 def transition_matrix(log: TransitionLog) -> TransitionMatrix:

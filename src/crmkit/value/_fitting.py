@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._numeric import dot, matvec
+from crmkit._table import table
 from crmkit.errors import (
     BoundaryWarning,
     ConvergenceError,
@@ -175,24 +176,31 @@ class FitSummary:
             lines.append(
                 f"limit model: {self.limit.description} ({', '.join(self.limit.diverging)} diverge)"
             )
-        lines.append(f"parameter     estimate   std. error   {level}")
+        header = ("parameter", "estimate", "std. error", level)
         if self.standard_errors is None or self.lower is None or self.upper is None:
-            for name, est in zip(self.names, self.estimates, strict=True):
-                lines.append(f"{name:<10} {est:>11.{max(d, 1)}g}          n/a   n/a")
-            lines.append(
+            rows: list[tuple[Any, ...]] = [
+                (name, format(est, f".{max(d, 1)}g"), "n/a", "n/a")
+                for name, est in zip(self.names, self.estimates, strict=True)
+            ]
+            notes = [
                 "the Hessian is singular at the estimate: the data do not identify every parameter"
-            )
+            ]
         else:
-            for name, est, se, lo, hi in zip(
-                self.names,
-                self.estimates,
-                self.standard_errors,
-                self.lower,
-                self.upper,
-                strict=True,
-            ):
-                lines.append(f"{name:<10} {est:>11.{d}f} {se:>12.{d}f}   {lo:.{d}f} to {hi:.{d}f}")
-        return "\n".join(lines)
+            rows = [
+                (name, est, se, f"{lo:.{d}f} to {hi:.{d}f}")
+                for name, est, se, lo, hi in zip(
+                    self.names,
+                    self.estimates,
+                    self.standard_errors,
+                    self.lower,
+                    self.upper,
+                    strict=True,
+                )
+            ]
+            notes = []
+        return "\n".join(
+            [*lines, table(header, rows, formats=("", f".{d}f", f".{d}f", ""), notes=notes)]
+        )
 
 
 def check_params(names: tuple[str, ...], given: Mapping[str, Any], model: str) -> dict[str, float]:

@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._table import table
 from crmkit.errors import ConvergenceError, ValidationError
 from crmkit.satisfaction.pls._algorithm import estimate, layout
 from crmkit.satisfaction.pls._data import indicator_matrix
@@ -35,15 +36,15 @@ class PermutationTest:
 
     def __str__(self) -> str:
         g1, g2 = self.groups
-        lines = [
-            f"permutation test ({self.permutations} permutations): {g1} vs {g2}",
-            f"path                             {g1[:9]:>9} {g2[:9]:>9}  difference  p-value",
-        ]
-        for (a, b), row in self.table.items():
-            lines.append(
-                f"{a + ' -> ' + b:<32} {row['group1']:>+9.3f} {row['group2']:>+9.3f} {row['difference']:>+11.3f} {row['p_value']:>8.3f}"
-            )
-        return "\n".join(lines)
+        return table(
+            ("path", g1, g2, "difference", "p-value"),
+            (
+                (f"{a} -> {b}", row["group1"], row["group2"], row["difference"], row["p_value"])
+                for (a, b), row in self.table.items()
+            ),
+            formats=("", "+.3f", "+.3f", "+.3f", ".3f"),
+            title=f"permutation test ({self.permutations} permutations): {g1} vs {g2}",
+        )
 
 
 def permutation_test(

@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._table import table
 from crmkit.errors import ValidationError
 from crmkit.satisfaction.pls._algorithm import estimate, layout
 from crmkit.satisfaction.pls._result import PlsResult
@@ -52,16 +53,15 @@ class PredictResult:
         }
 
     def __str__(self) -> str:
-        lines = [
-            f"PLSpredict, {self.folds}-fold x {self.repeats}",
-            "indicator     PLS RMSE   LM RMSE   PLS MAE    LM MAE  Q2_predict",
-        ]
-        for i in self.indicators:
-            lines.append(
-                f"{i[:12]:<12} {self.rmse[i]:>9.3f} {self.lm_rmse[i]:>9.3f} {self.mae[i]:>9.3f} "
-                f"{self.lm_mae[i]:>9.3f} {self.q2_predict[i]:>11.3f}"
-            )
-        return "\n".join(lines)
+        return table(
+            ("indicator", "PLS RMSE", "LM RMSE", "PLS MAE", "LM MAE", "Q2_predict"),
+            (
+                (i, self.rmse[i], self.lm_rmse[i], self.mae[i], self.lm_mae[i], self.q2_predict[i])
+                for i in self.indicators
+            ),
+            formats=("", ".3f", ".3f", ".3f", ".3f", ".3f"),
+            title=f"PLSpredict, {self.folds}-fold x {self.repeats}",
+        )
 
 
 def predict(

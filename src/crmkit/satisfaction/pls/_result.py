@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._progress import Progress
+from crmkit._table import table
 
 if TYPE_CHECKING:
     from crmkit.satisfaction.pls._model import PathModel
@@ -86,21 +87,28 @@ class PlsResult:
         }
 
     def __str__(self) -> str:
-        lines = [
-            f"PLS path model ({self.scheme} scheme{', PLSc' if self.consistent else ''}), "
+        paths = table(
+            ("path", "coefficient"),
+            ((f"{a} -> {b}", v) for (a, b), v in self.paths.items()),
+            formats=("", "+.4f"),
+            title=f"PLS path model ({self.scheme} scheme{', PLSc' if self.consistent else ''}), "
             f"n = {self.n}, {self.iterations} iterations; GoF {self.gof:.3f}",
-            "path                               coefficient",
-        ]
-        for (a, b), v in self.paths.items():
-            lines.append(f"{a + ' -> ' + b:<34} {v:>+11.4f}")
-        lines.append("construct        R2   alpha(std)  DG rho    AVE")
-        for c in self.model.constructs:
-            rel = self.reliability[c]
-            r2 = f"{self.r2[c]:.4f}" if c in self.r2 else "     -"
-            lines.append(
-                f"{c[:14]:<14} {r2:>6} {rel['alpha_standardized']:>10.3f} {rel['dg_rho']:>7.3f} {rel['ave']:>6.3f}"
-            )
-        return "\n".join(lines)
+        )
+        blocks = table(
+            ("construct", "R2", "alpha(std)", "DG rho", "AVE"),
+            (
+                (
+                    c,
+                    self.r2.get(c),
+                    self.reliability[c]["alpha_standardized"],
+                    self.reliability[c]["dg_rho"],
+                    self.reliability[c]["ave"],
+                )
+                for c in self.model.constructs
+            ),
+            formats=("", ".4f", ".3f", ".3f", ".3f"),
+        )
+        return f"{paths}\n{blocks}"
 
     def bootstrap(
         self,
@@ -163,16 +171,20 @@ class BootstrapResult:
         }
 
     def __str__(self) -> str:
-        lines = [
-            f"bootstrap: {self.resamples} resamples ({self.failed} failed), {self.confidence:.0%} percentile intervals",
-            "                                    estimate   std.err      t     interval",
-        ]
-        for key, row in self.table.items():
-            if key[0] not in ("path",):
-                continue
-            label = f"{key[1]} -> {key[2]}"
-            lines.append(
-                f"{label:<34} {row['estimate']:>+10.4f} {row['standard_error']:>9.4f} {row['t']:>6.2f}   "
-                f"{row['lower']:+.3f} to {row['upper']:+.3f}"
-            )
-        return "\n".join(lines)
+        return table(
+            ("path", "estimate", "std. err", "t", "interval"),
+            (
+                (
+                    f"{key[1]} -> {key[2]}",
+                    row["estimate"],
+                    row["standard_error"],
+                    row["t"],
+                    f"{row['lower']:+.3f} to {row['upper']:+.3f}",
+                )
+                for key, row in self.table.items()
+                if key[0] == "path"
+            ),
+            formats=("", "+.4f", ".4f", ".2f", ""),
+            title=f"bootstrap: {self.resamples} resamples ({self.failed} failed), "
+            f"{self.confidence:.0%} percentile intervals",
+        )
