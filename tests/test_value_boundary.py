@@ -154,6 +154,7 @@ def test_bgnbd_closed_space_equals_natural(
 
 @settings(deadline=None, max_examples=25)
 @example(r=0.5, alpha=0.5, s=4.0, beta=4.0, seed=0)
+@example(r=0.109375, alpha=0.5, s=6.0, beta=30.0, seed=0)  # the worst corner found
 @example(r=3.0, alpha=0.5, s=1.0, beta=102.0, seed=0)  # heavy buyers: hyp2f1 overflows
 @given(
     r=st.floats(0.1, 20),
@@ -167,9 +168,10 @@ def test_pareto_quadrature_equals_the_closed_form(
 ) -> None:
     """The closed space's tanh-sinh quadrature against the hypergeometric closed form.
 
-    61 nodes give 8-9 digits: r = alpha = 0.5, s = beta = 4 for a customer without
-    purchases differs by 3.6e-9 (checked against scipy's adaptive quadrature, which
-    agrees with the closed form), far below what moves an estimate. Where scipy's
+    61 nodes give 8-10 digits: about 1e-10 over most of the box, 1.6e-8 at its corner
+    r = 0.11, alpha = 0.5 for a customer without purchases (checked against scipy's
+    adaptive quadrature, which agrees with the closed form), far below what moves an
+    estimate. Where scipy's
     hyp2f1 overflows (126 purchases, s = 1, beta = 102) the closed form's rows are
     the quadrature's, never inf or NaN.
     """
@@ -180,7 +182,7 @@ def test_pareto_quadrature_equals_the_closed_form(
     theta = np.array([r, alpha, s, beta])
     x, tx, T = c["frequency"].astype(float), c["recency"], c["T"]
     closed = m._extended_rows(m._to_phi(theta), m._extended_data(x, tx, T))
-    np.testing.assert_allclose(closed, m._loglik(theta, (x, tx, T)), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(closed, m._loglik(theta, (x, tx, T)), rtol=5e-8, atol=1e-9)
 
 
 def test_pareto_quadrature_for_heavy_buyers_and_at_the_limits() -> None:

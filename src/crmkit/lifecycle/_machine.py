@@ -53,6 +53,13 @@ class _Layout:
     converted: frozenset[str]  # fields with a converter: changes to them go through attrs.evolve
     post_init: bool
 
+    def new(self, values: Iterable[Any]) -> Any:
+        """An instance with ``values`` (every field, in order), without running any check."""
+        made: Any = object.__new__(self.cls)
+        for setter, value in zip(self.setters, values, strict=True):
+            setter(made, value)
+        return made
+
     def build(self, entity: Any, changes: Mapping[str, Any]) -> Any:
         """A copy of ``entity`` with ``changes`` (fields of the class), every set field checked.
 
@@ -63,9 +70,7 @@ class _Layout:
         values = list(self.read(entity))
         for name, value in changes.items():
             values[self.position[name]] = value
-        moved: Any = object.__new__(self.cls)
-        for setter, value in zip(self.setters, values, strict=True):
-            setter(moved, value)
+        moved = self.new(values)
         errors: list[tuple[str, str]] = []
         for name, value in changes.items():
             check = self.validators.get(name)
@@ -208,6 +213,11 @@ class TransitionRecord:
     reason: str | None = None
 
 
+_RECORD = _layout(TransitionRecord)
+assert _RECORD is not None and not _RECORD.validators and not _RECORD.post_init
+_RECORD_LAYOUT: _Layout = _RECORD
+
+
 class _Move:
     """One move of a machine: an entity class in one state, one event.
 
@@ -218,7 +228,7 @@ class _Move:
     changes, and the copy with every field it sets validated.
     """
 
-    __slots__ = ("cls", "current", "fixed", "layout", "machine", "transition")
+    __slots__ = ("cls", "current", "fields", "fixed", "layout", "machine", "transition")
 
     def __init__(
         self,
@@ -235,6 +245,7 @@ class _Move:
         self.transition = transition
         self.fixed = fixed
         self.layout = layout
+        self.fields = frozenset(a.name for a in attrs.fields(cls))
 
     def __call__(
         self,
@@ -267,16 +278,20 @@ class _Move:
                 moved = self.layout.build(entity, changes)
         except ValidationError as exc:
             self._refuse(entity, f"the result would be invalid: {exc}", ctx, when, context)
-        record = TransitionRecord(
-            machine=self.machine.name,
-            entity_type=self.cls.__name__,
-            entity_id=entity.id,
-            event=transition.event,
-            from_state=self.current,
-            to_state=transition.target,
-            at=when,
-            actor=actor,
-            reason=reason,
+        # The record's fields need no checks (they come from the machine and the checked
+        # arguments): it is filled in like a moved entity, slot by slot.
+        record = _RECORD_LAYOUT.new(
+            (
+                self.machine.name,
+                self.cls.__name__,
+                entity.id,
+                transition.event,
+                self.current,
+                transition.target,
+                when,
+                actor,
+                reason,
+            )
         )
         return moved, record
 
@@ -284,19 +299,21 @@ class _Move:
         """The effect's changes, checked: a mapping of fields the class has."""
         effect = self.transition.effect
         changes = effect(entity, ctx)  # type: ignore[misc]
-        where = f"machine {self.machine.name!r}: the effect {_named(effect)} of event {self.transition.event!r}"
+        if isinstance(changes, Mapping) and self.fields.issuperset(changes):
+            return changes
+        where = (
+            f"machine {self.machine.name!r}: the effect {_named(effect)} "
+            f"of event {self.transition.event!r}"
+        )
         if not isinstance(changes, Mapping):
             raise DefinitionError(
                 f"{where} must return a mapping of field changes, got {describe(changes)}"
             )
-        fields = attrs.fields_dict(self.cls)
-        unknown = [k for k in changes if k not in fields]
-        if unknown:
-            raise DefinitionError(
-                f"{where} changes {', '.join(map(repr, unknown))}, which "
-                f"{self.cls.__name__} does not have"
-            )
-        return changes
+        unknown = [k for k in changes if k not in self.fields]
+        raise DefinitionError(
+            f"{where} changes {', '.join(map(repr, unknown))}, which "
+            f"{self.cls.__name__} does not have"
+        )
 
     def _refuse(
         self,
