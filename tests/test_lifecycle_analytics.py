@@ -365,7 +365,9 @@ def test_factorize_counts_at_the_ends_of_the_integer_range(values: Any) -> None:
 def test_the_results_print_as_tables() -> None:
     from crmkit.lifecycle.analytics import StageTimes, TransitionMatrix
 
-    times = StageTimes(("new", "won"), (3, 1), (1.5, 2.0), (1.0, 2.0), (0.5, 2.0), (2.0, 2.0), (3.0, 2.0))
+    times = StageTimes(
+        ("new", "won"), (3, 1), (1.5, 2.0), (1.0, 2.0), (0.5, 2.0), (2.0, 2.0), (3.0, 2.0)
+    )
     text = str(times)
     assert text.splitlines()[0].split() == ["state", "n", "mean", "days", "median", "p90"]
     assert text.splitlines()[1].split() == ["new", "3", "1.50", "1.00", "3.00"]

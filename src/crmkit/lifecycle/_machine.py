@@ -213,9 +213,15 @@ class TransitionRecord:
     reason: str | None = None
 
 
-_RECORD = _layout(TransitionRecord)
-assert _RECORD is not None and not _RECORD.validators and not _RECORD.post_init
-_RECORD_LAYOUT: _Layout = _RECORD
+def _record_layout() -> _Layout:
+    """How records are filled in: slot by slot, since they have no rules to check."""
+    layout = _layout(TransitionRecord)
+    if layout is None or layout.validators or layout.post_init:  # pragma: no cover
+        raise DefinitionError("TransitionRecord must stay a slotted attrs class without checks")
+    return layout
+
+
+_RECORD_LAYOUT = _record_layout()
 
 
 class _Move:
