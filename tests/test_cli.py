@@ -263,3 +263,14 @@ def test_demo_prints_the_value_and_index_sections() -> None:
     assert "BG/NBD: log-likelihood -9,582.43 on 2,357 customers" in text
     assert "9. The ACSI as a PLS path model" in text
     assert re.search(r"satisfaction index \d+\.\d \(\d+\.\d to \d+\.\d\) on 0-100, n = 600", text)
+
+
+def test_report_on_a_database_that_cannot_be_opened_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    missing = tmp_path / "no" / "such" / "dir" / "crm.db"
+    assert main(["report", "--database", f"sqlite:///{missing}"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read a crmkit database" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -40,12 +40,20 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
             as_of = as_of.replace(tzinfo=timezone.utc)
     adapter = sql_adapter()
     url = args.database
-    engine = (
-        adapter.sqlite_engine(url) if url.startswith("sqlite") else adapter.sa.create_engine(url)
-    )
-    schema = adapter.Schema()
-    with adapter.SqlUnitOfWork(engine, schema) as uow:
-        report = customer_base_report(uow, as_of=as_of)
+    try:
+        engine = (
+            adapter.sqlite_engine(url)
+            if url.startswith("sqlite")
+            else adapter.sa.create_engine(url)
+        )
+        with adapter.SqlUnitOfWork(engine, adapter.Schema()) as uow:
+            report = customer_base_report(uow, as_of=as_of)
+    except adapter.sa.exc.SQLAlchemyError as exc:
+        # The database cannot be opened or is not one crmkit wrote: say so in one line.
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise ValidationError(
+            [("--database", f"cannot read a crmkit database at {url}: {reason}")]
+        ) from None
     if args.html:
         Path(args.html).write_text(report.to_html(), encoding="utf-8")
     if args.json:
