@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from crmkit.cli._io import read_csv
+from crmkit.cli._io import add_encoding_option, read_csv
 from crmkit.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -54,13 +54,32 @@ def _blocks(args: argparse.Namespace, header: list[str]) -> dict[str, list[str]]
                 raise ValidationError(
                     [("--blocks", "TOML needs Python 3.11; use a JSON file")]
                 ) from None
-            spec = tomllib.loads(text)
+            parse = tomllib.loads
         else:
-            spec = json.loads(text)
+            parse = json.loads
+        try:
+            spec = parse(text)
+        except RecursionError:
+            raise ValidationError([("--blocks", f"{path} nests too deeply")]) from None
+        except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+            raise ValidationError([("--blocks", f"{path} cannot be read: {exc}")]) from None
+        if not isinstance(spec, dict):
+            raise ValidationError(
+                [("--blocks", f"{path} must map each construct to a list of column names")]
+            )
         missing = [c for c in wanted if c not in spec]
         if missing:
             raise ValidationError([("--blocks", f"names no indicators for {', '.join(missing)}")])
-        return {c: [str(i) for i in spec[c]] for c in wanted}
+        bad = [
+            c
+            for c in wanted
+            if not isinstance(spec[c], list) or not all(isinstance(i, str) for i in spec[c])
+        ]
+        if bad:
+            raise ValidationError(
+                [("--blocks", f"{', '.join(bad)}: each must be a list of column names")]
+            )
+        return {c: list(spec[c]) for c in wanted}
     blocks = {c: [h for h in header if h.startswith(PREFIXES[c])] for c in wanted}
     empty = [c for c, items in blocks.items() if not items]
     if empty:
@@ -76,6 +95,22 @@ def _blocks(args: argparse.Namespace, header: list[str]) -> dict[str, list[str]]
     return blocks
 
 
+def _scale(text: str) -> tuple[float, float]:
+    """``--scale min,max``: two finite numbers, max > min."""
+    import math
+
+    parts = text.split(",")
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise ValidationError(
+            [("--scale", f"must be two numbers min,max such as 1,10, got {text[:40]!r}")]
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high) and high > low):
+        raise ValidationError([("--scale", f"must be min,max with max > min, got {text[:40]!r}")])
+    return low, high
+
+
 def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
     import numpy as np
 
@@ -87,7 +122,7 @@ def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
         scsb_model,
     )
 
-    header, rows = read_csv(args.file)
+    header, rows = read_csv(args.file, args.encoding)
     blocks = _blocks(args, header)
     data: dict[str, Any] = {}
     for items in blocks.values():
@@ -113,7 +148,7 @@ def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
     result = model.fit(
         data, scheme=args.scheme, scaled=not args.unscaled, consistent=args.consistent
     )
-    low, high = (float(v) for v in args.scale.split(","))
+    low, high = _scale(args.scale)
     groups = None
     if args.by:
         if args.by not in header:
@@ -172,6 +207,7 @@ def add_parser(sub: Any) -> None:
         "acsi", help="fit the ACSI, ECSI or SCSB PLS path model to a CSV of survey answers"
     )
     ac.add_argument("file", help="a CSV file with a header row, one respondent per row")
+    add_encoding_option(ac)
     ac.add_argument("--model", choices=sorted(CONSTRUCTS), default="acsi")
     ac.add_argument(
         "--blocks",

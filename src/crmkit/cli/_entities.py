@@ -26,11 +26,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        rows = read_records(Path(args.file))
-    except (OSError, ValueError) as exc:
-        print(f"crmkit validate: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
+    rows = read_records(Path(args.file))
     bad = 0
     for i, row in enumerate(rows):
         try:

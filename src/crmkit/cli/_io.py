@@ -9,25 +9,97 @@ from typing import Any
 
 from crmkit.errors import ValidationError
 
-__all__ = ["amounts", "dates", "numbers", "read_csv", "read_csv_columns", "read_records"]
+__all__ = [
+    "DEFAULT_ENCODING",
+    "add_encoding_option",
+    "amounts",
+    "dates",
+    "numbers",
+    "read_csv",
+    "read_csv_columns",
+    "read_records",
+]
 
 
-def read_csv(path: str) -> tuple[list[str], list[dict[str, str]]]:
-    """The header and the rows of a CSV file with a header row (UTF-8)."""
+#: The default: UTF-8, with or without a byte-order mark (what spreadsheets write).
+DEFAULT_ENCODING = "utf-8-sig"
+
+
+def add_encoding_option(parser: Any) -> None:
+    """``--encoding`` for a command that reads a CSV file."""
+    parser.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="the file's text encoding (default: UTF-8, with or without a byte-order mark)",
+    )
+
+
+def read_csv(path: str, encoding: str = DEFAULT_ENCODING) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the rows of a CSV file with a header row.
+
+    Every row must have as many fields as the header; a file that is not in
+    ``encoding``, or is not CSV, is refused naming the line.
+    """
     try:
-        handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+        handle = open(path, newline="", encoding=encoding)  # noqa: SIM115 - closed below
+    except LookupError:
+        raise ValidationError([("--encoding", f"unknown encoding {encoding!r}")]) from None
     except OSError as exc:
         raise ValidationError([("file", f"cannot read {path}: {exc.strerror or exc}")]) from None
+    reader = csv.reader(handle)
+    header: list[str] = []
+    rows: list[dict[str, str]] = []
     with handle:
-        reader = csv.DictReader(handle)
-        header = list(reader.fieldnames or [])
-        rows = list(reader)
+        try:
+            header = next(reader, [])
+            for fields in reader:
+                if not fields:  # a blank line
+                    continue
+                if len(fields) != len(header):
+                    raise ValidationError(
+                        [
+                            (
+                                f"{path}, line {reader.line_num}",
+                                f"has {len(fields)} fields; the header has {len(header)}",
+                            )
+                        ]
+                    )
+                rows.append(dict(zip(header, fields, strict=True)))
+        except UnicodeDecodeError:
+            line, byte = _first_undecodable(path, encoding)
+            name = "UTF-8" if encoding == DEFAULT_ENCODING else encoding
+            raise ValidationError(
+                [
+                    (
+                        f"{path}, line {line}",
+                        f"is not {name} text (byte {byte!r}); "
+                        "name the file's encoding with --encoding, e.g. --encoding latin-1",
+                    )
+                ]
+            ) from None
+        except csv.Error as exc:
+            raise ValidationError(
+                [(f"{path}, line {reader.line_num}", f"is not valid CSV: {exc}")]
+            ) from None
     return header, rows
 
 
-def read_csv_columns(path: str, names: list[str]) -> dict[str, list[str]]:
+def _first_undecodable(path: str, encoding: str) -> tuple[int, bytes]:
+    """The line and the byte where ``path`` stops being ``encoding`` text (read again, as bytes)."""
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return raw.count(b"\n", 0, exc.start) + 1, raw[exc.start : exc.start + 1]
+    return 1, b""  # pragma: no cover - the reader found an error
+
+
+def read_csv_columns(
+    path: str, names: list[str], encoding: str = DEFAULT_ENCODING
+) -> dict[str, list[str]]:
     """The columns ``names`` of a CSV file, as text; a missing column names the ones there are."""
-    header, rows = read_csv(path)
+    header, rows = read_csv(path, encoding)
     missing = [n for n in names if n not in header]
     if missing:
         raise ValidationError(
@@ -58,11 +130,29 @@ def numbers(columns: dict[str, list[str]], names: list[str]) -> list[list[float]
 
 
 def read_records(path: Path) -> list[Any]:
-    """Records from a .json file (an object or an array) or a .jsonl file."""
-    text = path.read_text(encoding="utf-8")
-    if path.suffix in (".jsonl", ".ndjson"):
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    data = json.loads(text)
+    """Records from a .json file (an object or an array) or a .jsonl file (UTF-8)."""
+    line = 1
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        if path.suffix in (".jsonl", ".ndjson"):
+            records = []
+            for number, item in enumerate(text.splitlines(), start=1):
+                line = number  # the line a failure names
+                if item.strip():
+                    records.append(json.loads(item))
+            return records
+        data = json.loads(text)
+    except OSError as exc:
+        raise ValidationError([("file", f"cannot read {path}: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError:
+        raise ValidationError([(str(path), "is not UTF-8 text")]) from None
+    except json.JSONDecodeError as exc:
+        where = f"line {line}" if path.suffix in (".jsonl", ".ndjson") else f"line {exc.lineno}"
+        raise ValidationError(
+            [(f"{path}, {where}, column {exc.colno}", f"is not valid JSON: {exc.msg}")]
+        ) from None
+    except RecursionError:
+        raise ValidationError([(f"{path}, line {line}", "nests JSON too deeply")]) from None
     return data if isinstance(data, list) else [data]
 
 

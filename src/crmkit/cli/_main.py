@@ -1,8 +1,10 @@
 """The ``crmkit`` command: the parser, the commands of each module, exit codes.
 
-Exit codes: 0 success; 1 ``validate`` found invalid records; 2 bad input
-(a file, a column, an option); 3 data too thin for the statistic or a model
-that did not converge.
+Exit codes: 0 success; 1 ``validate`` found invalid records; 2 bad usage or
+unreadable input (a file, a line, a column, an option); 3 data too thin for
+the statistic, or a model that did not converge; 4 an internal error (a bug
+in crmkit: please report it; ``--debug`` shows the traceback). Messages are
+one line per problem, each capped at 300 characters.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from typing import TextIO
 
 from crmkit._version import __version__
 from crmkit.cli import _acsi, _demo, _entities, _report, _satisfaction, _value
-from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.errors import (
+    ConvergenceError,
+    DefinitionError,
+    InsufficientData,
+    MissingDependency,
+    ValidationError,
+)
 
 __all__ = ["main"]
 
@@ -24,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="crmkit", description="crmkit: an embeddable CRM domain library."
     )
     parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     _demo.add_parser(sub)
     _report.add_parser(sub)
@@ -34,14 +45,39 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit codes (documented in the README and docs/index.md).
+OK, INVALID_RECORDS, BAD_INPUT, NO_ANSWER, INTERNAL_ERROR = 0, 1, 2, 3, 4
+_MAX_LINE = 300
+
+
+def _say(command: str, message: object) -> None:
+    """Print ``message`` to stderr after the command's name, each line capped."""
+    for line in str(message).splitlines() or [""]:
+        if len(line) > _MAX_LINE:
+            line = line[: _MAX_LINE - 1] + "…"
+        print(f"crmkit {command}: {line}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (see the module docstring)."""
     args = _parser().parse_args(argv)
     try:
         return int(args.run(args, out or sys.stdout))
-    except ValidationError as exc:
-        print(f"crmkit {args.command}: {exc}", file=sys.stderr)
-        return 2
+    except (ValidationError, DefinitionError, MissingDependency) as exc:
+        _say(args.command, exc)
+        return BAD_INPUT
     except (InsufficientData, ConvergenceError) as exc:
-        print(f"crmkit {args.command}: {exc}", file=sys.stderr)
-        return 3
+        _say(args.command, exc)
+        return NO_ANSWER
+    except KeyboardInterrupt:
+        _say(args.command, "interrupted")
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        _say(
+            args.command,
+            f"internal error ({type(exc).__name__}: {exc}); "
+            "please report it, with --debug for the traceback",
+        )
+        return INTERNAL_ERROR

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any, Literal, TextIO
 
-from crmkit.cli._io import numbers, read_csv_columns
+from crmkit.cli._io import add_encoding_option, numbers, read_csv_columns
 from crmkit.errors import ValidationError
 
 __all__ = ["add_parsers"]
@@ -16,7 +16,7 @@ def _nps_command(args: argparse.Namespace, out: TextIO) -> int:
     from crmkit.satisfaction import nps, nps_by
 
     wanted = [args.column] + ([args.by] if args.by else [])
-    columns = read_csv_columns(args.file, wanted)
+    columns = read_csv_columns(args.file, wanted, args.encoding)
     values = []
     for row, text in enumerate(columns[args.column], start=2):
         try:
@@ -48,7 +48,7 @@ def _servqual_command(args: argparse.Namespace, out: TextIO) -> int:
     k = STANDARD_SERVQUAL.n_items
     p_cols = [f"{args.perception_prefix}{i}" for i in range(1, k + 1)]
     e_cols = [] if args.servperf else [f"{args.expectation_prefix}{i}" for i in range(1, k + 1)]
-    columns = read_csv_columns(args.file, e_cols + p_cols)
+    columns = read_csv_columns(args.file, e_cols + p_cols, args.encoding)
     expectations = None if args.servperf else numbers(columns, e_cols)
     result = servqual(expectations, numbers(columns, p_cols), scale=(args.low, args.high))
     print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
@@ -61,7 +61,7 @@ def _kano_command(args: argparse.Namespace, out: TextIO) -> int:
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     f_cols = [f + args.functional_suffix for f in features]
     d_cols = [f + args.dysfunctional_suffix for f in features]
-    columns = read_csv_columns(args.file, f_cols + d_cols)
+    columns = read_csv_columns(args.file, f_cols + d_cols, args.encoding)
     result = kano(numbers(columns, f_cols), numbers(columns, d_cols), features=features)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
     return 0
@@ -71,6 +71,7 @@ def add_parsers(sub: Any) -> None:
     """The nps, servqual and kano commands."""
     np_ = sub.add_parser("nps", help="Net Promoter Score of a CSV column of 0-10 answers")
     np_.add_argument("file", help="a CSV file with a header row")
+    add_encoding_option(np_)
     np_.add_argument("--column", required=True, help="the column of 0-10 answers")
     np_.add_argument("--by", help="a column to group by (a segment or a period)")
     np_.add_argument(
@@ -83,6 +84,7 @@ def add_parsers(sub: Any) -> None:
     np_.set_defaults(run=_nps_command)
     sq = sub.add_parser("servqual", help="SERVQUAL gaps of a CSV with columns E1..E22 and P1..P22")
     sq.add_argument("file", help="a CSV file with a header row")
+    add_encoding_option(sq)
     sq.add_argument(
         "--expectation-prefix", default="E", help="expectation columns are PREFIX1..PREFIX22"
     )
@@ -98,6 +100,7 @@ def add_parsers(sub: Any) -> None:
     sq.set_defaults(run=_servqual_command)
     ka = sub.add_parser("kano", help="Kano categories of features from a CSV of question pairs")
     ka.add_argument("file", help="a CSV file with a header row")
+    add_encoding_option(ka)
     ka.add_argument("--features", required=True, help="comma-separated feature names")
     ka.add_argument("--functional-suffix", default="_functional", help="column = feature + this")
     ka.add_argument(

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any, TextIO
 
-from crmkit.cli._io import amounts, dates, read_csv_columns
+from crmkit.cli._io import add_encoding_option, amounts, dates, read_csv_columns
 from crmkit.errors import ValidationError
 
 __all__ = ["add_parser"]
@@ -16,7 +16,7 @@ def clv_command(args: argparse.Namespace, out: TextIO) -> int:
     from crmkit.value import WEEKS_PER_MONTH, rfm_summary, value_report
 
     names = [args.customer, args.date] + ([args.amount] if args.amount else [])
-    cols = read_csv_columns(args.file, names)
+    cols = read_csv_columns(args.file, names, args.encoding)
     if not cols[args.customer]:
         raise ValidationError([("file", f"{args.file} has no rows")])
     when = dates(cols[args.date], args.date)
@@ -52,6 +52,7 @@ def add_parser(sub: Any) -> None:
         "clv", help="fit BG/NBD or Pareto/NBD and Gamma-Gamma to a CSV transaction log"
     )
     cv.add_argument("file", help="a CSV file with a header row, one transaction per row")
+    add_encoding_option(cv)
     cv.add_argument("--customer", required=True, help="the customer id column")
     cv.add_argument("--date", required=True, help="the date column (YYYY-MM-DD or YYYYMMDD)")
     cv.add_argument("--amount", help="the amount column (enables the spend model and CLV)")
