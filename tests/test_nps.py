@@ -157,3 +157,15 @@ def test_nps_reads_survey_responses() -> None:
         nps(responses)
     with pytest.raises(ValidationError, match=r"scores\[1\]"):
         nps([responses[0], 5])
+
+
+def test_huge_weights_give_the_unweighted_figures_or_a_clear_error() -> None:
+    """Weights are scale-free (issue 17: 1e200 gave NaN in silence)."""
+    from crmkit.errors import ValidationError
+
+    big = nps([10, 0, 9], weights=[1e200] * 3)
+    plain = nps([10, 0, 9])
+    assert big.score == pytest.approx(plain.score)
+    assert big.standard_error == pytest.approx(plain.standard_error)
+    with pytest.raises(ValidationError, match="weights: are too large"):
+        nps([10, 0], weights=[1e308, 1e308])

@@ -441,3 +441,20 @@ def test_one_bootstrap_for_paths_and_the_index(ecsi, monkeypatch) -> None:  # ty
         satisfaction_index(result, data, scale=(0, 10), bootstrap=4, seed=1)
     with pytest.raises(ValidationError, match="bootstrap"):
         satisfaction_index(result, data, scale=(0, 10), bootstrap=-5)
+
+
+def test_collinear_formative_indicators_and_bad_tolerances_are_refused(ecsi) -> None:  # type: ignore[no-untyped-def]
+    """Issue 17: numpy's LinAlgError and a ConvergenceError for tol=NaN used to escape."""
+    data, _ = ecsi
+    model_b = PathModel(
+        blocks={"image": ["imag1", "imag2", "imag3"], "satisfaction": ["sat1", "sat2"]},
+        paths=[("image", "satisfaction")],
+        modes={"image": "B"},
+    )
+    twin = {**data, "imag3": np.asarray(data["imag1"]) * 2 + np.asarray(data["imag2"])}
+    with pytest.raises(ValidationError, match="blocks.image.*imag1, imag2, imag3 are collinear"):
+        model_b.fit(twin)
+    model_b.fit(data)  # independent indicators fit
+    for tol in (float("nan"), -1.0, 0.0, "1e-6"):
+        with pytest.raises(ValidationError, match="tol"):
+            model_b.fit(data, tol=tol)  # type: ignore[arg-type]

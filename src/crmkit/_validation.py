@@ -173,6 +173,10 @@ def as_weights(values: Any, name: str, n: int) -> npt.NDArray[np.float64]:
         )
     if not arr.any():
         raise ValidationError([(name, "must not all be zero")])
+    with np.errstate(over="ignore"):
+        total = arr.sum()
+    if not np.isfinite(total):
+        raise ValidationError([(name, "are too large: their sum overflows (rescale them)")])
     return arr
 
 

@@ -164,7 +164,10 @@ def _categories(
         counts = _CATEGORY_OF_ANSWER @ np.bincount(values, minlength=11).astype(float)
     else:
         counts = np.bincount(_CATEGORY[values], weights=w, minlength=3)
-    n_eff = float(w.sum() ** 2 / (w**2).sum())
+    # Kish's effective sample size is scale-free: computed on w / max(w), so weights of any
+    # size (1e200) neither overflow nor underflow.
+    u = w / w.max()
+    n_eff = float(u.sum() ** 2 / (u**2).sum())
     return counts, int(values.shape[0]), n_eff, keep
 
 

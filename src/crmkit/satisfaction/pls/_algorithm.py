@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from crmkit.errors import ConvergenceError
+from crmkit.errors import ConvergenceError, ValidationError
 from crmkit.satisfaction.pls._quality import alpha, htmt, rho_a
 from crmkit.satisfaction.pls._result import PlsResult
 
@@ -122,6 +122,30 @@ def _paths(corr: Array, lay: Layout, n: int) -> tuple[Array, dict[str, float], d
     return beta, r2, adj
 
 
+def _check_formative_blocks(corr: Array, lay: Layout) -> None:
+    """A mode B block regresses its construct on its indicators: they must not be collinear.
+
+    The eigenvector of a block's smallest eigenvalue names the indicators
+    that combine to (almost) nothing.
+    """
+    for k, idx in enumerate(lay.blocks):
+        if lay.modes[k] != "B" or idx.size < 2:
+            continue
+        values, vectors = np.linalg.eigh(corr[np.ix_(idx, idx)])
+        if values[0] > 1e-10 * max(1.0, float(values[-1])):
+            continue
+        involved = np.flatnonzero(np.abs(vectors[:, 0]) > 1e-6)
+        names = ", ".join(lay.names[idx[i]] for i in involved)
+        raise ValidationError(
+            [
+                (
+                    f"blocks.{lay.constructs[k]}",
+                    f"a formative (mode B) block needs independent indicators; {names} are collinear",
+                )
+            ]
+        )
+
+
 def estimate(
     model: PathModel,
     raw: Array,
@@ -143,6 +167,7 @@ def estimate(
     # The fitted indicators: standardised (sample sd) or centred; S = X'X / n.
     fit_sd = sd if scaled else np.ones_like(sd)
     cov = raw_cov / np.outer(fit_sd, fit_sd) * ((n - 1) / n)
+    _check_formative_blocks(raw_corr, lay)
     w, iterations = _outer_weights(cov, lay, scheme, tol, max_iter)
     y = (centred / fit_sd) @ w  # unit population variance, zero mean
     j = len(lay.constructs)

@@ -26,7 +26,7 @@ def resample(
     Yields ``(rows, fit)``: the resample's row indices into the data the
     model was fitted on, and its fit, or ``None`` when it cannot be fitted
     (an indicator constant in the resample, iterations that do not
-    converge, a singular matrix). Callers count the ``None`` as failed.
+    converge, a singular matrix, collinear formative indicators). Callers count the ``None`` as failed.
     """
     if not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
         raise ValidationError([("n", f"must be a whole number >= 1, got {n!r}")])
@@ -42,7 +42,7 @@ def resample(
             if not np.any(sample.std(axis=0) == 0):
                 try:
                     fit = estimate(result.model, sample, lay=lay, **result.options)
-                except (ConvergenceError, np.linalg.LinAlgError):
+                except (ConvergenceError, ValidationError, np.linalg.LinAlgError):
                     fit = None
             yield picked, fit
             step(b + 1)

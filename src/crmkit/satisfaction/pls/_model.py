@@ -148,6 +148,8 @@ class PathModel:
             raise ValidationError(
                 [("scheme", f"must be 'path', 'centroid' or 'factorial', got {scheme!r}")]
             )
+        if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 < tol < 1):
+            raise ValidationError([("tol", f"must be a number between 0 and 1, got {tol!r}")])
         if not (isinstance(max_iter, int) and max_iter >= 1):
             raise ValidationError([("max_iter", f"must be an integer >= 1, got {max_iter!r}")])
         if nan_policy not in ("raise", "omit"):
