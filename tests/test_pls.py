@@ -452,7 +452,7 @@ def test_collinear_formative_indicators_and_bad_tolerances_are_refused(ecsi) -> 
         modes={"image": "B"},
     )
     twin = {**data, "imag3": np.asarray(data["imag1"]) * 2 + np.asarray(data["imag2"])}
-    with pytest.raises(ValidationError, match="blocks.image.*imag1, imag2, imag3 are collinear"):
+    with pytest.raises(ValidationError, match=r"blocks.image.*imag1, imag2, imag3 are collinear"):
         model_b.fit(twin)
     model_b.fit(data)  # independent indicators fit
     for tol in (float("nan"), -1.0, 0.0, "1e-6"):
