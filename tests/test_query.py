@@ -236,3 +236,26 @@ def test_decimal_values_in_cursors_survive() -> None:
     assert page.next_cursor is not None
     rest = q.after(page.next_cursor).run(people).items
     assert [p.first_name for p in rest] == ["2", "1"]
+
+
+def test_ten_thousand_or_ed_conditions_flatten_into_one_or() -> None:
+    """Issue 17: reduce(operator.or_, ...) over 400+ conditions used to overflow the recursion."""
+    import functools
+    import operator
+
+    from crmkit.entities import Contact
+    from crmkit.repository import And, F, InMemoryStore, InMemoryUnitOfWork, Or, Query
+
+    emails = [f"user{i}@example.com" for i in range(10_000)]
+    any_of = functools.reduce(operator.or_, [F("email") == e for e in emails])
+    assert isinstance(any_of, Or) and len(any_of.items) == 10_000
+    all_of = functools.reduce(operator.and_, [F("first_name") != str(i) for i in range(5_000)])
+    assert isinstance(all_of, And) and len(all_of.items) == 5_000
+    store = InMemoryStore()
+    with InMemoryUnitOfWork(store) as uow:
+        for e in emails[::1000]:
+            uow.repository(Contact).add(Contact(first_name="Ada", email=e))
+        uow.commit()
+    with InMemoryUnitOfWork(store) as uow:
+        found = uow.repository(Contact).query(Query(Contact).where(any_of & all_of).limit(50))
+    assert len(found.items) == 10

@@ -129,3 +129,22 @@ def test_the_walkthrough_in_examples_runs() -> None:
     path = Path(__file__).resolve().parents[1] / "examples" / "sqlalchemy_walkthrough.py"
     text = runpy.run_path(str(path))["main"]()
     assert "first British contacts:" in text and "Customer base" in text
+
+
+def test_ten_thousand_or_ed_e_mails_run_on_sqlite() -> None:
+    """One IN list for equality tests of one column: SQLite refuses OR chains 1,000 deep."""
+    import functools
+    import operator
+
+    emails = [f"user{i}@example.com" for i in range(10_000)]
+    any_of = functools.reduce(operator.or_, [F("email") == e for e in emails])
+    engine = sqlite_engine()
+    schema = Schema()
+    schema.create_all(engine)
+    with SqlUnitOfWork(engine, schema) as uow:
+        for e in emails[::1000]:
+            uow.repository(Contact).add(Contact(first_name="Ada", email=e))
+        uow.commit()
+    with SqlUnitOfWork(engine, schema) as uow:
+        query = Query(Contact).where(any_of | (F("first_name") == "Bob")).limit(50)
+        assert len(uow.repository(Contact).query(query).items) == 10

@@ -210,11 +210,37 @@ class _Compiler:
     def value(self, info: FieldInfo, value: Any) -> Any:
         return _storage(info, value)
 
+    def _any_of(self, items: tuple[Any, ...]) -> list[Any]:
+        """The parts of an ``Or``; equality tests of one column become one ``IN``.
+
+        ``x = a OR x = b OR ...`` and ``x IN (a, b, ...)`` agree in SQL's
+        three-valued logic, and an engine parses the chain as deep as it is
+        long (SQLite refuses depth 1,000): 10,000 e-mail addresses OR-ed
+        together are one ``IN`` list.
+        """
+        parts: list[Any] = []
+        equal: dict[str, tuple[FieldInfo, list[Any]]] = {}
+        for item in items:
+            if (
+                isinstance(item, Condition)
+                and item.op == "eq"
+                and item.info.kind not in _COLLECTIONS
+                and item.value is not None
+            ):
+                equal.setdefault(item.info.path, (item.info, []))[1].append(item.value)
+            else:
+                parts.append(self.filter(item))
+        for info, values in equal.values():
+            col = self.column(info)
+            stored = [self.value(info, v) for v in values]
+            parts.append(col == stored[0] if len(stored) == 1 else col.in_(stored))
+        return parts
+
     def filter(self, node: Any) -> Any:
         if isinstance(node, And):
             return sa.and_(sa.true(), *(self.filter(n) for n in node.items))
         if isinstance(node, Or):
-            return sa.or_(sa.false(), *(self.filter(n) for n in node.items))
+            return sa.or_(sa.false(), *self._any_of(node.items))
         if isinstance(node, Not):
             return sa.not_(self.filter(node.item))
         assert isinstance(node, Condition)

@@ -291,11 +291,19 @@ def _coerce(info: FieldInfo, value: Any, where: str) -> Any:
 
 
 class _Combinable:
+    """``&``, ``|`` and ``~`` on filters. ``And`` and ``Or`` are n-ary and flatten: OR-ing
+    10,000 conditions one by one gives one ``Or`` of 10,000 items, not a chain 10,000 deep
+    that every recursive walk over it would overflow."""
+
     def __and__(self, other: Filter) -> And:
-        return And((self, other))  # type: ignore[arg-type]
+        left = self.items if isinstance(self, And) else (self,)
+        right = other.items if isinstance(other, And) else (other,)
+        return And((*left, *right))
 
     def __or__(self, other: Filter) -> Or:
-        return Or((self, other))  # type: ignore[arg-type]
+        left = self.items if isinstance(self, Or) else (self,)
+        right = other.items if isinstance(other, Or) else (other,)
+        return Or((*left, *right))
 
     def __invert__(self) -> Not:
         return Not(self)  # type: ignore[arg-type]
