@@ -259,3 +259,37 @@ def test_ten_thousand_or_ed_conditions_flatten_into_one_or() -> None:
     with InMemoryUnitOfWork(store) as uow:
         found = uow.repository(Contact).query(Query(Contact).where(any_of & all_of).limit(50))
     assert len(found.items) == 10
+
+
+def test_hostile_cursors_are_refused_with_a_validation_error() -> None:
+    """Issue 17: cursors come from clients; each of these escaped as a foreign exception or
+    (a number for a text field) was accepted and gave a wrong page."""
+    import base64
+    import json
+
+    from crmkit.entities import Contact
+    from crmkit.errors import ValidationError
+    from crmkit.repository import Query
+
+    def cursor(query: Query, values: list) -> str:  # type: ignore[type-arg]
+        data = {"t": "Contact", "o": query._order_spec(), "v": values}
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    by_name = Query(Contact).order_by("last_name")
+    by_time = Query(Contact).order_by("created_at")
+    uid = "00000000-0000-0000-0000-000000000000"
+    hostile = [
+        (by_name, "[" * 100_000),
+        (by_name, "[" * 3_000),
+        (by_name, cursor(by_name, [5, uid])),
+        (by_name, cursor(by_name, [["a"], uid])),
+        (by_name, cursor(by_name, ["x", 7])),
+        (by_time, cursor(by_time, ["2020-01-01T00:00:00", uid])),  # naive
+        (by_time, cursor(by_time, ["0001-01-01T00:00:00+01:00", uid])),  # before year 1 in UTC
+        (by_time, cursor(by_time, [10**30, uid])),
+    ]
+    for query, text in hostile:
+        with pytest.raises(ValidationError, match="cursor"):
+            query.after(text)
+    good = cursor(by_name, ["Lovelace", uid])
+    assert by_name.after(good).cursor == good

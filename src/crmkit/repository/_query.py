@@ -28,7 +28,7 @@ import json
 import operator
 import typing
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
@@ -602,6 +602,9 @@ def _compile(node: Any) -> Predicate:
 
 # --------------------------------------------------------------------------- ordering and cursors
 
+#: Cursors come from clients: longer ones are refused before they are decoded.
+_MAX_CURSOR = 4096
+
 
 @attrs.frozen
 class OrderItem:
@@ -654,6 +657,8 @@ def _from_cursor_value(info: FieldInfo, value: Any) -> Any:
     if value is None:
         return None
     kind = info.kind
+    if kind in ("uuid", "decimal", "datetime", "date", "email", "phone") and type(value) is not str:
+        raise TypeError(f"a {kind} is written as text in a cursor")
     if kind == "uuid":
         return UUID(value)
     if kind == "decimal":
@@ -859,10 +864,15 @@ class Query(Generic[E]):
 
     def _decode(self, cursor: str) -> tuple[Any, ...]:
         typed = self._decode_values(cursor)
-        return tuple(
-            _component(o.info.storage_value(v), o.descending)
-            for o, v in zip(self.sort_order, typed, strict=True)
-        )
+        try:
+            return tuple(
+                _component(o.info.storage_value(v), o.descending)
+                for o, v in zip(self.sort_order, typed, strict=True)
+            )
+        except (ValueError, OverflowError):  # a datetime at the end of the range
+            raise ValidationError(
+                [("cursor", "not a cursor of this query (a value is out of range)")]
+            ) from None
 
     def _decode_values(self, cursor: str) -> list[Any]:
         def bad(why: str) -> ValidationError:
@@ -870,10 +880,12 @@ class Query(Generic[E]):
 
         if type(cursor) is not str:
             raise bad(f"expected a string, got {describe(cursor)}")
+        if len(cursor) > _MAX_CURSOR:
+            raise bad(f"longer than {_MAX_CURSOR} characters")
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             data = json.loads(raw)
-        except (binascii.Error, ValueError):
+        except (binascii.Error, ValueError, RecursionError):
             raise bad("it does not decode") from None
         if (
             not isinstance(data, dict)
@@ -886,8 +898,14 @@ class Query(Generic[E]):
         if not isinstance(values, list) or len(values) != len(order):
             raise bad("wrong number of values")
         try:
-            typed = [_from_cursor_value(o.info, v) for o, v in zip(order, values, strict=True)]
-        except (ValueError, TypeError, ValidationError, InvalidOperation):
+            typed = [
+                None if v is None else _coerce(o.info, _from_cursor_value(o.info, v), "cursor")
+                for o, v in zip(order, values, strict=True)
+            ]
+            for value in typed:
+                if isinstance(value, datetime):
+                    value.astimezone(timezone.utc)  # representable in UTC (year 1 at +01:00 is not)
+        except (ValueError, TypeError, ValidationError, InvalidOperation, OverflowError):
             raise bad("a value does not fit its field") from None
         return typed
 
