@@ -82,3 +82,27 @@ def test_numeric_functions_refuse_text_the_same_way() -> None:
         cronbach_alpha(np.array([["1", "2"], ["3", "4"], ["5", "6"]]))
     with pytest.raises(errors.ValidationError):
         importance_performance(np.array([["a", "b"], ["c", "d"]]), importance=[[1.0, 2.0]] * 2)
+
+
+def test_constructors_describe_hostile_values_briefly() -> None:
+    """Issue 17: deep nesting gave RecursionError, 10**5000 a ValueError, [["x"]] as tags a
+    TypeError: each is now a short ValidationError."""
+    from crmkit.entities import Contact, Email
+
+    deep: list = []  # type: ignore[type-arg]
+    cur = deep
+    for _ in range(100_000):
+        nxt: list = []  # type: ignore[type-arg]
+        cur.append(nxt)
+        cur = nxt
+    for make in (
+        lambda: Contact(first_name=deep),
+        lambda: Contact(first_name=10**5000),
+        lambda: Contact(first_name="Ada", tags=[["x"]]),
+        lambda: Contact(first_name="Ada", tags=[deep]),
+        lambda: Email(deep),
+        lambda: Contact(first_name="x" * 10_000_000, last_name=1),
+    ):
+        with pytest.raises(errors.ValidationError) as info:
+            make()
+        assert len(str(info.value)) < 400

@@ -8,6 +8,7 @@ object too, so one error lists every broken field, not only the first.
 
 from __future__ import annotations
 
+import reprlib
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -26,9 +27,30 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 _state = threading.local()
 
 
+def _short_repr() -> reprlib.Repr:
+    short = reprlib.Repr()
+    short.maxlevel = 2
+    short.maxstring = short.maxother = short.maxlong = 50
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = short.maxfrozenset = 4
+    return short
+
+
+_SHORT = _short_repr()
+
+
 def describe(value: Any) -> str:
-    """A short description of a value for error messages."""
-    text = repr(value)
+    """A short description of a value for error messages.
+
+    Nested containers are cut two levels down and long texts shortened, so
+    a hostile value gives a short message (never a RecursionError, never
+    the whole value); an integer too long to write in decimal says so.
+    """
+    try:
+        text = _SHORT.repr(value)
+    except ValueError:  # an int beyond Python's decimal conversion limit
+        text = f"with {value.bit_length():,} bits" if isinstance(value, int) else "..."
+    except Exception:  # a repr of the user's own that fails
+        text = "..."
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"
@@ -121,7 +143,10 @@ def to_frozenset(value: Any) -> Any:
     if type(value) is frozenset or isinstance(value, (str, bytes)):
         return value
     if isinstance(value, Iterable):
-        return frozenset(value)
+        try:
+            return frozenset(value)
+        except TypeError:  # unhashable items: the validator names them
+            return tuple(value)
     return value
 
 
