@@ -333,3 +333,20 @@ def test_datetimes_are_written_exactly_as_isoformat(when: datetime) -> None:
     data = to_dict(contact)
     assert data["created_at"] == when.isoformat()
     assert from_dict(Contact, data) == contact
+
+
+def test_text_that_utf8_cannot_store_is_refused() -> None:
+    """Issue 17: a lone surrogate passed from_dict and then broke to_json(...).encode()."""
+    from crmkit.errors import ValidationError
+
+    for data in (
+        {"first_name": "Ada\ud800"},
+        {"first_name": "Ada", "tags": ["vip\udfff"]},
+        {"first_name": "Ada", "attributes": {"note": "\ud800"}},
+        {"first_name": "Ada", "attributes": {"\ud800": 1}},
+        {"first_name": "Ada", "attributes": {"note": "a\x00b"}},
+    ):
+        with pytest.raises(ValidationError, match="surrogate"):
+            from_dict(Contact, data)
+    ok = from_dict(Contact, {"first_name": "Zoë 😀", "attributes": {"note": "日本"}})
+    assert from_json(Contact, to_json(ok).encode("utf-8")) == ok

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias, Union
 
 from crmkit._paths import key_path
+from crmkit.entities._rules import storable as _storable
 from crmkit.errors import ValidationError
 
 __all__ = ["FrozenDict", "JsonValue", "freeze_json", "thaw_json"]
@@ -109,11 +110,20 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
     if type(value) is dict and _depth < MAX_DEPTH:
         # Fast path for the usual flat object of scalars.
         for k, v in value.items():
-            if type(k) is not str or type(v) not in _SCALARS:
+            if (
+                type(k) is not str
+                or type(v) not in _SCALARS
+                or not _storable(k)
+                or (type(v) is str and not _storable(v))
+            ):
                 break
         else:
             return _frozen(value, True) if value else EMPTY
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        if not _storable(value):
+            _bad(path, "must be text without NUL or lone surrogates (UTF-8 cannot store them)")
+        return value
+    if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -127,7 +137,9 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
         out: dict[str, Any] = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                _bad(path, f"keys must be strings (got {type(k).__name__} {k!r})")
+                _bad(path, f"keys must be strings (got {type(k).__name__})")
+            if not _storable(k):
+                _bad(path, "keys must be text without NUL or lone surrogates")
             out[k] = freeze_json(v, key_path(path, k), _depth + 1)
         return _frozen(out, not any(isinstance(v, _CONTAINERS) for v in out.values()))
     if isinstance(value, (list, tuple)):

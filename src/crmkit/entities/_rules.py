@@ -83,8 +83,22 @@ def fail(instance: Any, path: str, message: str) -> NoReturn:
 # Text may hold any character but U+0000, which databases such as PostgreSQL cannot store.
 NUL = "\x00"
 NUL_MESSAGE = (
-    "must not contain the NUL character (U+0000): databases such as PostgreSQL cannot store it"
+    "must be text a database can store: no NUL character (U+0000) and no lone surrogate "
+    "(U+D800-U+DFFF, which UTF-8 cannot encode)"
 )
+
+
+def storable(value: str) -> bool:
+    """No NUL and valid as UTF-8 (no lone surrogates): what JSON and SQL can store."""
+    if NUL in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text(*, max_length: int = 1000, blank: bool = False) -> Validator:
@@ -95,12 +109,12 @@ def text(*, max_length: int = 1000, blank: bool = False) -> Validator:
             type(value) is str
             and len(value) <= max_length
             and (blank or value.strip())
-            and NUL not in value
+            and storable(value)
         ):
             return
         if type(value) is not str:
             fail(inst, attr.name, f"must be a string, got {describe(value)}")
-        if NUL in value:
+        if not storable(value):
             fail(inst, attr.name, NUL_MESSAGE)
         if not blank and not value.strip():
             fail(inst, attr.name, "must not be blank")
@@ -117,7 +131,7 @@ def optional_text(*, max_length: int = 1000) -> Validator:
     def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         # The common case inline: this runs for most fields of every entity.
         if value is None or (
-            type(value) is str and len(value) <= max_length and value.strip() and NUL not in value
+            type(value) is str and len(value) <= max_length and value.strip() and storable(value)
         ):
             return
         inner(inst, attr, value)
@@ -130,11 +144,12 @@ def tags(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if type(value) is not frozenset:
         fail(inst, attr.name, f"must be a frozenset of strings, got {describe(value)}")
     for tag in value:
-        if type(tag) is not str or not tag.strip() or len(tag) > 100 or NUL in tag:
+        if type(tag) is not str or not tag.strip() or len(tag) > 100 or not storable(tag):
             fail(
                 inst,
                 attr.name,
-                f"each tag must be a non-blank string of at most 100 characters (got {tag!r})",
+                "each tag must be a non-blank string of at most 100 characters without NUL or "
+                f"lone surrogates (got {describe(tag)})",
             )
 
 

@@ -468,7 +468,7 @@ def _check_lines(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if not 1 <= len(value) <= 4:
         r.fail(inst, "lines", f"must hold 1 to 4 street lines (got {len(value)})")
     for i, line in enumerate(value):
-        if type(line) is not str or not line.strip() or len(line) > 200 or r.NUL in line:
+        if type(line) is not str or not line.strip() or len(line) > 200 or not r.storable(line):
             r.fail(
                 inst,
                 f"lines[{i}]",

@@ -168,19 +168,25 @@ def addresses() -> SearchStrategy[Address]:
     )
 
 
+def _storable_text(max_size: int) -> SearchStrategy[str]:
+    """Any text a database can store: UTF-8 encodable, no NUL (blank allowed)."""
+    return st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=max_size)
+
+
 def json_values() -> SearchStrategy[Any]:
+    """JSON values as crmkit stores them in ``attributes`` (text without NUL or surrogates)."""
     scalars = (
         st.none()
         | st.booleans()
         | st.integers(-(2**63), 2**63)
         | st.floats(allow_nan=False, allow_infinity=False)
-        | st.text(max_size=20)
+        | _storable_text(20)
     )
     return st.recursive(
         scalars,
         lambda children: (
             st.lists(children, max_size=4)
-            | st.dictionaries(st.text(max_size=10), children, max_size=4)
+            | st.dictionaries(_storable_text(10), children, max_size=4)
         ),
         max_leaves=12,
     )
@@ -188,7 +194,7 @@ def json_values() -> SearchStrategy[Any]:
 
 def json_objects() -> SearchStrategy[dict[str, Any]]:
     """Custom ``attributes``: small JSON objects, nested values included."""
-    return st.dictionaries(st.text(max_size=10), json_values(), max_size=5)
+    return st.dictionaries(_storable_text(10), json_values(), max_size=5)
 
 
 def tags() -> SearchStrategy[frozenset[str]]:
