@@ -399,3 +399,17 @@ def test_text_refuses_the_nul_character() -> None:
     with pytest.raises(ValidationError) as info:
         Contact(first_name="Ada", tags={"v\x00ip"})
     assert paths(info) == ["tags"]
+
+
+def test_integers_fit_a_signed_64_bit_column() -> None:
+    """Issue 17: version or employees = 10**5000 passed, then to_json and the adapter failed."""
+    from crmkit.entities import Account
+
+    for make in (
+        lambda: Contact(first_name="Ada", version=10**5000),
+        lambda: Contact(first_name="Ada", version=2**63),
+        lambda: Account(name="Initech", employees=10**19),
+    ):
+        with pytest.raises(ValidationError, match="must be <= 9223372036854775807"):
+            make()
+    assert Contact(first_name="Ada", version=2**63 - 1).version == 2**63 - 1

@@ -175,16 +175,24 @@ def to_tuple(value: Any) -> Any:
 # --------------------------------------------------------------------------- numbers
 
 
+#: Integers must fit a signed 64-bit column (SQL BIGINT), whatever narrower bounds a field sets.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def integer(*, minimum: int | None = None, maximum: int | None = None) -> Validator:
-    """An ``int`` (not a ``bool``) within the given bounds."""
+    """An ``int`` (not a ``bool``) within the given bounds and the signed 64-bit range."""
+    low = INT64_MIN if minimum is None else max(minimum, INT64_MIN)
+    high = INT64_MAX if maximum is None else min(maximum, INT64_MAX)
 
     def check(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         if type(value) is not int:
             fail(inst, attr.name, f"must be an integer, got {describe(value)}")
-        if minimum is not None and value < minimum:
-            fail(inst, attr.name, f"must be >= {minimum} (got {value})")
-        if maximum is not None and value > maximum:
-            fail(inst, attr.name, f"must be <= {maximum} (got {value})")
+        if low <= value <= high:
+            return
+        shown = value if INT64_MIN <= value <= INT64_MAX else describe(value)
+        if value < low:
+            fail(inst, attr.name, f"must be >= {low} (got {shown})")
+        fail(inst, attr.name, f"must be <= {high} (got {shown})")
 
     return check
 
