@@ -268,3 +268,21 @@ def test_country_table_is_iso_3166_1() -> None:
     assert len(COUNTRIES) == 249
     assert {"GB", "US", "DE", "AX", "SS", "BQ"} <= COUNTRIES
     assert not {"UK", "EU", "XK"} & COUNTRIES
+
+
+def test_error_messages_mask_personal_values() -> None:
+    """Issue 17: messages repeated mistyped e-mails, phone numbers and street lines in full."""
+    from crmkit.entities import Address, Email, PhoneNumber
+    from crmkit.errors import ValidationError
+
+    for make, secret in (
+        (lambda: Email("ada.lovelace@@analytical.example"), "lovelace"),
+        (lambda: PhoneNumber("+44 20 7123 4567"), "7123"),
+        (lambda: PhoneNumber.parse("020 7123 456 8888 7777", "GB"), "7123"),
+        (lambda: Address(lines=("12 Analytical Row", " "), country="GB"), "Analytical"),
+        (lambda: Email("x" * 10_000_000 + "@"), "x" * 50),
+    ):
+        with pytest.raises(ValidationError) as info:
+            make()
+        assert secret not in str(info.value)
+        assert len(str(info.value)) < 400

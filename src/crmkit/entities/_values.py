@@ -47,7 +47,7 @@ def _check_email(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
             [
                 (
                     "address",
-                    f"{value!r} is not a valid e-mail address "
+                    f"{masked(value)} is not a valid e-mail address "
                     "(expected local@domain per the WHATWG grammar, e.g. 'ada@example.com')",
                 )
             ]
@@ -59,6 +59,20 @@ def _check_email(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         )
     if len(value) > 254:
         raise ValidationError([("address", f"must be at most 254 characters (got {len(value)})")])
+
+
+def masked(value: Any) -> str:
+    """A personal value for an error message: its ends kept, the rest starred, at most 40 long.
+
+    Applications log exception texts; a mistyped real address is still
+    personal data, so messages show what reprs show.
+    """
+    if type(value) is not str:
+        return r.describe(value)
+    text = value if len(value) <= 40 else value[:20] + value[-20:]
+    if len(text) <= 4:
+        return repr("*" * len(text))
+    return repr(text[:2] + "*" * (len(text) - 4) + text[-2:])
 
 
 def _mask(text: str, keep_start: int, keep_end: int) -> str:
@@ -88,7 +102,7 @@ class Email:
     >>> Email("not an address")
     Traceback (most recent call last):
     ...
-    crmkit.errors.ValidationError: address: 'not an address' is not a valid e-mail address (expected local@domain per the WHATWG grammar, e.g. 'ada@example.com')
+    crmkit.errors.ValidationError: address: 'no**********ss' is not a valid e-mail address (expected local@domain per the WHATWG grammar, e.g. 'ada@example.com')
     """
 
     address: str = attrs.field(converter=_canonical_email, validator=_check_email)
@@ -127,7 +141,7 @@ def _check_e164(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
             [
                 (
                     "e164",
-                    f"must be an E.164 number such as '+442079460958' (got {value!r}); "
+                    f"must be an E.164 number such as '+442079460958' (got {masked(value)}); "
                     "use PhoneNumber.parse() for written forms like '(020) 7946 0958'",
                 )
             ]
@@ -158,7 +172,7 @@ class PhoneNumber:
     >>> PhoneNumber("+1 650")
     Traceback (most recent call last):
     ...
-    crmkit.errors.ValidationError: e164: must be an E.164 number such as '+442079460958' (got '+1 650'); use PhoneNumber.parse() for written forms like '(020) 7946 0958'
+    crmkit.errors.ValidationError: e164: must be an E.164 number such as '+442079460958' (got '+1**50'); use PhoneNumber.parse() for written forms like '(020) 7946 0958'
     """
 
     e164: str = attrs.field(validator=_check_e164)
@@ -199,11 +213,13 @@ class PhoneNumber:
             parsed = phonenumbers.parse(text, region.upper() if region else None)
         except phonenumbers.NumberParseException as exc:
             raise ValidationError(
-                [("text", f"{text!r} is not a phone number: {exc._msg}")]
+                [("text", f"{masked(text)} is not a phone number: {exc._msg}")]
             ) from None
         if not phonenumbers.is_valid_number(parsed):
             where = phonenumbers.region_code_for_number(parsed) or region or "its region"
-            raise ValidationError([("text", f"{text!r} is not a valid phone number for {where}")])
+            raise ValidationError(
+                [("text", f"{masked(text)} is not a valid phone number for {where}")]
+            )
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         return cls(e164, extension=parsed.extension or None)
 
@@ -472,7 +488,7 @@ def _check_lines(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
             r.fail(
                 inst,
                 f"lines[{i}]",
-                f"must be a non-blank string of at most 200 characters (got {line!r})",
+                f"must be a non-blank string of at most 200 characters (got {masked(line)})",
             )
 
 

@@ -22,7 +22,7 @@ Traceback (most recent call last):
 ...
 crmkit.errors.ValidationError: 3 validation errors:
   first_name: expected a string, got int 7
-  email: 'nope' is not a valid e-mail address (expected local@domain per the WHATWG grammar, e.g. 'ada@example.com')
+  email: '****' is not a valid e-mail address (expected local@domain per the WHATWG grammar, e.g. 'ada@example.com')
   shoe_size: unknown field
 """
 
