@@ -293,3 +293,14 @@ def test_hostile_cursors_are_refused_with_a_validation_error() -> None:
             query.after(text)
     good = cursor(by_name, ["Lovelace", uid])
     assert by_name.after(good).cursor == good
+
+
+def test_parts_of_emails_and_phone_numbers_are_not_fields() -> None:
+    """Issue 17: Query accepted F("email.address") and the SQL adapter raised KeyError."""
+    from crmkit.entities import Contact
+    from crmkit.errors import ValidationError
+    from crmkit.repository import F, Query
+
+    for path in ("email.address", "phone.e164", "phone.extension"):
+        with pytest.raises(ValidationError, match="compared as a whole"):
+            Query(Contact).where(F(path) == "x")

@@ -160,6 +160,17 @@ def resolve_field(cls: type, path: str) -> FieldInfo:
     current: Any = cls
     optional = False
     for i, part in enumerate(parts):
+        if i and current in (Email, PhoneNumber):
+            whole = ".".join(parts[:i])
+            raise ValidationError(
+                [
+                    (
+                        "field",
+                        f"{whole!r} is compared as a whole ({current.__name__} is stored as one "
+                        f"text): filter on F({whole!r}), not on {path!r}",
+                    )
+                ]
+            )
         if not attrs.has(current):
             raise ValidationError(
                 [
