@@ -413,3 +413,29 @@ def test_integers_fit_a_signed_64_bit_column() -> None:
         with pytest.raises(ValidationError, match="must be <= 9223372036854775807"):
             make()
     assert Contact(first_name="Ada", version=2**63 - 1).version == 2**63 - 1
+
+
+def test_money_fields_hold_only_storable_sensible_amounts() -> None:
+    """Issue 17: 1E-1000000000, a million digits and '١٢٣' passed; negative prices,
+    tax, shipping, budgets and costs too."""
+    from crmkit.entities import Campaign, Money, Order, OrderLine, Product
+
+    for make in (
+        lambda: Money("1E-1000000000", "EUR"),
+        lambda: Money("0." + "1" * 1_000_000, "EUR"),
+        lambda: Money("١٢٣", "EUR"),
+        lambda: Product(sku="A-1", name="Album", price=Money("-1", "EUR")),
+        lambda: Campaign(name="Spring", budget=Money("-5", "EUR")),
+        lambda: Campaign(name="Spring", cost=Money("-5", "EUR")),
+        lambda: Order(
+            contact_id=uuid4(),
+            currency="EUR",
+            ordered_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            tax=Money("-1", "EUR"),
+            lines=[OrderLine(description="A", quantity=1, unit_price=Money("9", "EUR"))],
+        ),
+    ):
+        with pytest.raises(ValidationError) as info:
+            make()
+        assert len(str(info.value)) < 300
+    assert (Money("1", "EUR") / 7).amount.as_tuple().exponent >= -40  # division stays valid

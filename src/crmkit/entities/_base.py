@@ -78,10 +78,20 @@ OPTIONAL_EMAIL = r.instance_of(Email, optional=True)
 OPTIONAL_PHONE = r.instance_of(PhoneNumber, optional=True)
 
 
-def money_field(*, optional: bool = True) -> Any:
+def _not_negative(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and isinstance(value, Money) and value.amount < 0:
+        r.fail(inst, f"{attr.name}.amount", f"must be >= 0 (got {value.amount})")
+
+
+def money_field(*, optional: bool = True, negative: bool = True) -> Any:
+    """A Money field; ``negative=False`` for prices, costs, budgets, tax and shipping."""
+    checks = [r.instance_of(Money, optional=optional)]
+    if not negative:
+        checks.append(_not_negative)
+    validator = attrs.validators.and_(*checks) if len(checks) > 1 else checks[0]
     if optional:
-        return attrs.field(default=None, validator=r.instance_of(Money, optional=True))
-    return attrs.field(validator=r.instance_of(Money))
+        return attrs.field(default=None, validator=validator)
+    return attrs.field(validator=validator)
 
 
 def text_field(*, max_length: int = 200, default: Any = attrs.NOTHING) -> Any:

@@ -246,11 +246,17 @@ def to_decimal(field: str) -> Callable[[Any], Any]:
         if type(value) is int:
             return Decimal(value)
         if type(value) is str:
+            text = value.strip()
+            if not text.isascii() or len(text) > 100:
+                # Decimal reads '١٢٣' as 123: amounts are written in ASCII digits.
+                raise ValidationError(
+                    [(field, f"must be a decimal number in ASCII digits, got {describe(value)}")]
+                )
             try:
-                return Decimal(value.strip())
+                return Decimal(text)
             except ArithmeticError:
                 raise ValidationError(
-                    [(field, f"must be a decimal number, got {value!r}")]
+                    [(field, f"must be a decimal number, got {describe(value)}")]
                 ) from None
         if type(value) is float:
             raise ValidationError(

@@ -78,7 +78,7 @@ class Product(b.Entity):
 
     sku: str = b.text_field(max_length=100)
     name: str = b.text_field(max_length=300)
-    price: Money = b.money_field(optional=False)
+    price: Money = b.money_field(optional=False, negative=False)
     active: bool = attrs.field(default=True, validator=r.instance_of(bool))
     category: str | None = b.optional_text_field()
     description: str | None = b.optional_text_field(max_length=5000)
@@ -212,8 +212,8 @@ class Order(b.Entity):
     account_id: UUID | None = b.optional_uuid_field()
     number: str | None = b.optional_text_field(max_length=100)
     status: str = b.stage_field("placed")
-    shipping: Money | None = b.money_field()
-    tax: Money | None = b.money_field()
+    shipping: Money | None = b.money_field(negative=False)
+    tax: Money | None = b.money_field(negative=False)
     opportunity_id: UUID | None = b.optional_uuid_field()
     campaign_id: UUID | None = b.optional_uuid_field()
 

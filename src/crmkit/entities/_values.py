@@ -286,11 +286,17 @@ def _check_amount(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         r.fail(inst, "amount", f"must be a finite Decimal, got {r.describe(value)}")
     if value and value.adjusted() >= _MAX_DIGITS:
         r.fail(inst, "amount", f"must be less than 10**{_MAX_DIGITS} in size (got {value:.3e})")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -_MAX_PLACES:
+        r.fail(inst, "amount", f"must have at most {_MAX_PLACES} decimal places")
 
 
 # Larger amounts are typing errors or attacks; the bound keeps every product of an
 # amount and a quantity (at most 10**9) inside Decimal's default exponent range.
 _MAX_DIGITS = 21
+# Finer amounts too (1E-1000000000 is no price): with at most 21 digits before the point
+# and 40 after, every amount fits an exact SQL NUMERIC (and keeps a division's 28 digits).
+_MAX_PLACES = 40
 
 
 _decimal_amount = r.to_decimal("amount")
