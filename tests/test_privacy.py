@@ -133,3 +133,31 @@ def test_erase_lead_and_refusals() -> None:
     assert (gone.first_name, gone.email, gone.company) == (None, None, "(erased)")
     with pytest.raises(ValidationError, match="Contact or a Lead"):
         erase(Account(name="Acme"))  # type: ignore[type-var]
+
+
+def test_reprs_mask_every_personal_field() -> None:
+    """Issue 17: a standalone Address showed its street lines, Interaction.summary and
+    attributes printed in full, and Query's repr showed the values searched for."""
+    from uuid import uuid4
+
+    from crmkit.entities import Address, Contact, Interaction
+    from crmkit.repository import F, Query
+
+    address = Address(
+        lines=["10 Downing Street"], city="London", postal_code="SW1A 2AA", country="gb"
+    )
+    assert "Downing" not in repr(address) and "SW1A 2AA" not in repr(address)
+    contact = Contact(first_name="Ada", attributes={"diagnosis": "asthma"})
+    assert "asthma" not in repr(contact) and "diagnosis" in repr(contact)
+    note = Interaction(
+        contact_ids=(uuid4(),),
+        channel="email",
+        direction="inbound",
+        occurred_at=contact.created_at,
+        summary="Ada's asthma flared up",
+    )
+    assert "asthma" not in repr(note)
+    query = Query(Contact).where(
+        F("email").email_is("ada@lovelace.example") | F("last_name").contains("Lovelace")
+    )
+    assert "lovelace" not in repr(query).lower()

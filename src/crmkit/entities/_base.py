@@ -46,15 +46,33 @@ def _frozen_dict(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         r.fail(inst, attr.name, f"must be a mapping of JSON values, got {r.describe(value)}")
 
 
+def _keys_only(value: Any) -> str:
+    """Custom data may hold anything personal: reprs show the keys, not the values."""
+    if isinstance(value, dict):
+        return f"<{len(value)} keys: {', '.join(sorted(map(str, value))[:5])}>" if value else "{}"
+    return "..."
+
+
+def masked_text(value: Any) -> str:
+    """Free text may hold anything personal: reprs show its length only."""
+    return "None" if value is None else f"<{len(value)} characters>"
+
+
 def json_object_field(*, required: bool = False) -> Any:
     """A mapping of JSON values, deeply frozen on the way in; excluded from ``hash``."""
     if required:
-        return attrs.field(converter=_to_attributes("answers"), validator=_frozen_dict, hash=False)
+        return attrs.field(
+            converter=_to_attributes("answers"),
+            validator=_frozen_dict,
+            hash=False,
+            repr=_keys_only,
+        )
     return attrs.field(
         factory=FrozenDict,
         converter=_to_attributes("attributes"),
         validator=_frozen_dict,
         hash=False,
+        repr=_keys_only,
     )
 
 

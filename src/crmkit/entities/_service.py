@@ -48,7 +48,11 @@ class Interaction(b.Entity):
     contact_ids: tuple[UUID, ...] = _uuid_tuple_field()
     account_id: UUID | None = b.optional_uuid_field()
     subject: str | None = b.optional_text_field(max_length=500)
-    summary: str | None = b.optional_text_field(max_length=10_000)
+    summary: str | None = attrs.field(
+        default=None,
+        validator=r.optional_text(max_length=10_000),
+        repr=b.masked_text,
+    )
     duration: timedelta | None = attrs.field(default=None, validator=r.optional_duration)
     sentiment: float | None = attrs.field(default=None, validator=r.optional_number(-1, 1))
     owner: str | None = b.optional_text_field()

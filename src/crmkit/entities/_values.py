@@ -498,7 +498,7 @@ def _check_lines(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
             )
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, repr=False)
 class Address:
     """A postal address.
 
@@ -517,3 +517,11 @@ class Address:
     country: str = attrs.field(converter=upper_code, validator=_check_country)
 
     ISO_COUNTRIES: ClassVar[frozenset[str]] = COUNTRIES
+
+    def __repr__(self) -> str:
+        # Street lines and postal codes are personal data: keep them out of logs.
+        postal = "None" if self.postal_code is None else masked(self.postal_code)
+        return (
+            f"Address(lines=<{len(self.lines)} lines>, city={self.city!r}, "
+            f"region={self.region!r}, postal_code={postal}, country={self.country!r})"
+        )

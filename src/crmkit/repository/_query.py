@@ -38,6 +38,7 @@ import attrs
 
 from crmkit.entities import Email, Entity, Money, PhoneNumber
 from crmkit.entities._rules import describe, to_uuid
+from crmkit.entities._values import masked
 from crmkit.errors import ValidationError
 
 __all__ = [
@@ -301,6 +302,15 @@ def _coerce(info: FieldInfo, value: Any, where: str) -> Any:
 # --------------------------------------------------------------------------- filter expressions
 
 
+def _shown(value: Any) -> str:
+    """A query value in a repr: text masked (it is often someone's e-mail or name)."""
+    if isinstance(value, (str, Email, PhoneNumber)):
+        return masked(str(value))
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return f"<{len(value)} values>"
+    return repr(value)
+
+
 class _Combinable:
     """``&``, ``|`` and ``~`` on filters. ``And`` and ``Or`` are n-ary and flatten: OR-ing
     10,000 conditions one by one gives one ``Or`` of 10,000 items, not a chain 10,000 deep
@@ -327,6 +337,9 @@ class Comparison(_Combinable):
     field: str
     op: Op
     value: Any = None
+
+    def __repr__(self) -> str:
+        return f"Comparison(field={self.field!r}, op={self.op!r}, value={_shown(self.value)})"
 
 
 @attrs.frozen
@@ -360,8 +373,8 @@ class F:
     ``|`` and ``~``. The field name is checked when the filter is given to a
     :class:`Query`.
 
-    >>> (F("lifecycle_stage") == "loyalty") & F("email").email_is("ADA@example.com")
-    And(items=(Comparison(field='lifecycle_stage', op='eq', value='loyalty'), Comparison(field='email', op='email_is', value='ADA@example.com')))
+    >>> (F("lifecycle_stage") == "loyalty") & F("email").email_is("ADA@example.com")  # text masked
+    And(items=(Comparison(field='lifecycle_stage', op='eq', value='lo***ty'), Comparison(field='email', op='email_is', value='AD***********om')))
     """
 
     __slots__ = ("name",)
@@ -432,7 +445,7 @@ class Condition:
     value: Any
 
     def __repr__(self) -> str:
-        return f"{self.info.path} {self.op} {self.value!r}"
+        return f"{self.info.path} {self.op} {_shown(self.value)}"
 
 
 def _bind(cls: type, node: Any, where: str) -> Any:
