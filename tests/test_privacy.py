@@ -102,16 +102,15 @@ def test_erase_removes_what_identifies_and_keeps_the_rest() -> None:
         gone.version,
         gone.created_at,
         gone.account_id,
-        gone.tags,
         gone.lifetime_value,
     ) == (
         ada.id,
         ada.version,
         ada.created_at,
         ada.account_id,
-        ada.tags,
         ada.lifetime_value,
     )
+    assert ada.tags and gone.tags == frozenset()  # a tag may name or describe the person
     assert gone.erased_at == when and gone.updated_at == when
     assert gone.name == "(erased)"
     assert "Lovelace" not in repr(gone) and "ada@" not in json.dumps(export_personal_data(gone))
@@ -161,3 +160,19 @@ def test_reprs_mask_every_personal_field() -> None:
         F("email").email_is("ada@lovelace.example") | F("last_name").contains("Lovelace")
     )
     assert "lovelace" not in repr(query).lower()
+
+
+def test_erasing_a_lead_drops_its_tags_and_source() -> None:
+    """Issue 17: erase() kept a lead's source ("referral from Charles Babbage") and tags."""
+    from crmkit.entities import Lead
+    from crmkit.entities.serde import to_dict
+
+    lead = Lead(
+        first_name="Ada",
+        email="ada@example.com",
+        source="referral from Charles Babbage",
+        tags={"ada@example.com", "wheelchair-user"},
+    )
+    gone = erase(lead)
+    assert gone.source == "(erased)" and gone.tags == frozenset()
+    assert "Babbage" not in json.dumps(to_dict(gone)) and "wheelchair" not in repr(gone)

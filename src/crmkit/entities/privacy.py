@@ -127,10 +127,12 @@ def export_personal_data(
 def erase(person: P, *, at: datetime | None = None) -> P:
     """An anonymised copy of a contact or lead (GDPR art. 17).
 
-    Names, e-mail, phone, address, job title, owner, free text and custom
-    ``attributes`` are removed; the id, version, creation time, links to
-    other records (account, converted ids), lifecycle stage, tags and
-    aggregates such as ``lifetime_value`` are kept so reports still add up.
+    Names, e-mail, phone, address, job title, owner, free text, tags (a tag
+    may be an e-mail address or a health note), a lead's ``source`` ("referral
+    from ...") and custom ``attributes`` are removed; the id, version,
+    creation time, links to other records (account, converted ids),
+    lifecycle stage and aggregates such as ``lifetime_value`` are kept so
+    reports still add up.
     A contact gets ``erased_at``; ``updated_at`` becomes ``at``. Erasing
     twice is harmless.
 
@@ -143,10 +145,12 @@ def erase(person: P, *, at: datetime | None = None) -> P:
     when = utcnow() if at is None else aware_argument("at", at)
     changes: dict[str, Any] = dict.fromkeys(_PERSONAL_FIELDS[type(person)], None)
     changes["attributes"] = EMPTY
+    changes["tags"] = frozenset()
     changes["updated_at"] = max(when, person.updated_at)
     if isinstance(person, Contact):
         changes["erased_at"] = person.erased_at or when
     else:
         # A lead must stay identifiable to be valid: keep a neutral placeholder.
         changes["company"] = "(erased)"
+        changes["source"] = "(erased)"
     return attrs.evolve(person, **changes)
