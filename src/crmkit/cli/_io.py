@@ -14,6 +14,7 @@ __all__ = [
     "add_encoding_option",
     "amounts",
     "dates",
+    "emit",
     "numbers",
     "read_csv",
     "read_csv_columns",
@@ -186,3 +187,11 @@ def amounts(values: list[str], column: str) -> Any:
                 [(f"{column}[row {i + 2}]", f"must be a number, got {v!r}")]
             ) from None
     return out
+
+
+def emit(result: Any, out: Any, as_json: bool) -> None:
+    """A command's result: its ``to_dict()`` as JSON with ``--json``, else its text."""
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, default=str), file=out)
+    else:
+        print(result, file=out)

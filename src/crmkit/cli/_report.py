@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from crmkit.cli._io import emit
 from crmkit.errors import ValidationError
 
 __all__ = ["add_parser", "sql_adapter"]
@@ -56,10 +56,7 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
         ) from None
     if args.html:
         Path(args.html).write_text(report.to_html(), encoding="utf-8")
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2, default=str), file=out)
-    else:
-        print(report, file=out)
+    emit(report, out, args.json)
     return 0
 
 

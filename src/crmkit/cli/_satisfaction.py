@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any, Literal, TextIO
 
-from crmkit.cli._io import add_encoding_option, numbers, read_csv_columns
+from crmkit.cli._io import add_encoding_option, emit, numbers, read_csv_columns
 from crmkit.errors import ValidationError
 
 __all__ = ["add_parsers"]
@@ -51,7 +51,7 @@ def _servqual_command(args: argparse.Namespace, out: TextIO) -> int:
     columns = read_csv_columns(args.file, e_cols + p_cols, args.encoding)
     expectations = None if args.servperf else numbers(columns, e_cols)
     result = servqual(expectations, numbers(columns, p_cols), scale=(args.low, args.high))
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
+    emit(result, out, args.json)
     return 0
 
 
@@ -63,7 +63,7 @@ def _kano_command(args: argparse.Namespace, out: TextIO) -> int:
     d_cols = [f + args.dysfunctional_suffix for f in features]
     columns = read_csv_columns(args.file, f_cols + d_cols, args.encoding)
     result = kano(numbers(columns, f_cols), numbers(columns, d_cols), features=features)
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result, file=out)
+    emit(result, out, args.json)
     return 0
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any, TextIO
 
-from crmkit.cli._io import add_encoding_option, amounts, dates, read_csv_columns
+from crmkit.cli._io import add_encoding_option, amounts, dates, emit, read_csv_columns
 from crmkit.errors import ValidationError
 
 __all__ = ["add_parser"]
@@ -40,10 +39,7 @@ def clv_command(args: argparse.Namespace, out: TextIO) -> int:
         discount_rate=args.discount,
         top=args.top,
     )
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2, default=str), file=out)
-    else:
-        print(report, file=out)
+    emit(report, out, args.json)
     return 0
 
 

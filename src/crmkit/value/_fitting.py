@@ -260,15 +260,14 @@ _PENALTY = 1e8
 
 @attrs.frozen
 class _Fitted:
-    """What a fit leaves behind for standard errors (computed on demand)."""
+    """A closed-space fit's maximum, for its standard errors (computed before ``fit`` returns)."""
 
-    stage: int  # 1: natural parameters, 2: the closed space
-    point: Array  # theta (stage 1) or phi (stage 2)
+    point: Array  # phi
     data: tuple[Any, ...]
     weights: Array
-    free: tuple[int, ...] = ()  # stage 2: the coordinates not held on a bound
+    free: tuple[int, ...] = ()  # the coordinates not held on a bound
     fixed: frozenset[str] = frozenset()
-    hessian: Array | None = None  # stage 2: the polish's Hessian in the free coordinates
+    hessian: Array | None = None  # the polish's Hessian in the free coordinates
 
 
 class Model:
@@ -821,7 +820,7 @@ class Model:
         self._iterations = int(res.nit)
         with np.errstate(all="ignore"):
             self._estimated = self._extended_covariance(
-                _Fitted(2, phi, data, weights, free, frozen, hessian)
+                _Fitted(phi, data, weights, free, frozen, hessian)
             )
         if self._limit is not None:
             warnings.warn(
