@@ -6,7 +6,7 @@ against it and must fail.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
@@ -81,6 +81,41 @@ def test_the_suite_catches_a_unit_of_work_whose_rollback_keeps_writes() -> None:
         contract.test_an_exception_rolls_back_and_propagates,
         make_unit_of_work=lambda: RollbackKeepsWrites(store2),
     )
+
+
+def test_the_suite_catches_an_adapter_that_compares_money_as_float() -> None:
+    # The SQL adapter as it was first written: NUMERIC on SQLite keeps 8-byte floats.
+    sa = pytest.importorskip("sqlalchemy")
+    from crmkit.adapters.sqlalchemy import Schema, SqlRepository, sqlite_engine
+
+    class FloatMoney(Schema):
+        column_types: ClassVar[dict[str, Any]] = {
+            **Schema.column_types,
+            "decimal": lambda: sa.Numeric(asdecimal=True),
+        }
+
+    def fresh(schema_type: type[Schema]) -> Any:
+        def make(entity_type: type) -> Any:  # a new in-memory database per call
+            engine, schema = sqlite_engine(), schema_type()
+            schema.create_all(engine)
+            return SqlRepository(entity_type, engine, schema)
+
+        return make
+
+    contract = RepositoryContract()
+    assert _fails(contract.test_money_is_compared_exactly, make_repository=fresh(FloatMoney))
+    assert _fails(
+        contract.test_edge_values_are_stored_and_ordered_exactly, make_repository=fresh(FloatMoney)
+    )
+    assert _fails(contract.test_edge_queries_equal_the_reference, make_repository=fresh(FloatMoney))
+    # The control: on ordinary amounts floats happen to agree; the shipped adapter passes all.
+    assert not _fails(contract.test_query_equals_the_reference, make_repository=fresh(FloatMoney))
+    for test in (
+        contract.test_money_is_compared_exactly,
+        contract.test_edge_values_are_stored_and_ordered_exactly,
+        contract.test_edge_queries_equal_the_reference,
+    ):
+        assert not _fails(test, make_repository=fresh(Schema))
 
 
 def test_the_reference_passes_the_same_tests() -> None:

@@ -3,11 +3,13 @@ from __future__ import annotations
 import copy
 import pickle
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from uuid import UUID, uuid4
 
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from crmkit.entities import (
     ENTITY_TYPES,
@@ -439,3 +441,85 @@ def test_money_fields_hold_only_storable_sensible_amounts() -> None:
             make()
         assert len(str(info.value)) < 300
     assert (Money("1", "EUR") / 7).amount.as_tuple().exponent >= -40  # division stays valid
+
+
+def test_every_accepted_order_has_a_computable_total() -> None:
+    # issue 17: quantity 10**9 at 1e13 validated, then .total raised.
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with pytest.raises(ValidationError, match=r"quantity: unit_price \* quantity must be less"):
+        OrderLine(description="A", quantity=10**9, unit_price=Money("1E13", "EUR"))
+    big = OrderLine(description="A", quantity=10**9, unit_price=Money("999999999999", "EUR"))
+    with pytest.raises(
+        ValidationError, match="lines: the order total must be less than 10\\*\\*21"
+    ):
+        Order(contact_id=uuid4(), currency="EUR", ordered_at=when, lines=[big, big])
+    with pytest.raises(ValidationError, match="order total"):
+        Order(
+            contact_id=uuid4(),
+            currency="EUR",
+            ordered_at=when,
+            lines=[big],
+            shipping=Money("999999999999999999999", "EUR"),
+        )
+    order = Order(contact_id=uuid4(), currency="EUR", ordered_at=when, lines=[big])
+    assert order.total == Money("999999999999000000000", "EUR")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 10**9),
+            st.decimals(0, Decimal(10**12), places=40, allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_order_totals_are_exact_or_the_order_is_refused(lines: list[tuple[int, Decimal]]) -> None:
+    """A total is the exact sum of exact products (no rounding to 28 digits), or no order."""
+    from fractions import Fraction
+
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    exact = sum(Fraction(price) * q for q, price in lines)
+    try:
+        order = Order(
+            contact_id=uuid4(),
+            currency="EUR",
+            ordered_at=when,
+            lines=[
+                OrderLine(description="x", quantity=q, unit_price=Money(p, "EUR")) for q, p in lines
+            ],
+        )
+    except ValidationError:
+        assert exact >= 10**21
+        return
+    assert Fraction(order.total.amount) == exact
+
+
+def test_money_arithmetic_is_exact_for_every_amount_it_accepts() -> None:
+    biggest = Money("9" * 21 + "." + "9" * 40, "EUR")
+    finest = Money("1E-40", "EUR")
+    assert (biggest - finest + finest) == biggest
+    assert (-biggest).amount == biggest.amount.copy_negate() and abs(-biggest) == biggest
+    assert (finest * 3).amount == Decimal("3E-40")
+    assert (Money("1", "EUR") / 3).amount == Decimal("0." + "3" * 40)  # 40 places, not 28 digits
+    with pytest.raises(ValidationError, match="amount: must be less than 10\\*\\*21"):
+        biggest + finest
+    with pytest.raises(ValidationError, match="factor"):
+        Money("1", "EUR") * 10**5000
+    with pytest.raises(ValidationError, match="divisor"):
+        Money("1", "EUR") / Decimal("NaN")
+
+
+def test_datetimes_must_be_representable_in_utc() -> None:
+    from datetime import timedelta
+
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))  # 31 Dec of year 0 in UTC
+    with pytest.raises(ValidationError, match="created_at: must lie between years 1 and 9999"):
+        Contact(first_name="Ada", created_at=early, updated_at=early)
+    from crmkit.repository import F, Query
+
+    with pytest.raises(ValidationError, match="years 1 and 9999"):
+        Query(Contact).where(F("created_at") < early)
+    edge = datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    assert Contact(first_name="Ada", created_at=edge, updated_at=edge).created_at == edge

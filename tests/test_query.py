@@ -9,7 +9,7 @@ from hypothesis import given
 
 from crmkit.entities import Account, Address, Channel, Contact, Money
 from crmkit.errors import ValidationError
-from crmkit.repository import F, Query, resolve_field
+from crmkit.repository import F, InMemoryRepository, Query, resolve_field
 from crmkit.testing.contract import contact_queries, contact_sets
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -304,3 +304,28 @@ def test_parts_of_emails_and_phone_numbers_are_not_fields() -> None:
     for path in ("email.address", "phone.e164", "phone.extension"):
         with pytest.raises(ValidationError, match="compared as a whole"):
             Query(Contact).where(F(path) == "x")
+
+
+def test_signed_cursors_refuse_edits() -> None:
+    from crmkit.repository import CursorSigner
+
+    repo = InMemoryRepository(Contact)
+    for name in "ABCDE":
+        repo.add(Contact(first_name=name))
+    signer = CursorSigner(b"application key of 32 bytes....")
+    q = Query(Contact).order_by("first_name").limit(2)
+    token = signer.sign(repo.query(q).next_cursor)
+    assert token is not None
+    page = repo.query(q.after(signer.verify(token)))
+    assert [c.first_name for c in page.items] == ["C", "D"]
+    # A client edits the cursor to start after "Y": same length, valid JSON, wrong tag.
+    forged = repo.query(Query(Contact).order_by("first_name").limit(1)).next_cursor
+    assert forged is not None
+    with pytest.raises(ValidationError, match="cursor: not a cursor this application issued"):
+        signer.verify(forged + token[token.rindex(".") :])
+    with pytest.raises(ValidationError, match="cursor: not a cursor this application issued"):
+        CursorSigner(b"another key of thirty-two bytes").verify(token)
+    assert signer.sign(None) is None
+    with pytest.raises(ValidationError, match="key: must be at least 16 bytes"):
+        CursorSigner(b"short")
+    assert "application key" not in repr(signer)

@@ -36,9 +36,11 @@ Usage::
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -53,20 +55,63 @@ except ImportError:  # pragma: no cover - the extra is installed in the test env
         'crmkit.adapters.sqlalchemy needs SQLAlchemy 2: pip install "crmkit[sql]"'
     ) from None
 
-from crmkit.entities import ENTITY_TYPES, Entity
+from crmkit.entities import ENTITY_TYPES, Entity, Money
 from crmkit.entities.serde import from_json, to_json
 from crmkit.errors import ConcurrencyError, DuplicateError, NotFound, ValidationError
 from crmkit.repository import And, Condition, FieldInfo, Not, Or, Page, Query, resolve_field
 
-__all__ = ["Schema", "SqlRepository", "SqlUnitOfWork", "sqlite_engine"]
+__all__ = ["ExactDecimal", "Schema", "SqlRepository", "SqlUnitOfWork", "sqlite_engine"]
 
 E = TypeVar("E", bound=Entity)
+
+
+class ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """Money amounts, compared and ordered exactly on every engine.
+
+    PostgreSQL has an exact ``NUMERIC(61, 40)``: every amount an entity accepts
+    (below ``10**21``, at most 40 decimal places) fits it. SQLite has no exact
+    decimal type (``NUMERIC`` columns store 8-byte floats, which cannot tell
+    90071992547409.93 from 90071992547409.94), so there the amount is stored
+    as text whose code-point order is numeric order: a sign digit (``0``
+    negative, ``1`` otherwise), then the 61 digits of ``|amount| * 10**40``
+    zero-padded, complemented to 9 for negative amounts. Equal amounts give
+    equal texts (``1.0`` and ``1.00`` too), so ``=``, ``<``, ``IN`` and
+    ``ORDER BY`` agree with :class:`~decimal.Decimal`.
+    """
+
+    impl = sa.Text
+    cache_ok = True
+
+    _width = Money.MAX_DIGITS + Money.MAX_PLACES
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.Numeric(self._width, Money.MAX_PLACES))
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        scaled = int(value.scaleb(Money.MAX_PLACES, context=_WIDE))  # exact: at most 40 places
+        if scaled < 0:
+            return f"0{10**self._width - 1 + scaled:0{self._width}d}"
+        return f"1{scaled:0{self._width}d}"
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        if value is None or dialect.name == "postgresql":
+            return value
+        digits = int(value[1:])
+        scaled = digits if value[0] == "1" else -(10**self._width - 1 - digits)
+        return Decimal(scaled).scaleb(-Money.MAX_PLACES, context=_WIDE).normalize(_WIDE)
+
+
+_WIDE = decimal.Context(prec=2 * (Money.MAX_DIGITS + Money.MAX_PLACES))
 
 _COLUMN_TYPES: dict[str, Callable[[], Any]] = {
     "text": sa.Text,
     "integer": sa.BigInteger,
     "number": sa.Float,
-    "decimal": lambda: sa.Numeric(asdecimal=True),
+    "decimal": ExactDecimal,
     "bool": sa.Boolean,
     "uuid": sa.Uuid,
     "datetime": sa.DateTime,  # naive UTC: sorts and compares by instant
@@ -125,7 +170,15 @@ def _storage(info: FieldInfo, value: Any) -> Any:
 
 
 class Schema:
-    """The tables of every entity type, in one :class:`sqlalchemy.MetaData`."""
+    """The tables of every entity type, in one :class:`sqlalchemy.MetaData`.
+
+    ``column_types`` maps each kind of queryable field (see
+    :class:`crmkit.repository.FieldInfo`) to the column type that stores it;
+    a subclass may change one, and the contract suite says whether the
+    change keeps crmkit's semantics (a float column for money does not).
+    """
+
+    column_types: dict[str, Callable[[], Any]] = _COLUMN_TYPES
 
     def __init__(self, prefix: str = "crm_") -> None:
         self.metadata = sa.MetaData()
@@ -143,7 +196,7 @@ class Schema:
             scalar = [
                 f for f in fields if f.kind not in _COLLECTIONS and f.path not in ("id", "version")
             ]
-            columns += [sa.Column(_column_name(f), _COLUMN_TYPES[f.kind]()) for f in scalar]
+            columns += [sa.Column(_column_name(f), self.column_types[f.kind]()) for f in scalar]
             self.tables[entity_type] = sa.Table(name, self.metadata, *columns)
             self.fields[entity_type] = scalar
             for f in fields:

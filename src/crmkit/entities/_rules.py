@@ -11,7 +11,7 @@ from __future__ import annotations
 import reprlib
 import threading
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import Any, NoReturn, TypeVar
@@ -289,6 +289,10 @@ def aware(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
             f"must be timezone-aware, got naive datetime {value.isoformat()}; "
             "attach a time zone, e.g. value.replace(tzinfo=datetime.timezone.utc)",
         )
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        fail(inst, attr.name, f"must lie between years 1 and 9999 in UTC (got {value.isoformat()})")
 
 
 def aware_argument(name: str, value: Any) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,15 @@ import attrs
 from crmkit.entities import _base as b
 from crmkit.entities import _rules as r
 from crmkit.entities._iso import CURRENCY_MINOR_UNITS
-from crmkit.entities._values import Email, Money, PhoneNumber, upper_code
+from crmkit.entities._values import (
+    _EXACT,
+    MAX_AMOUNT_DIGITS,
+    Email,
+    Money,
+    PhoneNumber,
+    amount_fits,
+    upper_code,
+)
 
 __all__ = ["Lead", "Opportunity", "Order", "OrderLine", "Product"]
 
@@ -106,13 +115,15 @@ class OrderLine:
 
     def __attrs_post_init__(self) -> None:
         errors: list[tuple[str, str]] = []
+        if not amount_fits(_EXACT.multiply(self.unit_price.amount, Decimal(self.quantity))):
+            r.raise_all([("quantity", _TOO_LARGE.format(what="unit_price * quantity"))])
         if self.unit_price.amount < 0:
             errors.append(("unit_price.amount", f"must be >= 0 (got {self.unit_price.amount})"))
         b.check_currency(errors, "discount", self.discount, self.unit_price.currency)
         if self.discount is not None and not errors:
             if self.discount.amount < 0:
                 errors.append(("discount.amount", f"must be >= 0 (got {self.discount.amount})"))
-            elif self.discount.amount > self.unit_price.amount * self.quantity:
+            elif self.discount.amount > self.gross.amount:
                 errors.append(("discount", "must not exceed unit_price * quantity"))
         r.raise_all(errors)
 
@@ -126,6 +137,9 @@ class OrderLine:
         """``unit_price * quantity - discount``."""
         gross = self.gross
         return gross if self.discount is None else gross - self.discount
+
+
+_TOO_LARGE = f"{{what}} must be less than 10**{MAX_AMOUNT_DIGITS}, the largest amount"
 
 
 def _line_currencies(
@@ -223,6 +237,14 @@ class Order(b.Entity):
         _line_currencies(errors, self.lines, self.currency)
         b.check_currency(errors, "shipping", self.shipping, self.currency)
         b.check_currency(errors, "tax", self.tax, self.currency)
+        if not errors:
+            extras = (m.amount for m in (self.shipping, self.tax) if m is not None)
+            parts = [*(line.total.amount for line in self.lines), *extras]
+            total = Decimal(0)
+            for part in parts:  # all >= 0, so no partial sum cancels out
+                total = _EXACT.add(total, part)
+            if not amount_fits(total):
+                errors.append(("lines", _TOO_LARGE.format(what="the order total")))
 
     @property
     def customer_id(self) -> UUID:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -291,12 +291,33 @@ def _check_amount(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         r.fail(inst, "amount", f"must have at most {_MAX_PLACES} decimal places")
 
 
-# Larger amounts are typing errors or attacks; the bound keeps every product of an
-# amount and a quantity (at most 10**9) inside Decimal's default exponent range.
-_MAX_DIGITS = 21
+# Larger amounts are typing errors or attacks; 10**21 is more than the world's yearly
+# output in any currency, and every product of an amount and an order quantity (at most
+# 10**9) stays far inside Decimal's exponent range.
+MAX_AMOUNT_DIGITS = 21
 # Finer amounts too (1E-1000000000 is no price): with at most 21 digits before the point
-# and 40 after, every amount fits an exact SQL NUMERIC (and keeps a division's 28 digits).
-_MAX_PLACES = 40
+# and 40 after, every amount fits an exact SQL NUMERIC(61, 40).
+MAX_AMOUNT_PLACES = 40
+_MAX_DIGITS, _MAX_PLACES = MAX_AMOUNT_DIGITS, MAX_AMOUNT_PLACES
+# Sums, differences and integer multiples of amounts in range have at most
+# 21 + 40 + 10 digits: computed in this context they are exact, never rounded to the
+# 28 digits of Python's default context. Quotients and products with a Decimal are
+# rounded to the 40 places an amount may have.
+_EXACT = Context(prec=120)
+_PLACES = Decimal(1).scaleb(-MAX_AMOUNT_PLACES)
+
+
+def amount_fits(amount: Decimal) -> bool:
+    """Whether ``amount`` is within the size an amount may have (below ``10**21``)."""
+    return not amount or amount.adjusted() < MAX_AMOUNT_DIGITS
+
+
+def _to_places(value: Decimal) -> Decimal:
+    """``value`` with at most 40 decimal places (half-even), exact when it has fewer."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_AMOUNT_PLACES and amount_fits(value):
+        return value.quantize(_PLACES, rounding=ROUND_HALF_EVEN, context=_EXACT)
+    return value
 
 
 _decimal_amount = r.to_decimal("amount")
@@ -313,8 +334,12 @@ class Money:
 
     Arithmetic and ordering work only between amounts of the same currency;
     mixing currencies raises :class:`~crmkit.errors.ValidationError`
-    (``==`` between currencies is simply ``False``). Multiplying or dividing
-    by a number keeps full precision; :meth:`round` rounds to the currency's
+    (``==`` between currencies is simply ``False``). Sums, differences
+    and integer multiples are exact (never rounded to the 28 digits of
+    Python's default :mod:`decimal` context); a product with a ``Decimal``
+    or a quotient keeps 40 decimal places, the finest an amount may have
+    (amounts are below ``10**21`` with at most 40 places, which an SQL
+    ``NUMERIC(61, 40)`` holds exactly); :meth:`round` rounds to the currency's
     minor units (2 for EUR, 0 for JPY, 3 for KWD, from ISO 4217). Floats are
     refused: they cannot hold most decimal fractions exactly.
 
@@ -332,6 +357,11 @@ class Money:
     ...
     crmkit.errors.ValidationError: currency: cannot add EUR and USD amounts; convert one first
     """
+
+    #: Amounts are below ``10**MAX_DIGITS`` in size ...
+    MAX_DIGITS: ClassVar[int] = MAX_AMOUNT_DIGITS
+    #: ... and have at most ``MAX_PLACES`` decimal places.
+    MAX_PLACES: ClassVar[int] = MAX_AMOUNT_PLACES
 
     amount: Decimal = attrs.field(converter=_to_amount, validator=_check_amount)
     currency: str = attrs.field(converter=upper_code, validator=_check_currency)
@@ -404,7 +434,7 @@ class Money:
     def __add__(self, other: object) -> Money:
         if isinstance(other, Money):
             self._same(other, "add")
-            return Money(self.amount + other.amount, self.currency)
+            return Money(_EXACT.add(self.amount, other.amount), self.currency)
         return NotImplemented
 
     def __radd__(self, other: object) -> Money:
@@ -416,12 +446,18 @@ class Money:
     def __sub__(self, other: object) -> Money:
         if isinstance(other, Money):
             self._same(other, "subtract")
-            return Money(self.amount - other.amount, self.currency)
+            return Money(_EXACT.subtract(self.amount, other.amount), self.currency)
         return NotImplemented
 
     def __mul__(self, factor: object) -> Money:
-        if type(factor) in (int, Decimal):
-            return Money(self.amount * factor, self.currency)  # type: ignore[operator]
+        if type(factor) is int:
+            if self.amount and factor.bit_length() > 256:  # far beyond 10**21 either way
+                raise ValidationError([("factor", "the product is too large for an amount")])
+            return Money(_EXACT.multiply(self.amount, Decimal(factor)), self.currency)
+        if type(factor) is Decimal:
+            if not factor.is_finite():
+                raise ValidationError([("factor", f"must be finite (got {factor})")])
+            return Money(_to_places(_EXACT.multiply(self.amount, factor)), self.currency)
         if type(factor) is float:
             raise ValidationError(
                 [("factor", "multiply Money by an int or a Decimal, not a float")]
@@ -432,18 +468,24 @@ class Money:
 
     def __truediv__(self, divisor: object) -> Money:
         if type(divisor) in (int, Decimal):
+            if type(divisor) is Decimal and not divisor.is_finite():  # type: ignore[union-attr]
+                raise ValidationError([("divisor", f"must be finite (got {divisor})")])
             if divisor == 0:
                 raise ValidationError([("divisor", "must not be zero")])
-            return Money(self.amount / divisor, self.currency)  # type: ignore[operator]
+            try:
+                quotient = _EXACT.divide(self.amount, Decimal(divisor))  # type: ignore[arg-type]
+            except InvalidOperation:  # an int divisor of thousands of digits
+                raise ValidationError([("divisor", "is too large")]) from None
+            return Money(_to_places(quotient), self.currency)
         if type(divisor) is float:
             raise ValidationError([("divisor", "divide Money by an int or a Decimal, not a float")])
         return NotImplemented
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money(self.amount.copy_negate(), self.currency)
 
     def __abs__(self) -> Money:
-        return Money(abs(self.amount), self.currency)
+        return Money(self.amount.copy_abs(), self.currency)
 
     def __bool__(self) -> bool:
         return bool(self.amount)

@@ -28,6 +28,7 @@ from crmkit.repository._query import (
     Query,
     resolve_field,
 )
+from crmkit.repository._signing import CursorSigner
 
 __all__ = [
     "And",
@@ -37,6 +38,7 @@ __all__ = [
     "AsyncUnitOfWork",
     "Comparison",
     "Condition",
+    "CursorSigner",
     "F",
     "FieldInfo",
     "Filter",

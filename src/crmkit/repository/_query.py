@@ -259,6 +259,10 @@ def _coerce(info: FieldInfo, value: Any, where: str) -> Any:
             and value.tzinfo is not None
             and value.utcoffset() is not None
         ):
+            try:
+                value.astimezone(timezone.utc)  # as entities: representable in UTC
+            except OverflowError:
+                raise bad("a datetime between years 1 and 9999 in UTC") from None
             return value
         raise bad("a timezone-aware datetime")
     if kind == "date":

@@ -32,6 +32,7 @@ Needs pytest and hypothesis (``pip install "crmkit[test]"``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
+
+import attrs
 
 try:
     import pytest
@@ -61,6 +64,7 @@ __all__ = [
     "UnitOfWorkContract",
     "contact_queries",
     "contact_sets",
+    "edge_contacts",
 ]
 
 E = TypeVar("E", bound=Entity)
@@ -82,28 +86,82 @@ _T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 # --------------------------------------------------------------------------- generated data
 
+
 # Small pools make filters select something, and ties make the ordering rules matter.
-_NAMES = ["Ada", "ada", "Bob", "Åsa", "Zoë", "Ada Lovelace", "bob"]
+@attrs.frozen
+class _Pools:
+    names: tuple[str, ...]
+    amounts: tuple[Decimal, ...]
+    times: tuple[datetime, ...]  # created_at values
+    versions: tuple[int, ...]
+    needles: tuple[str, ...]  # for contains / startswith
+
+
 _STAGES = ["awareness", "retention", "loyalty", "churned"]
 _COUNTRIES = ["GB", "FR", "US"]
 _TAGS = ["vip", "beta", "newsletter"]
 _EMAILS = ["ada@example.com", "Ada@Example.com", "bob@example.org", "zoe@mail.example"]
 _ZONES = [timezone.utc, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]
-_AMOUNTS = [Decimal("0"), Decimal("10.50"), Decimal("99.99"), Decimal("1000")]
+
+_REGULAR = _Pools(
+    names=("Ada", "ada", "Bob", "Åsa", "Zoë", "Ada Lovelace", "bob"),
+    amounts=(Decimal("0"), Decimal("10.50"), Decimal("99.99"), Decimal("1000")),
+    times=tuple(_T0 + timedelta(hours=h) for h in range(7)),
+    versions=(1, 2, 3),
+    needles=("a", "A", "Ada", "o", ""),
+)
+
+_BIGGEST = Decimal(f"{'9' * Money.MAX_DIGITS}.{'9' * Money.MAX_PLACES}")
+_MINUS_TWO = timezone(timedelta(hours=-2))
+#: Values at the edges of what entities accept, where stores that convert on the way
+#: in disagree with Python: amounts that one float cannot tell apart (2**53 cents and
+#: one more), the largest and the finest amounts, datetimes at both ends of the
+#: range (the same instant written in two zones), integers near 2**63, characters
+#: outside the Basic Multilingual Plane, combining marks and case pairs.
+_EDGE = _Pools(
+    names=("😀", "e\u0301", "é", "\u202eabc", "ß", "SS", "\uffff", "İ", "i", "\u00a0x", "Ω", "ω"),
+    amounts=(
+        Decimal("90071992547409.93"),
+        Decimal("90071992547409.94"),
+        Decimal("-90071992547409.93"),
+        _BIGGEST,
+        _BIGGEST.copy_negate(),
+        Decimal(10**Money.MAX_DIGITS - 1),
+        Decimal("1E-40"),
+        Decimal("2E-40"),
+        Decimal("0"),
+        Decimal("0.1"),
+        Decimal("0.10000000000000000555"),
+    ),
+    times=(
+        datetime(1, 1, 1, tzinfo=timezone.utc),
+        datetime(1, 1, 1, 2, tzinfo=timezone(timedelta(hours=2))),
+        datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=timezone.utc),
+        datetime.max.replace(tzinfo=timezone.utc),
+        datetime(9999, 12, 31, 21, 59, 59, 999999, tzinfo=_MINUS_TWO),
+        datetime(9999, 12, 31, 21, 59, 59, 999998, tzinfo=_MINUS_TWO),
+        _T0,
+    ),
+    versions=(1, 2**53, 2**53 + 1, 2**63 - 2, 2**63 - 1),
+    needles=("😀", "\u0301", "é", "\u202e", "ß", "S", "\uffff", "i", "\u00a0", "ω"),
+)
 
 
 @st.composite
-def _contact(draw: st.DrawFn) -> Contact:
-    when = _T0 + timedelta(hours=draw(st.integers(0, 6)))
+def _contact(draw: st.DrawFn, pools: _Pools) -> Contact:
+    when = draw(st.sampled_from(pools.times))
     zone = draw(st.sampled_from(_ZONES))
+    with contextlib.suppress(OverflowError):  # unless the zone moves it out of the range
+        when = when.astimezone(zone)
     country = draw(st.none() | st.sampled_from(_COUNTRIES))
-    amount = draw(st.none() | st.sampled_from(_AMOUNTS))
+    amount = draw(st.none() | st.sampled_from(pools.amounts))
     return Contact(
         id=draw(st.uuids()),
-        version=draw(st.integers(1, 3)),
-        created_at=when.astimezone(zone),
-        first_name=draw(st.sampled_from(_NAMES)),
-        last_name=draw(st.none() | st.sampled_from(_NAMES)),
+        version=draw(st.sampled_from(pools.versions)),
+        created_at=when,
+        updated_at=when,
+        first_name=draw(st.sampled_from(pools.names)),
+        last_name=draw(st.none() | st.sampled_from(pools.names)),
         email=draw(st.none() | st.sampled_from(_EMAILS).map(Email)),
         address=None if country is None else Address(lines=["1 Main St"], country=country),
         lifecycle_stage=draw(st.sampled_from(_STAGES)),
@@ -115,33 +173,58 @@ def _contact(draw: st.DrawFn) -> Contact:
 
 def contact_sets(max_size: int = 12) -> st.SearchStrategy[list[Contact]]:
     """Lists of contacts with shared values (ties, ``None``s, mixed case, several time zones)."""
-    return st.lists(_contact(), max_size=max_size, unique_by=lambda c: c.id)
+    return st.lists(_contact(_REGULAR), max_size=max_size, unique_by=lambda c: c.id)
 
 
-def _leaf() -> st.SearchStrategy[Any]:
+def edge_contacts() -> list[Contact]:
+    """Contacts holding every value at the ends of what entities accept, in every field queried.
+
+    Amounts one float cannot tell apart (``90071992547409.93`` and ``.94``),
+    the largest and the finest amounts, datetimes in years 1 and 9999 (the
+    same instant in two zones), integers near ``2**63``, characters outside
+    the Basic Multilingual Plane, combining marks, case pairs. Contact ``i``
+    takes value ``i`` of each list (cycling), so every value is stored and
+    every list has ties.
+    """
+    pools = _EDGE
+    n = 2 * max(len(pools.names), len(pools.amounts), len(pools.times), len(pools.versions))
+    out = []
+    for i in range(n):
+        when = pools.times[i % len(pools.times)]
+        out.append(
+            Contact(
+                id=UUID(int=i + 1),
+                version=pools.versions[i % len(pools.versions)],
+                created_at=when,
+                updated_at=when,
+                first_name=pools.names[i % len(pools.names)],
+                last_name=None if i % 3 == 0 else pools.names[(i * 7) % len(pools.names)],
+                lifetime_value=None
+                if i % 5 == 4
+                else Money(pools.amounts[i % len(pools.amounts)], "EUR"),
+            )
+        )
+    return out
+
+
+def _leaf(pools: _Pools) -> st.SearchStrategy[Any]:
     text = st.sampled_from(["first_name", "last_name", "lifecycle_stage", "address.country"])
-    text_value = st.sampled_from([*_NAMES, *_STAGES, *_COUNTRIES, "A", "a", ""])
+    text_value = st.sampled_from([*pools.names, *_STAGES, *_COUNTRIES, "A", "a", ""])
+    ops = st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"])
     ordered = st.one_of(
-        st.tuples(text, st.sampled_from(["eq", "ne", "lt", "le", "gt", "ge"]), text_value),
-        st.tuples(st.just("version"), st.sampled_from(["eq", "ne", "lt", "ge"]), st.integers(0, 4)),
-        st.tuples(
-            st.just("created_at"),
-            st.sampled_from(["lt", "le", "gt", "ge", "eq"]),
-            st.integers(0, 6).map(lambda h: _T0 + timedelta(hours=h)),
-        ),
-        st.tuples(
-            st.just("lifetime_value.amount"),
-            st.sampled_from(["lt", "ge", "eq"]),
-            st.sampled_from(_AMOUNTS),
-        ),
+        st.tuples(text, ops, text_value),
+        st.tuples(st.just("version"), ops, st.sampled_from([0, *pools.versions])),
+        st.tuples(st.just("created_at"), ops, st.sampled_from(pools.times)),
+        st.tuples(st.just("lifetime_value.amount"), ops, st.sampled_from(pools.amounts)),
     )
     return st.one_of(
         ordered.map(lambda t: _make(t[0], t[1], t[2])),
         st.tuples(text, st.lists(text_value, max_size=3)).map(lambda t: F(t[0]).in_(t[1])),
         st.tuples(
-            text,
-            st.sampled_from(["contains", "startswith"]),
-            st.sampled_from(["a", "A", "Ada", "o", ""]),
+            st.just("lifetime_value.amount"), st.lists(st.sampled_from(pools.amounts), max_size=3)
+        ).map(lambda t: F(t[0]).in_(t[1])),
+        st.tuples(
+            text, st.sampled_from(["contains", "startswith"]), st.sampled_from(pools.needles)
         ).map(lambda t: getattr(F(t[0]), t[1])(t[2])),
         st.tuples(
             st.sampled_from(
@@ -173,9 +256,9 @@ def _make(field: str, op: str, value: Any) -> Any:
     }[op](value)
 
 
-def _filters() -> st.SearchStrategy[Any]:
+def _filters(pools: _Pools) -> st.SearchStrategy[Any]:
     return st.recursive(
-        _leaf(),
+        _leaf(pools),
         lambda inner: st.one_of(
             st.lists(inner, min_size=1, max_size=3).map(
                 lambda xs: xs[0] if len(xs) == 1 else _and(xs)
@@ -214,13 +297,22 @@ _ORDER_FIELDS = [
 ]
 
 
+_EDGE_FIELDS = ["lifetime_value.amount", "created_at", "version", "first_name"]
+
+
 @st.composite
-def contact_queries(draw: st.DrawFn) -> Query[Contact]:
-    """Random queries over :class:`~crmkit.entities.Contact`: filters, orderings with ties, limits."""
+def contact_queries(draw: st.DrawFn, *, edge: bool = False) -> Query[Contact]:
+    """Random queries over :class:`~crmkit.entities.Contact`: filters, orderings with ties, limits.
+
+    ``edge=True`` compares with the values of ``contact_sets(edge=True)``.
+    """
     q = Query(Contact)
     if draw(st.booleans()):
-        q = q.where(draw(_filters()))
+        q = q.where(draw(_filters(_EDGE if edge else _REGULAR)))
     fields = draw(st.lists(st.sampled_from(_ORDER_FIELDS), max_size=3, unique=True))
+    if edge:  # order first by a field whose values sit at the edges
+        first = draw(st.sampled_from(_EDGE_FIELDS))
+        fields = [first, *(f for f in fields if f != first)]
     q = q.order_by(*[("-" if draw(st.booleans()) else "") + f for f in fields])
     return q.limit(draw(st.none() | st.integers(1, 5)))
 
@@ -446,6 +538,64 @@ class RepositoryContract:
         )
         assert got == expected
         assert repo.count(query) == sum(1 for c in contacts if query.matches(c))
+
+    def test_edge_values_are_stored_and_ordered_exactly(self, make_repository: Any) -> None:
+        """Every edge value read back, sorted both ways page by page, and compared."""
+        repo = self.open(make_repository, Contact)
+        contacts = edge_contacts()
+        for c in contacts:
+            repo.add(c)
+        for c in contacts:
+            assert repo.get(c.id) == c, f"contact {c.id} changed on the way through the store"
+        queries = [
+            Query(Contact).order_by(sign + field).limit(3)
+            for field in _EDGE_FIELDS
+            for sign in ("", "-")
+        ]
+        pools = {
+            "lifetime_value.amount": _EDGE.amounts,
+            "created_at": _EDGE.times,
+            "version": _EDGE.versions,
+            "first_name": _EDGE.names,
+        }
+        queries += [
+            Query(Contact).where(_make(field, op, value))
+            for field, values in pools.items()
+            for value in values
+            for op in ("eq", "lt", "ge")
+        ]
+        for query in queries:
+            expected = [c.id for c in _all_pages(lambda q: q.run(contacts), query)]
+            got = [c.id for c in _all_pages(repo.query, query)]
+            assert got == expected, f"{query!r} disagrees with the reference"
+
+    @_fixture_ok
+    @given(query=contact_queries(edge=True))
+    def test_edge_queries_equal_the_reference(
+        self, make_repository: Any, query: Query[Contact]
+    ) -> None:
+        repo = self.open(make_repository, Contact)
+        contacts = edge_contacts()
+        for c in contacts:
+            repo.add(c)
+        expected = _all_pages(lambda q: q.run(contacts), query)
+        got = _all_pages(repo.query, query)
+        assert [c.id for c in got] == [c.id for c in expected], (
+            f"{query!r} returned {len(got)} entities in another order or selection than the reference"
+        )
+        assert repo.count(query) == sum(1 for c in contacts if query.matches(c))
+
+    def test_money_is_compared_exactly(self, make_repository: Any) -> None:
+        """Two amounts one float cannot tell apart stay apart in filters and ordering."""
+        repo = self.open(make_repository, Contact)
+        low, high = Decimal("90071992547409.93"), Decimal("90071992547409.94")
+        a = repo.add(Contact(first_name="A", lifetime_value=Money(low, "EUR")))
+        b = repo.add(Contact(first_name="B", lifetime_value=Money(high, "EUR")))
+        amount = F("lifetime_value.amount")
+        assert [c.id for c in repo.query(Query(Contact).where(amount == low)).items] == [a.id]
+        assert [c.id for c in repo.query(Query(Contact).where(amount > low)).items] == [b.id]
+        by_amount = Query(Contact).order_by("-lifetime_value.amount")
+        assert [c.id for c in repo.query(by_amount).items] == [b.id, a.id]
 
     @_fixture_ok
     @given(first=contact_sets(), later=contact_sets(), query=contact_queries())
