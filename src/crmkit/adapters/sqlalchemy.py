@@ -98,7 +98,7 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         return f"1{scaled:0{self._width}d}"
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
-        if value is None or dialect.name == "postgresql":
+        if value is None or isinstance(value, Decimal):  # PostgreSQL's NUMERIC
             return value
         digits = int(value[1:])
         scaled = digits if value[0] == "1" else -(10**self._width - 1 - digits)

@@ -468,7 +468,7 @@ class Money:
 
     def __truediv__(self, divisor: object) -> Money:
         if type(divisor) in (int, Decimal):
-            if type(divisor) is Decimal and not divisor.is_finite():  # type: ignore[union-attr]
+            if isinstance(divisor, Decimal) and not divisor.is_finite():
                 raise ValidationError([("divisor", f"must be finite (got {divisor})")])
             if divisor == 0:
                 raise ValidationError([("divisor", "must not be zero")])
