@@ -274,3 +274,22 @@ def test_report_on_a_database_that_cannot_be_opened_says_so_in_one_line(
     err = capsys.readouterr().err
     assert "cannot read a crmkit database" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_acsi_command_says_when_plsc_is_inadmissible(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(__file__).parent / "data" / "ecsi_satisfaction.csv"
+    args = ("acsi", str(data), "--model", "ecsi", "--consistent", "--scale", "0,10")
+    code, text = run(*args)
+    assert code == 0
+    assert text.startswith("INADMISSIBLE solution: path expectations -> value is -1.7377")
+    assert "priorities: not shown, the solution is inadmissible" in text
+    assert "effect +" not in text  # no driver table from these paths
+    err = capsys.readouterr().err
+    assert err.startswith("crmkit acsi: warning: INADMISSIBLE solution:")
+    assert len(err.splitlines()) == 1 and "Warning" not in err and ".py" not in err
+    code, text = run(*args, "--json")
+    doc = json.loads(text)
+    assert doc["fit"]["admissible"] is False and doc["priorities"] is None
+    assert "path quality -> value is +2.5851" in doc["fit"]["problems"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crmkit.errors import DefinitionError, ValidationError
+from crmkit.errors import DefinitionError, InadmissibleSolution, ValidationError
 from crmkit.satisfaction import cronbach_alpha
 from crmkit.satisfaction.acsi import (
     acsi_model,
@@ -231,6 +231,7 @@ def test_plsc_recovers_a_known_structural_model() -> None:
     )
     plain = m.fit(data)
     consistent = m.fit(data, consistent=True)
+    assert consistent.admissible
     truth = {("A", "B"): 0.5, ("A", "C"): 0.3, ("B", "C"): 0.4}
     for k, v in truth.items():
         assert abs(consistent.paths[k] - v) < 0.03
@@ -458,3 +459,82 @@ def test_collinear_formative_indicators_and_bad_tolerances_are_refused(ecsi) -> 
     for tol in (float("nan"), -1.0, 0.0, "1e-6"):
         with pytest.raises(ValidationError, match="tol"):
             model_b.fit(data, tol=tol)  # type: ignore[arg-type]
+
+
+def _common_factor(seed: int = 2, n: int = 150) -> dict[str, np.ndarray]:
+    """Nine indicators of one common factor: three constructs that are one in truth."""
+    rng = np.random.default_rng(seed)
+    g = rng.normal(size=n)
+    return {f"{c}{i}": g + rng.normal(size=n) for c in "abc" for i in range(3)}
+
+
+def test_plsc_flags_an_inadmissible_solution_and_warns() -> None:
+    from crmkit.errors import InadmissibleSolution
+
+    m = PathModel(
+        {"A": ["a0", "a1", "a2"], "B": ["b0", "b1", "b2"], "C": ["c0", "c1", "c2"]},
+        [("A", "C"), ("B", "C")],
+    )
+    data = _common_factor()
+    with pytest.warns(InadmissibleSolution, match="correlation of A and B is \\+1.03"):
+        result = m.fit(data, consistent=True)
+    assert not result.admissible
+    # Independently: the corrected correlation and the path really are beyond 1.
+    assert result.construct_correlations[0, 1] > 1
+    assert abs(result.paths[("A", "C")]) > 1
+    assert "path A -> C is +1.52" in " ".join(result.problems)
+    assert "not positive definite" in " ".join(result.problems)
+    assert str(result).startswith("INADMISSIBLE solution: ")
+    assert result.to_dict()["admissible"] is False
+    # Plain PLS on the same data is admissible, and says nothing.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InadmissibleSolution)
+        plain = m.fit(data)
+    assert plain.admissible and plain.problems == ()
+
+
+def test_plsc_on_the_published_data_flags_its_paths(ecsi) -> None:  # type: ignore[no-untyped-def]
+    """Expectations and quality correlate 0.98 once corrected: the value equation blows up."""
+    data, _ = ecsi
+    assert model().fit(data).problems == ()  # plain PLS: admissible
+    with pytest.warns(InadmissibleSolution, match=r"path quality -> value is \+2\.58"):
+        consistent = model().fit(data, consistent=True)
+    assert consistent.problems == (
+        "path expectations -> value is -1.7377",
+        "path quality -> value is +2.5851",
+        "path value -> satisfaction is +1.2865",
+    )
+
+
+def test_priorities_refuse_an_inadmissible_solution() -> None:
+    import warnings
+
+    from crmkit.errors import InadmissibleSolution
+
+    rng = np.random.default_rng(2)
+    g = rng.normal(size=150)
+    prefixes = {"imag": 1, "expe": 1, "qual": 1, "val": 1, "sat": 1, "comp": 1, "loy": 1}
+    data = {
+        f"{p}{i}": np.clip(np.round(5.5 + 1.5 * (g + 0.3 * rng.normal(size=150))), 1, 10)
+        for p in prefixes
+        for i in range(1, 4)
+    }
+    blocks = {
+        name: [f"{p}{i}" for i in range(1, 4)]
+        for name, p in [
+            ("expectations", "expe"),
+            ("quality", "qual"),
+            ("value", "val"),
+            ("satisfaction", "sat"),
+            ("complaints", "comp"),
+            ("loyalty", "loy"),
+        ]
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InadmissibleSolution)
+        result = acsi_model(**blocks).fit(data, consistent=True)
+    assert not result.admissible
+    with pytest.raises(ValidationError, match=r"^result: INADMISSIBLE solution: .* would mislead"):
+        priorities(result, data)

@@ -17,7 +17,8 @@ written against plain Python keeps working::
     └── MissingDependency(CrmError, ImportError)  an optional extra (e.g. ``plot``) is not installed
 
     CrmWarning(UserWarning)
-    └── BoundaryWarning(CrmWarning)               a fit whose maximum lies on the boundary: the limit model
+    ├── BoundaryWarning(CrmWarning)               a fit whose maximum lies on the boundary: the limit model
+    └── InadmissibleSolution(CrmWarning)          a PLS fit with a correlation, loading, path or R2 beyond 1
 
 Messages name what was wrong, where, and what was expected.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "CrmWarning",
     "DefinitionError",
     "DuplicateError",
+    "InadmissibleSolution",
     "InsufficientData",
     "InvalidTransition",
     "MissingDependency",
@@ -155,4 +157,14 @@ class BoundaryWarning(CrmWarning):
     has. Filter it like any warning once you have read it::
 
         warnings.simplefilter("ignore", crmkit.errors.BoundaryWarning)
+    """
+
+
+class InadmissibleSolution(CrmWarning):
+    """A PLS fit whose estimates cannot be true of standardised constructs.
+
+    Consistent PLS divides construct correlations by reliabilities, so with a
+    strong common factor (or too few respondents) a corrected correlation,
+    a loading, a path or an R2 can go beyond 1. The result says which in
+    ``PlsResult.problems``; ACSI priorities refuse such a result.
     """

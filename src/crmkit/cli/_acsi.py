@@ -162,22 +162,15 @@ def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
         bootstrap=args.bootstrap,
         seed=args.seed,
     )
-    drivers = priorities(result, data, scale=(low, high))
+    # Priorities from an inadmissible solution would mislead: the report says why instead.
+    drivers = priorities(result, data, scale=(low, high)) if result.admissible else None
     boot = result.bootstrap(args.bootstrap, seed=args.seed) if args.bootstrap else None
     if args.json:
         doc = {
             "model": args.model,
             "fit": result.to_dict(),
             "index": index.to_dict(),
-            "priorities": [
-                {
-                    "construct": p.construct,
-                    "total_effect": p.total_effect,
-                    "index": p.index,
-                    "quadrant": p.quadrant,
-                }
-                for p in drivers
-            ],
+            "priorities": None if drivers is None else [p.to_dict() for p in drivers],
             "bootstrap": None if boot is None else boot.to_dict(),
         }
         print(json.dumps(doc, indent=2), file=out)
@@ -197,6 +190,9 @@ def print_report(
     if boot is not None:
         say(boot)
     say(index)
+    if drivers is None:
+        say("priorities: not shown, the solution is inadmissible (see the first line)")
+        return
     say("priorities (total effect on satisfaction vs the driver's index):")
     for p in drivers:
         say(f"  {p.construct:<14} effect {p.total_effect:+.3f}  index {p.index:5.1f}  {p.quadrant}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -18,6 +19,7 @@ from crmkit._version import __version__
 from crmkit.cli import _acsi, _demo, _entities, _report, _satisfaction, _value
 from crmkit.errors import (
     ConvergenceError,
+    CrmWarning,
     DefinitionError,
     InsufficientData,
     MissingDependency,
@@ -61,8 +63,16 @@ def _say(command: str, message: object) -> None:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status (see the module docstring)."""
     args = _parser().parse_args(argv)
+
+    def show(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        # One capped line, like every other message (Python's format adds a file and line).
+        _say(args.command, f"warning: {message}")
+
     try:
-        return int(args.run(args, out or sys.stdout))
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            warnings.simplefilter("default", CrmWarning)  # shown, never raised, in the CLI
+            return int(args.run(args, out or sys.stdout))
     except (ValidationError, DefinitionError, MissingDependency) as exc:
         _say(args.command, exc)
         return BAD_INPUT

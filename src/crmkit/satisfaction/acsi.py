@@ -337,9 +337,16 @@ def priorities(
     Quadrants are split at the mean effect and the mean index of the
     drivers, as in importance-performance analysis: a driver with a large
     effect and a low index is where improvement pays most ("concentrate here").
+    An inadmissible result (``result.problems``, e.g. a consistent-PLS path
+    beyond 1) is refused with :class:`~crmkit.errors.ValidationError`.
     """
     from crmkit.satisfaction._ipa import QUADRANTS
+    from crmkit.satisfaction.pls._result import warning_text
 
+    if result.problems:
+        raise ValidationError(
+            [("result", f"{warning_text(result.problems)}; priorities from it would mislead")]
+        )
     drivers = [a for (a, b) in result.total_effects if b == target]
     if not drivers:
         raise ValidationError([("target", f"nothing in the model drives {target!r}")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -120,6 +121,42 @@ def _paths(corr: Array, lay: Layout, n: int) -> tuple[Array, dict[str, float], d
         r2[lay.constructs[k]] = r
         adj[lay.constructs[k]] = 1 - (1 - r) * (n - 1) / (n - pred.size - 1)
     return beta, r2, adj
+
+
+def inadmissible(
+    corr: Array, beta: Array, r2: Mapping[str, float], loadings: Array, rho_as: Array, lay: Layout
+) -> tuple[str, ...]:
+    """What makes a solution impossible for standardised constructs (Dijkstra & Henseler 2015).
+
+    A correlation between constructs, a loading or a standardised path
+    beyond 1 in size, an R2 outside [0, 1], a reliability above 1, or a
+    construct correlation matrix that is not positive definite. Empty when
+    the solution is admissible.
+    """
+    eps = 1e-9
+    names, constructs = lay.names, lay.constructs
+    out = [
+        f"correlation of {constructs[a]} and {constructs[b]} is {corr[a, b]:+.4f}"
+        for a, b in zip(*np.triu_indices(len(constructs), 1), strict=True)
+        if abs(corr[a, b]) > 1 + eps
+    ]
+    if np.linalg.eigvalsh(corr).min() < -eps:
+        out.append("the construct correlation matrix is not positive definite")
+    out += [f"R2 of {c} is {v:.4f}" for c, v in r2.items() if not -eps <= v <= 1 + eps]
+    out += [
+        f"path {constructs[a]} -> {constructs[b]} is {beta[a, b]:+.4f}"
+        for a, b in zip(*np.nonzero(lay.adjacency), strict=True)
+        if abs(beta[a, b]) > 1 + eps
+    ]
+    out += [
+        f"loading of {names[i]} is {v:+.4f}" for i, v in enumerate(loadings) if abs(v) > 1 + eps
+    ]
+    out += [
+        f"reliability rho_A of {constructs[k]} is {v:.4f}"
+        for k, v in enumerate(rho_as)
+        if lay.modes[k] == "A" and lay.blocks[k].size > 1 and v > 1 + eps
+    ]
+    return tuple(out)
 
 
 def _check_formative_blocks(corr: Array, lay: Layout) -> None:
@@ -270,6 +307,7 @@ def estimate(
         construct_correlations=corr_paths,
         fornell_larcker=fl,
         htmt=htmt_ratios,
+        problems=inadmissible(corr_paths, beta, r2, loadings, rho_as, lay),
         data=raw,
         options={
             "scheme": scheme,

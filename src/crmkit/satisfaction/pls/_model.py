@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -9,7 +10,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from crmkit.errors import DefinitionError, ValidationError
+from crmkit.errors import DefinitionError, InadmissibleSolution, ValidationError
 from crmkit.satisfaction.pls._data import indicator_matrix
 
 if TYPE_CHECKING:
@@ -159,7 +160,12 @@ class PathModel:
         from crmkit.satisfaction.pls._algorithm import estimate
 
         raw = indicator_matrix(data, self.indicators, omit=nan_policy == "omit")
-        return estimate(self, raw, scheme, scaled, consistent, tol, max_iter)
+        result = estimate(self, raw, scheme, scaled, consistent, tol, max_iter)
+        if result.problems:
+            from crmkit.satisfaction.pls._result import warning_text
+
+            warnings.warn(warning_text(result.problems), InadmissibleSolution, stacklevel=2)
+        return result
 
 
 def _node(name: str) -> str:

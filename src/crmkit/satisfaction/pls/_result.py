@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from crmkit.satisfaction.pls._model import PathModel
     from crmkit.satisfaction.pls._predict import PredictResult
 
-__all__ = ["BootstrapResult", "PlsResult", "flatten"]
+__all__ = ["BootstrapResult", "PlsResult", "flatten", "warning_text"]
 
 Array = npt.NDArray[np.float64]
 
@@ -57,16 +57,26 @@ class PlsResult:
     construct_correlations: Array
     fornell_larcker: dict[str, dict[str, float]]
     htmt: dict[tuple[str, str], float]
+    #: Why the solution is inadmissible (a correlation, loading, path or R2 beyond 1, a
+    #: reliability above 1); empty when it is admissible.
+    problems: tuple[str, ...]
     #: The indicator matrix the model was fitted on (what the bootstrap resamples).
     data: Array = attrs.field(repr=False)
     #: The fit's options (scheme, scaled, consistent, tol, max_iter), for refits.
     options: dict[str, Any] = attrs.field(repr=False)
+
+    @property
+    def admissible(self) -> bool:
+        """Whether every estimate is possible for standardised constructs (see ``problems``)."""
+        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         def pairs(d: Mapping[tuple[str, str], float]) -> list[dict[str, Any]]:
             return [{"from": a, "to": b, "value": v} for (a, b), v in d.items()]
 
         return {
+            "admissible": self.admissible,
+            "problems": list(self.problems),
             "scheme": self.scheme,
             "scaled": self.scaled,
             "consistent": self.consistent,
@@ -108,6 +118,8 @@ class PlsResult:
             ),
             formats=("", ".4f", ".3f", ".3f", ".3f"),
         )
+        if self.problems:
+            return f"{warning_text(self.problems)}\n{paths}\n{blocks}"
         return f"{paths}\n{blocks}"
 
     def bootstrap(
@@ -136,6 +148,13 @@ class PlsResult:
         keys += [("path", a, b) for (a, b) in self.paths]
         keys += [("total", a, b) for (a, b) in self.total_effects]
         return keys
+
+
+def warning_text(problems: tuple[str, ...]) -> str:
+    """One line naming the first problems of an inadmissible solution."""
+    shown = "; ".join(problems[:3])
+    more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+    return f"INADMISSIBLE solution: {shown}{more}"
 
 
 def flatten(fit: PlsResult, keys: list[tuple[str, ...]]) -> Array:
