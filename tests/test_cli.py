@@ -52,7 +52,7 @@ def test_demo_is_deterministic() -> None:
 
 def test_demo_refuses_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--customers", "-1"]) == 2
-    assert "retail_customers: must be an integer >= 0" in capsys.readouterr().err
+    assert "retail_customers: must be an integer from 0 to 1000000" in capsys.readouterr().err
 
 
 def test_validate_command(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from crmkit._text import shown
 from crmkit.errors import ValidationError
 
 __all__ = ["Progress", "reporting"]
@@ -31,7 +32,12 @@ def reporting(progress: Progress, total: int, what: str) -> Iterator[Callable[[i
     if progress is not True:
         if not callable(progress):
             raise ValidationError(
-                [("progress", f"must be True, False or a callable (done, total), got {progress!r}")]
+                [
+                    (
+                        "progress",
+                        f"must be True, False or a callable (done, total), got {shown(progress)}",
+                    )
+                ]
             )
         callback = progress
         yield lambda done: callback(done, total)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._text import shown
 from crmkit.errors import ValidationError
 
 NanPolicy = Literal["raise", "omit"]
@@ -91,7 +92,9 @@ def as_scale(
     reported in the mask; otherwise they are refused.
     """
     if nan_policy not in ("raise", "omit"):
-        raise ValidationError([("nan_policy", f"must be 'raise' or 'omit', got {nan_policy!r}")])
+        raise ValidationError(
+            [("nan_policy", f"must be 'raise' or 'omit', got {shown(nan_policy)}")]
+        )
     arr = as_array(values, name)
     if arr.size == 0:
         raise ValidationError([(name, "is empty: give at least one answer")])
@@ -183,7 +186,7 @@ def as_weights(values: Any, name: str, n: int) -> npt.NDArray[np.float64]:
 def check_confidence(value: Any) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
         raise ValidationError(
-            [("confidence", f"must be between 0 and 1 (exclusive), got {value!r}")]
+            [("confidence", f"must be between 0 and 1 (exclusive), got {shown(value)}")]
         )
     return float(value)
 
@@ -191,7 +194,7 @@ def check_confidence(value: Any) -> float:
 def check_decimals(value: Any) -> int:
     """Digits after the decimal point for a printed table: a whole number 0-12."""
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 12:
-        raise ValidationError([("decimals", f"must be a whole number 0-12, got {value!r}")])
+        raise ValidationError([("decimals", f"must be a whole number 0-12, got {shown(value)}")])
     return value
 
 
@@ -210,3 +213,24 @@ def factorize(labels: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[n
             return distinct, code_of[shifted]
     names, inverse = np.unique(labels, return_inverse=True)
     return names, inverse.astype(np.int64, copy=False)
+
+
+def as_rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A numpy random generator from a seed: ``None`` (fresh entropy), a non-negative
+    integer below ``2**128``, a :class:`numpy.random.SeedSequence` or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed < 2**128:
+        return np.random.default_rng(int(seed))
+    from crmkit.entities._rules import describe
+
+    raise ValidationError(
+        [
+            (
+                name,
+                f"must be None, an integer from 0 to 2**128 - 1 or a numpy Generator, got {describe(seed)}",
+            )
+        ]
+    )

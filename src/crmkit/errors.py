@@ -26,8 +26,10 @@ Messages name what was wrong, where, and what was expected.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from crmkit._paths import join_path
+from crmkit._text import cap
 
 __all__ = [
     "BoundaryWarning",
@@ -48,7 +50,14 @@ __all__ = [
 
 
 class CrmError(Exception):
-    """Base class of every error crmkit raises on purpose."""
+    """Base class of every error crmkit raises on purpose.
+
+    Messages are short by construction: every line is cut at 300 characters,
+    so an application that logs ``str(exc)`` never logs a 10 MB value.
+    """
+
+    def __init__(self, *args: object, **kwargs: Any) -> None:
+        super().__init__(*(cap(a) if isinstance(a, str) else a for a in args), **kwargs)
 
 
 class ValidationError(CrmError, ValueError):
@@ -70,9 +79,9 @@ class ValidationError(CrmError, ValueError):
 
     def __init__(self, errors: Iterable[tuple[str, str]] | str, path: str = "$") -> None:
         if isinstance(errors, str):
-            pairs = [(path, errors)]
+            pairs = [(cap(path, 100), cap(errors))]
         else:
-            pairs = [(str(p), str(m)) for p, m in errors]
+            pairs = [(cap(str(p), 100), cap(str(m))) for p, m in errors]
         if not pairs:
             pairs = [(path, "invalid value")]
         self.errors = pairs

@@ -45,6 +45,8 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from crmkit._text import shown
+
 try:
     import sqlalchemy as sa
     from sqlalchemy.engine import Connection, Engine
@@ -358,7 +360,7 @@ class _Core(Generic[E]):
 
     def __init__(self, entity_type: type[E], schema: Schema) -> None:
         if entity_type not in schema.tables:
-            raise ValidationError([("entity_type", f"no table for {entity_type!r}")])
+            raise ValidationError([("entity_type", f"no table for {shown(entity_type)}")])
         self.entity_type = entity_type
         self.schema = schema
         self.table = schema.tables[entity_type]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from crmkit._text import shown
 from crmkit.cli._io import add_encoding_option, read_csv
 from crmkit.errors import ValidationError
 
@@ -104,10 +105,12 @@ def _scale(text: str) -> tuple[float, float]:
         low, high = (float(p) for p in parts)
     except ValueError:
         raise ValidationError(
-            [("--scale", f"must be two numbers min,max such as 1,10, got {text[:40]!r}")]
+            [("--scale", f"must be two numbers min,max such as 1,10, got {shown(text[:40])}")]
         ) from None
     if not (math.isfinite(low) and math.isfinite(high) and high > low):
-        raise ValidationError([("--scale", f"must be min,max with max > min, got {text[:40]!r}")])
+        raise ValidationError(
+            [("--scale", f"must be min,max with max > min, got {shown(text[:40])}")]
+        )
     return low, high
 
 
@@ -128,14 +131,14 @@ def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
     for items in blocks.values():
         for item in items:
             if item not in header:
-                raise ValidationError([("--blocks", f"{args.file} has no column {item!r}")])
+                raise ValidationError([("--blocks", f"{args.file} has no column {shown(item)}")])
             values = []
             for i, r in enumerate(rows):
                 try:
                     values.append(float(r[item]))
                 except ValueError:
                     raise ValidationError(
-                        [(f"{item}[row {i + 2}]", f"must be a number, got {r[item]!r}")]
+                        [(f"{item}[row {i + 2}]", f"must be a number, got {shown(r[item])}")]
                     ) from None
             data[item] = np.array(values)
     builders: dict[str, Callable[..., PathModel]] = {
@@ -152,7 +155,7 @@ def acsi_command(args: argparse.Namespace, out: TextIO) -> int:
     groups = None
     if args.by:
         if args.by not in header:
-            raise ValidationError([("--by", f"{args.file} has no column {args.by!r}")])
+            raise ValidationError([("--by", f"{args.file} has no column {shown(args.by)}")])
         groups = [r[args.by] for r in rows]
     index = satisfaction_index(
         result,

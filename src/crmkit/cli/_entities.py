@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from crmkit._text import shown
 from crmkit.cli._io import read_records
 from crmkit.errors import ValidationError
 
@@ -21,7 +22,7 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
     cls = types.get(args.entity.lower())
     if cls is None:
         print(
-            f"crmkit validate: unknown entity {args.entity!r}; choose one of "
+            f"crmkit validate: unknown entity {shown(args.entity)}; choose one of "
             f"{', '.join(t.__name__ for t in ENTITY_TYPES)}",
             file=sys.stderr,
         )

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from crmkit._text import shown
 from crmkit.errors import ValidationError
 
 __all__ = [
@@ -44,7 +45,7 @@ def read_csv(path: str, encoding: str = DEFAULT_ENCODING) -> tuple[list[str], li
     try:
         handle = open(path, newline="", encoding=encoding)  # noqa: SIM115 - closed below
     except LookupError:
-        raise ValidationError([("--encoding", f"unknown encoding {encoding!r}")]) from None
+        raise ValidationError([("--encoding", f"unknown encoding {shown(encoding)}")]) from None
     except OSError as exc:
         raise ValidationError([("file", f"cannot read {path}: {exc.strerror or exc}")]) from None
     reader = csv.reader(handle)
@@ -73,7 +74,7 @@ def read_csv(path: str, encoding: str = DEFAULT_ENCODING) -> tuple[list[str], li
                 [
                     (
                         f"{path}, line {line}",
-                        f"is not {name} text (byte {byte!r}); "
+                        f"is not {name} text (byte {shown(byte)}); "
                         "name the file's encoding with --encoding, e.g. --encoding latin-1",
                     )
                 ]
@@ -107,7 +108,7 @@ def read_csv_columns(
             [
                 (
                     "columns",
-                    f"{path} has no column {missing[0]!r}; it has {', '.join(header) or 'no header'}",
+                    f"{path} has no column {shown(missing[0])}; it has {', '.join(header) or 'no header'}",
                 )
             ]
         )
@@ -124,7 +125,7 @@ def numbers(columns: dict[str, list[str]], names: list[str]) -> list[list[float]
                 row.append(float(text))
             except (TypeError, ValueError):
                 raise ValidationError(
-                    [(f"{name} (line {line})", f"must be a number, got {text!r}")]
+                    [(f"{name} (line {line})", f"must be a number, got {shown(text)}")]
                 ) from None
         rows.append(row)
     return rows
@@ -169,7 +170,12 @@ def dates(values: list[str], column: str) -> Any:
             np.datetime64(text, "s")
         except ValueError:
             raise ValidationError(
-                [(f"{column}[row {i + 2}]", f"must be a date (YYYY-MM-DD or YYYYMMDD), got {v!r}")]
+                [
+                    (
+                        f"{column}[row {i + 2}]",
+                        f"must be a date (YYYY-MM-DD or YYYYMMDD), got {shown(v)}",
+                    )
+                ]
             ) from None
         cleaned.append(text)
     return np.array(cleaned, dtype="datetime64[s]")
@@ -184,7 +190,7 @@ def amounts(values: list[str], column: str) -> Any:
             out[i] = float(v)
         except ValueError:
             raise ValidationError(
-                [(f"{column}[row {i + 2}]", f"must be a number, got {v!r}")]
+                [(f"{column}[row {i + 2}]", f"must be a number, got {shown(v)}")]
             ) from None
     return out
 

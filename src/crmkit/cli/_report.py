@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from crmkit._text import shown
 from crmkit.cli._io import emit
 from crmkit.errors import ValidationError
 
@@ -34,7 +35,7 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
             as_of = datetime.fromisoformat(args.as_of)
         except ValueError:
             raise ValidationError(
-                [("--as-of", f"must be an ISO date or datetime, got {args.as_of!r}")]
+                [("--as-of", f"must be an ISO date or datetime, got {shown(args.as_of)}")]
             ) from None
         if as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=timezone.utc)

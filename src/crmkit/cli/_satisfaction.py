@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any, Literal, TextIO
 
+from crmkit._text import shown
 from crmkit.cli._io import add_encoding_option, emit, numbers, read_csv_columns
 from crmkit.errors import ValidationError
 
@@ -23,7 +24,7 @@ def _nps_command(args: argparse.Namespace, out: TextIO) -> int:
             values.append(float(text) if text.strip() else float("nan"))
         except ValueError:
             raise ValidationError(
-                [(f"{args.column} (line {row})", f"must be a number 0-10, got {text!r}")]
+                [(f"{args.column} (line {row})", f"must be a number 0-10, got {shown(text)}")]
             ) from None
     policy: Literal["raise", "omit"] = "omit" if args.skip_missing else "raise"
     try:

@@ -33,6 +33,7 @@ from crmkit.entities import (
     Ticket,
 )
 from crmkit.entities._enums import Priority
+from crmkit.entities._rules import describe
 from crmkit.errors import ValidationError
 
 __all__ = ["CustomerBase", "demo_customer_base"]
@@ -256,13 +257,16 @@ def demo_customer_base(
     weeks:
         Length of the observation window, starting on 2025-01-06.
     """
-    for name, value, low in (
-        ("retail_customers", retail_customers, 0),
-        ("accounts", accounts, 0),
-        ("weeks", weeks, 1),
+    for name, value, low, high in (
+        ("seed", seed, 0, 2**128 - 1),
+        ("retail_customers", retail_customers, 0, 1_000_000),
+        ("accounts", accounts, 0, 100_000),
+        ("weeks", weeks, 1, 52 * 100),
     ):
-        if type(value) is not int or value < low:
-            raise ValidationError([(name, f"must be an integer >= {low} (got {value!r})")])
+        if type(value) is not int or not low <= value <= high:
+            raise ValidationError(
+                [(name, f"must be an integer from {low} to {high} (got {describe(value)})")]
+            )
     rng = random.Random(seed)
     end = _EPOCH + timedelta(weeks=weeks)
     products = tuple(

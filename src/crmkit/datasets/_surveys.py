@@ -52,7 +52,9 @@ def demo_servqual_survey(
     """Customers of ``branches`` branches answer the 22-item SERVQUAL; gap 5 depends on gaps 3 and 4."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from crmkit._validation import as_rng
+
+    rng = as_rng(seed)
     provider = rng.normal([-0.2, -0.3, -0.5, -0.3], [0.3, 0.3, 0.35, 0.35], size=(branches, 4))
     gap5 = provider @ np.array(TRUE_GAP_EFFECTS) + rng.normal(0, 0.1, size=branches)
     n = branches * respondents_per_branch
@@ -97,7 +99,9 @@ def demo_kano_survey(seed: int = 1984, *, respondents: int = 150) -> KanoStudy:
     """Respondents answer Kano's question pairs on five features; most see each feature its true way."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from crmkit._validation import as_rng
+
+    rng = as_rng(seed)
     k = len(_KANO)
     letters = np.array(list(_ANSWERS))
     pairs = np.array([_ANSWERS[c] for c in letters])
@@ -153,7 +157,9 @@ def demo_acsi_survey(seed: int = 1996, *, respondents: int = 600) -> dict[str, A
     """
     import numpy as np
 
-    rng = np.random.default_rng(seed)
+    from crmkit._validation import as_rng
+
+    rng = as_rng(seed)
     n = respondents
     lv: dict[str, Any] = {}
 

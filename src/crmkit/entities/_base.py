@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 import attrs
 
+from crmkit._text import shown
 from crmkit.entities import _rules as r
 from crmkit.entities._frozen import FrozenDict, freeze_json
 from crmkit.entities._values import Email, Money, PhoneNumber
@@ -200,7 +201,7 @@ class Entity:
         """
         names = attrs.fields_dict(type(self))
         unknown = [
-            (k, f"{type(self).__name__} has no field {k!r}") for k in changes if k not in names
+            (k, f"{type(self).__name__} has no field {shown(k)}") for k in changes if k not in names
         ]
         if unknown:
             raise ValidationError(unknown)

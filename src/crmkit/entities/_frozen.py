@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn, TypeAlias, Union
 
 from crmkit._paths import key_path
+from crmkit._text import shown
 from crmkit.entities._rules import storable as _storable
 from crmkit.errors import ValidationError
 
@@ -127,7 +128,7 @@ def freeze_json(value: Any, path: str = "attributes", _depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            _bad(path, f"must be a finite number (got {value!r})")
+            _bad(path, f"must be a finite number (got {shown(value)})")
         return value
     if _depth >= MAX_DEPTH:
         _bad(path, f"nesting deeper than {MAX_DEPTH} levels is not allowed")

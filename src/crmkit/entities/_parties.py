@@ -8,6 +8,7 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._text import shown
 from crmkit.entities import _base as b
 from crmkit.entities import _rules as r
 from crmkit.entities._enums import Channel, CustomerType
@@ -96,7 +97,9 @@ def _website(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         return
     if type(value) is not str or not value.startswith(("http://", "https://")) or len(value) > 2000:
         r.fail(
-            inst, attr.name, f"must be an http(s) URL of at most 2000 characters (got {value!r})"
+            inst,
+            attr.name,
+            f"must be an http(s) URL of at most 2000 characters (got {shown(value)})",
         )
 
 

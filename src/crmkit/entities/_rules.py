@@ -8,7 +8,6 @@ object too, so one error lists every broken field, not only the first.
 
 from __future__ import annotations
 
-import reprlib
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta, timezone
@@ -19,41 +18,14 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._text import describe as describe
+from crmkit._text import shown
 from crmkit.errors import ValidationError
 
 T = TypeVar("T")
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 _state = threading.local()
-
-
-def _short_repr() -> reprlib.Repr:
-    short = reprlib.Repr()
-    short.maxlevel = 2
-    short.maxstring = short.maxother = short.maxlong = 50
-    short.maxlist = short.maxtuple = short.maxdict = short.maxset = short.maxfrozenset = 4
-    return short
-
-
-_SHORT = _short_repr()
-
-
-def describe(value: Any) -> str:
-    """A short description of a value for error messages.
-
-    Nested containers are cut two levels down and long texts shortened, so
-    a hostile value gives a short message (never a RecursionError, never
-    the whole value); an integer too long to write in decimal says so.
-    """
-    try:
-        text = _SHORT.repr(value)
-    except ValueError:  # an int beyond Python's decimal conversion limit
-        text = f"with {value.bit_length():,} bits" if isinstance(value, int) else "..."
-    except Exception:  # a repr of the user's own that fails
-        text = "..."
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
 
 
 def fail(instance: Any, path: str, message: str) -> NoReturn:
@@ -214,7 +186,9 @@ def number(minimum: float, maximum: float) -> Validator:
         if type(value) not in (float, int):
             fail(inst, attr.name, f"must be a number, got {describe(value)}")
         if not (minimum <= value <= maximum):  # also refuses NaN
-            fail(inst, attr.name, f"must be between {minimum:g} and {maximum:g} (got {value!r})")
+            fail(
+                inst, attr.name, f"must be between {minimum:g} and {maximum:g} (got {shown(value)})"
+            )
 
     return check
 
@@ -263,7 +237,7 @@ def to_decimal(field: str) -> Callable[[Any], Any]:
                 [
                     (
                         field,
-                        f"must be a Decimal, int or str, not float ({value!r}): floats cannot hold cents exactly; pass a string such as '19.99'",
+                        f"must be a Decimal, int or str, not float ({shown(value)}): floats cannot hold cents exactly; pass a string such as '19.99'",
                     )
                 ]
             )

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._text import shown
 from crmkit.entities import _base as b
 from crmkit.entities import _rules as r
 from crmkit.entities._iso import CURRENCY_MINOR_UNITS
@@ -198,7 +199,9 @@ class Opportunity(b.Entity):
 
 def _check_currency_code(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value not in CURRENCY_MINOR_UNITS:
-        r.fail(inst, attr.name, f"must be an ISO 4217 currency code such as 'EUR' (got {value!r})")
+        r.fail(
+            inst, attr.name, f"must be an ISO 4217 currency code such as 'EUR' (got {shown(value)})"
+        )
 
 
 @attrs.frozen(kw_only=True)

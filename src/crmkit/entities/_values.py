@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
+from crmkit._text import shown
 from crmkit.entities import _rules as r
 from crmkit.entities._iso import COUNTRIES, CURRENCY_MINOR_UNITS
 from crmkit.errors import ValidationError
@@ -150,7 +151,7 @@ def _check_e164(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
 
 def _check_extension(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (type(value) is not str or _EXTENSION.fullmatch(value) is None):
-        raise ValidationError([("extension", f"must be 1-10 digits or None (got {value!r})")])
+        raise ValidationError([("extension", f"must be 1-10 digits or None (got {shown(value)})")])
 
 
 @attrs.frozen(repr=False)
@@ -205,7 +206,7 @@ class PhoneNumber:
                 [
                     (
                         "region",
-                        f"must be an ISO 3166-1 alpha-2 country code such as 'GB' (got {region!r})",
+                        f"must be an ISO 3166-1 alpha-2 country code such as 'GB' (got {shown(region)})",
                     )
                 ]
             )
@@ -252,7 +253,9 @@ class PhoneNumber:
             "rfc3966": phonenumbers.PhoneNumberFormat.RFC3966,
         }
         if style not in styles:
-            raise ValidationError([("style", f"must be one of {sorted(styles)} (got {style!r})")])
+            raise ValidationError(
+                [("style", f"must be one of {sorted(styles)} (got {shown(style)})")]
+            )
         try:
             return str(phonenumbers.format_number(self._parsed(), styles[style]))
         except phonenumbers.NumberParseException:
@@ -277,7 +280,7 @@ def _check_currency(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         r.fail(
             inst,
             "currency",
-            f"must be an ISO 4217 currency code such as 'EUR' or 'USD' (got {value!r})",
+            f"must be an ISO 4217 currency code such as 'EUR' or 'USD' (got {shown(value)})",
         )
 
 
@@ -384,7 +387,9 @@ class Money:
                 [("places", f"{self.currency} has no minor unit in ISO 4217; pass places=")]
             )
         if type(digits) is not int or digits < 0:
-            raise ValidationError([("places", f"must be a non-negative integer (got {digits!r})")])
+            raise ValidationError(
+                [("places", f"must be a non-negative integer (got {shown(digits)})")]
+            )
         try:
             quantized = self.amount.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
         except InvalidOperation:
@@ -401,7 +406,7 @@ class Money:
         """
         if not ratios or any(type(x) not in (int, Decimal) or x < 0 for x in ratios):
             raise ValidationError(
-                [("ratios", f"must be non-negative ints or Decimals (got {list(ratios)!r})")]
+                [("ratios", f"must be non-negative ints or Decimals (got {shown(list(ratios))})")]
             )
         total_ratio = sum(Decimal(x) for x in ratios)
         if total_ratio == 0:
@@ -522,7 +527,7 @@ def _check_country(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         r.fail(
             inst,
             "country",
-            f"must be an ISO 3166-1 alpha-2 code such as 'GB' or 'US' (got {value!r})",
+            f"must be an ISO 3166-1 alpha-2 code such as 'GB' or 'US' (got {shown(value)})",
         )
 
 

@@ -50,6 +50,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from crmkit._paths import join_path, key_path
+from crmkit._text import shown
 from crmkit.entities._base import JsonObject
 from crmkit.entities._frozen import FrozenDict, freeze_json, thaw_json
 from crmkit.entities._rules import describe
@@ -476,7 +477,7 @@ def _structure_hook(cls: Any) -> Callable[[Any, Any], Any]:
     """The converter's structuring function of an attrs class ``cls``."""
     if not isinstance(cls, type) or not attrs.has(cls) or cls in _STRING_VALUES:
         raise ValidationError(
-            [("cls", f"expected a crmkit entity or value-object class, got {cls!r}")]
+            [("cls", f"expected a crmkit entity or value-object class, got {shown(cls)}")]
         )
     return make_converter().get_structure_hook(cls)
 

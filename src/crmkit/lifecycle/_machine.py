@@ -13,6 +13,7 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._text import shown
 from crmkit.entities import Entity
 from crmkit.entities._base import utcnow
 from crmkit.entities._rules import aware_argument, describe
@@ -308,8 +309,8 @@ class _Move:
         if isinstance(changes, Mapping) and self.fields.issuperset(changes):
             return changes
         where = (
-            f"machine {self.machine.name!r}: the effect {_named(effect)} "
-            f"of event {self.transition.event!r}"
+            f"machine {shown(self.machine.name)}: the effect {_named(effect)} "
+            f"of event {shown(self.transition.event)}"
         )
         if not isinstance(changes, Mapping):
             raise DefinitionError(
@@ -388,48 +389,50 @@ class Machine:
         for s in self.states:
             if not isinstance(s, State):  # type: ignore[unreachable, unused-ignore]
                 raise DefinitionError(
-                    f"machine {self.name!r}: states must be State objects, got {describe(s)}"
+                    f"machine {shown(self.name)}: states must be State objects, got {describe(s)}"
                 )
             if s.name in states:
-                problems.append(f"state {s.name!r} is defined twice")
+                problems.append(f"state {shown(s.name)} is defined twice")
             if type(s.name) is not str or not s.name.strip() or len(s.name) > 100:
                 problems.append(
-                    f"state names must be non-blank strings of at most 100 characters, got {s.name!r}"
+                    f"state names must be non-blank strings of at most 100 characters, got {shown(s.name)}"
                 )
             if s.probability is not None and not (
                 type(s.probability) in (int, float) and 0 <= s.probability <= 1
             ):
                 problems.append(
-                    f"state {s.name!r}: probability must be between 0 and 1, got {s.probability!r}"
+                    f"state {shown(s.name)}: probability must be between 0 and 1, got {shown(s.probability)}"
                 )
             states[s.name] = s
         if self.initial not in states:
-            problems.append(f"initial state {self.initial!r} is not a state")
+            problems.append(f"initial state {shown(self.initial)} is not a state")
         types: tuple[Any, ...] = self.entity_types  # checked: callers may pass anything
         for cls in types:
             if not (isinstance(cls, type) and issubclass(cls, Entity)):
                 problems.append(f"{describe(cls)} is not a crmkit entity type")
             elif self.field not in attrs.fields_dict(cls):
-                problems.append(f"{cls.__name__} has no field {self.field!r}")
+                problems.append(f"{cls.__name__} has no field {shown(self.field)}")
             elif (
                 self.probability_field is not None
                 and self.probability_field not in attrs.fields_dict(cls)
             ):
-                problems.append(f"{cls.__name__} has no field {self.probability_field!r}")
+                problems.append(f"{cls.__name__} has no field {shown(self.probability_field)}")
         index: dict[tuple[str, str], Transition] = {}
         for t in self.transitions:
             if not isinstance(t, Transition):
                 raise DefinitionError(
-                    f"machine {self.name!r}: transitions must be Transition objects, got {describe(t)}"
+                    f"machine {shown(self.name)}: transitions must be Transition objects, got {describe(t)}"
                 )
             if not t.sources:
-                problems.append(f"event {t.event!r} has no source state")
+                problems.append(f"event {shown(t.event)} has no source state")
             for name in (*sorted(t.sources), t.target):
                 if name not in states:
-                    problems.append(f"event {t.event!r} names the unknown state {name!r}")
+                    problems.append(f"event {shown(t.event)} names the unknown state {shown(name)}")
             for source in t.sources:
                 if (source, t.event) in index:
-                    problems.append(f"two transitions for event {t.event!r} from state {source!r}")
+                    problems.append(
+                        f"two transitions for event {shown(t.event)} from state {shown(source)}"
+                    )
                 index[(source, t.event)] = t
         if not problems:
             outgoing: dict[str, set[str]] = {name: set() for name in states}
@@ -444,13 +447,17 @@ class Machine:
                         todo.append(nxt)
             for name, state in states.items():
                 if name not in seen:
-                    problems.append(f"state {name!r} cannot be reached from {self.initial!r}")
+                    problems.append(
+                        f"state {shown(name)} cannot be reached from {shown(self.initial)}"
+                    )
                 if state.terminal and outgoing[name]:
-                    problems.append(f"terminal state {name!r} has a way out")
+                    problems.append(f"terminal state {shown(name)} has a way out")
                 if not state.terminal and not outgoing[name]:
-                    problems.append(f"state {name!r} is not terminal but has no way out")
+                    problems.append(f"state {shown(name)} is not terminal but has no way out")
         if problems:
-            raise DefinitionError(f"machine {self.name!r} is badly defined: " + "; ".join(problems))
+            raise DefinitionError(
+                f"machine {shown(self.name)} is badly defined: " + "; ".join(problems)
+            )
         object.__setattr__(self, "_index", index)
         object.__setattr__(self, "_states", states)
         object.__setattr__(self, "_plans", _Plans())
@@ -463,7 +470,7 @@ class Machine:
             return self._states[name]
         except KeyError:
             raise ValidationError(
-                [("state", f"machine {self.name!r} has no state {name!r}")]
+                [("state", f"machine {shown(self.name)} has no state {shown(name)}")]
             ) from None
 
     @property
@@ -479,12 +486,12 @@ class Machine:
         if not isinstance(entity, self.entity_types):
             names = " or ".join(c.__name__ for c in self.entity_types)
             raise ValidationError(
-                [("entity", f"machine {self.name!r} moves {names}, got {describe(entity)}")]
+                [("entity", f"machine {shown(self.name)} moves {names}, got {describe(entity)}")]
             )
         current: str = getattr(entity, self.field)
         if current not in self._states:
             raise InvalidTransition(
-                f"{type(entity).__name__} {entity.id} is in state {current!r}, which machine {self.name!r} "
+                f"{type(entity).__name__} {entity.id} is in state {shown(current)}, which machine {shown(self.name)} "
                 f"does not know (states: {', '.join(self.state_names)})"
             )
         return current
@@ -585,9 +592,9 @@ class Machine:
             if s == current
             and self._guard_reason(t, entity, ctx or self._context(utcnow(), None)) is None
         ]
-        where = f"{type(entity).__name__} {entity.id} in state {current!r}"
+        where = f"{type(entity).__name__} {entity.id} in state {shown(current)}"
         return (
-            f"cannot {event!r} {where}: {why}; "
+            f"cannot {shown(event)} {where}: {why}; "
             f"allowed there: {', '.join(repr(e) for e in allowed) or 'nothing (a final state)'}"
         )
 
@@ -606,8 +613,8 @@ class Machine:
                 or transition.target != record.to_state
             ):
                 raise InvalidTransition(
-                    f"record {i} ({record.event!r}: {record.from_state!r} -> {record.to_state!r}) "
-                    f"does not follow from state {state!r} in machine {self.name!r}"
+                    f"record {i} ({shown(record.event)}: {shown(record.from_state)} -> {shown(record.to_state)}) "
+                    f"does not follow from state {shown(state)} in machine {shown(self.name)}"
                 )
             state = record.to_state
         return state
@@ -712,7 +719,9 @@ class Machine:
     def with_guard(self, event: str, guard: Guard | None) -> Machine:
         """Set (or, with ``None``, remove) the guard of every transition of ``event``."""
         if event not in self.events:
-            raise ValidationError([("event", f"machine {self.name!r} has no event {event!r}")])
+            raise ValidationError(
+                [("event", f"machine {shown(self.name)} has no event {shown(event)}")]
+            )
         return self.derive(
             transitions=tuple(
                 attrs.evolve(t, guard=guard) if t.event == event else t for t in self.transitions
@@ -769,9 +778,9 @@ class Machine:
                 guard = t.get("guard")
                 effect = t.get("effect")
                 if guard is not None and guard not in guard_table:
-                    raise DefinitionError(f"unknown guard {guard!r}: pass it in guards=")
+                    raise DefinitionError(f"unknown guard {shown(guard)}: pass it in guards=")
                 if effect is not None and effect not in effect_table:
-                    raise DefinitionError(f"unknown effect {effect!r}: pass it in effects=")
+                    raise DefinitionError(f"unknown effect {shown(effect)}: pass it in effects=")
                 transitions.append(
                     Transition(
                         event=t["event"],

@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from crmkit._text import shown
 from crmkit.entities import Account, Contact, CustomerType, Lead, Money, Opportunity, Order
 from crmkit.entities._base import utcnow
 from crmkit.entities._rules import aware_argument, describe
@@ -87,7 +88,7 @@ def convert_lead(
     if not machine.can_fire(lead, "convert", context={"at": when}):
         allowed = ", ".join(repr(e) for e in machine.allowed_events(lead, context={"at": when}))
         raise InvalidTransition(
-            f"lead {lead.id} is {lead.status!r}, not qualified: qualify it first "
+            f"lead {lead.id} is {shown(lead.status)}, not qualified: qualify it first "
             f"(allowed there: {allowed or 'nothing'}); nothing was changed"
         )
     person = " ".join(p for p in (lead.first_name, lead.last_name) if p)

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit._validation import factorize
 from crmkit.errors import InsufficientData, ValidationError
 
@@ -66,7 +67,7 @@ def _as_states(
         bad = np.flatnonzero(~np.frompyfunc(lambda v: isinstance(v, str), 1, 1)(arr).astype(bool))
         if bad.size:
             raise ValidationError(
-                [(f"{name}[{int(bad[0])}]", f"must be a state name, got {arr[bad[0]]!r}")]
+                [(f"{name}[{int(bad[0])}]", f"must be a state name, got {shown(arr[bad[0]])}")]
             )
         arr = arr.astype(str)
     if vocabulary is None:
@@ -80,7 +81,7 @@ def _as_states(
     if unknown.size:
         i = int(unknown[0])
         raise ValidationError(
-            [(f"{name}[{i}]", f"unknown state {str(arr[i])!r}; known: {', '.join(vocab)}")]
+            [(f"{name}[{i}]", f"unknown state {shown(str(arr[i]))}; known: {', '.join(vocab)}")]
         )
     return pos.astype(np.int64, copy=False), tuple(str(v) for v in vocab)
 
@@ -96,7 +97,9 @@ def _as_times(values: Any) -> npt.NDArray[np.int64]:
 
         def ns(v: Any) -> int:
             if not isinstance(v, datetime) or v.tzinfo is None or v.utcoffset() is None:
-                raise ValidationError([("at", f"must hold timezone-aware datetimes, got {v!r}")])
+                raise ValidationError(
+                    [("at", f"must hold timezone-aware datetimes, got {shown(v)}")]
+                )
             delta = v - _EPOCH
             return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1000
 
@@ -199,7 +202,7 @@ class TransitionLog:
             return self.states.index(state)
         except ValueError:
             raise ValidationError(
-                [("stage", f"unknown state {state!r}; the log knows {', '.join(self.states)}")]
+                [("stage", f"unknown state {shown(state)}; the log knows {', '.join(self.states)}")]
             ) from None
 
     def reached(self) -> npt.NDArray[np.bool_]:
@@ -249,7 +252,7 @@ def funnel(log: TransitionLog, stages: Sequence[str]) -> Funnel:
     if np.isnan(rates).any():
         empty = stages[int(np.flatnonzero(np.isnan(rates))[0])]
         raise InsufficientData(
-            f"no entity reached stage {empty!r}: its conversion rate is undefined"
+            f"no entity reached stage {shown(empty)}: its conversion rate is undefined"
         )
     overall = float((reached[:, 0] & reached[:, -1]).sum() / counts[0])
     return Funnel(
@@ -404,7 +407,7 @@ def cohort_conversion(log: TransitionLog, *, entry: str, target: str) -> CohortC
     e, t = log.code(entry), log.code(target)
     touches = (log.from_state == e) | (log.to_state == e)
     if not touches.any():
-        raise InsufficientData(f"no record touches {entry!r}")
+        raise InsufficientData(f"no record touches {shown(entry)}")
     first = np.full(log.n_entities, np.iinfo(np.int64).max)
     np.minimum.at(first, log.entity[touches], log.at[touches])
     entered = first < np.iinfo(np.int64).max
@@ -491,7 +494,7 @@ def pipeline_metrics(
                 [
                     (
                         f"opportunities[{i}].stage",
-                        f"unknown stage {getattr(d, 'stage', None)!r} for machine {m.name!r}",
+                        f"unknown stage {shown(getattr(d, 'stage', None))} for machine {shown(m.name)}",
                     )
                 ]
             )
@@ -664,10 +667,10 @@ def forecast_pipeline(
     from scipy.linalg import expm
 
     if type(periods) is not int or periods < 1:
-        raise ValidationError([("periods", f"must be a positive integer, got {periods!r}")])
+        raise ValidationError([("periods", f"must be a positive integer, got {shown(periods)}")])
     if not (isinstance(period_days, (int, float)) and period_days > 0):
         raise ValidationError(
-            [("period_days", f"must be a positive number of days, got {period_days!r}")]
+            [("period_days", f"must be a positive number of days, got {shown(period_days)}")]
         )
     cut = int(
         _as_times(np.array([as_of], dtype=object if isinstance(as_of, datetime) else None))[0]
@@ -744,7 +747,7 @@ def _by_entity(
     for code, i in enumerate(log.ids):  # one lookup per entity: the mapping is the caller's
         value = mapping.get(i.item() if hasattr(i, "item") else i)
         if value is None:
-            raise ValidationError([(name, f"has no value for entity {i!r}")])
+            raise ValidationError([(name, f"has no value for entity {shown(i)}")])
         out[code] = convert(value)
     return out
 

@@ -36,6 +36,7 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._text import shown
 from crmkit.entities import Email, Entity, Money, PhoneNumber
 from crmkit.entities._rules import describe, to_uuid
 from crmkit.entities._values import masked
@@ -167,8 +168,8 @@ def resolve_field(cls: type, path: str) -> FieldInfo:
                 [
                     (
                         "field",
-                        f"{whole!r} is compared as a whole ({current.__name__} is stored as one "
-                        f"text): filter on F({whole!r}), not on {path!r}",
+                        f"{shown(whole)} is compared as a whole ({current.__name__} is stored as one "
+                        f"text): filter on F({shown(whole)}), not on {shown(path)}",
                     )
                 ]
             )
@@ -177,7 +178,7 @@ def resolve_field(cls: type, path: str) -> FieldInfo:
                 [
                     (
                         "field",
-                        f"{'.'.join(parts[:i])!r} of {cls.__name__} has no fields; cannot read {path!r}",
+                        f"{shown('.'.join(parts[:i]))} of {cls.__name__} has no fields; cannot read {shown(path)}",
                     )
                 ]
             )
@@ -188,7 +189,7 @@ def resolve_field(cls: type, path: str) -> FieldInfo:
                 [
                     (
                         "field",
-                        f"{current.__name__} has no field {part!r} (in {path!r}); known fields: {known}",
+                        f"{current.__name__} has no field {shown(part)} (in {shown(path)}); known fields: {known}",
                     )
                 ]
             )
@@ -211,7 +212,7 @@ def resolve_field(cls: type, path: str) -> FieldInfo:
         elif attrs.has(current):
             hint = f"; filter on one of its fields, e.g. {path}.{attrs.fields(current)[0].name}"
         raise ValidationError(
-            [("field", f"{path!r} of {cls.__name__} cannot be filtered or ordered on{hint}")]
+            [("field", f"{shown(path)} of {cls.__name__} cannot be filtered or ordered on{hint}")]
         )
     return FieldInfo(path, parts, kind, current, optional)
 
@@ -220,7 +221,9 @@ def _coerce(info: FieldInfo, value: Any, where: str) -> Any:
     """Check a query value against the field; return it in the field's Python type."""
 
     def bad(expected: str) -> ValidationError:
-        return ValidationError([(where, f"{info.path!r} takes {expected}, got {describe(value)}")])
+        return ValidationError(
+            [(where, f"{shown(info.path)} takes {expected}, got {describe(value)}")]
+        )
 
     kind = info.kind
     if kind == "text":
@@ -461,7 +464,7 @@ def _bind(cls: type, node: Any, where: str) -> Any:
                 [
                     (
                         where,
-                        f"{node.op!r} does not apply to {info.path!r} ({info.kind}); use one of {', '.join(sorted(allowed))}",
+                        f"{shown(node.op)} does not apply to {shown(info.path)} ({info.kind}); use one of {', '.join(sorted(allowed))}",
                     )
                 ]
             )
@@ -759,7 +762,7 @@ def _order_item(cls: type, spec: Any, where: str) -> OrderItem:
     descending = spec.startswith("-")
     info = resolve_field(cls, spec.lstrip("-"))
     if info.kind not in _ORDERABLE:
-        raise ValidationError([(where, f"cannot order by {info.path!r} ({info.kind})")])
+        raise ValidationError([(where, f"cannot order by {shown(info.path)} ({info.kind})")])
     return OrderItem(info, descending)
 
 

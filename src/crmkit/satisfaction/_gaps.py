@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["GAPS", "GapDriver", "GapDrivers", "GapModel", "gap_model", "unit_means"]
@@ -249,7 +250,7 @@ def gap_model(
     note = dict(notes or {})
     unknown = sorted(set(note) - set(GAPS))
     if unknown:
-        raise ValidationError([(f"notes[{unknown[0]!r}]", "must be one of gap1 .. gap5")])
+        raise ValidationError([(f"notes[{shown(unknown[0])}]", "must be one of gap1 .. gap5")])
     return GapModel(names, measured, note)
 
 

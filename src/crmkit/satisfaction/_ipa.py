@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["IpaResult", "PenaltyReward", "importance_performance", "penalty_reward"]
@@ -112,7 +113,7 @@ def importance_performance(
         imp = imp_r.mean(axis=0)
     elif method in ("correlation", "regression"):
         if overall is None:
-            raise ValidationError([("overall", f"is needed for method={method!r}")])
+            raise ValidationError([("overall", f"is needed for method={shown(method)}")])
         y = _ratings(overall, "overall")[:, 0]
         if y.shape[0] != n:
             raise ValidationError(
@@ -134,7 +135,7 @@ def importance_performance(
             imp = np.linalg.lstsq(zp, zy, rcond=None)[0]
     else:
         raise ValidationError(
-            [("method", f"must be 'stated', 'correlation' or 'regression', got {method!r}")]
+            [("method", f"must be 'stated', 'correlation' or 'regression', got {shown(method)}")]
         )
     perf = p.mean(axis=0)
     quadrant = tuple(
@@ -206,7 +207,7 @@ def penalty_reward(
             [("overall", f"must have one rating per respondent ({n}), got {y.shape[0]}")]
         )
     if not low < high:
-        raise ValidationError([("low", f"must be below high ({low!r} >= {high!r})")])
+        raise ValidationError([("low", f"must be below high ({shown(low)} >= {shown(high)})")])
     lows, highs = (x <= low).astype(float), (x >= high).astype(float)
     design = np.column_stack([np.ones(n), lows, highs])
     if n <= design.shape[1]:
@@ -218,7 +219,7 @@ def penalty_reward(
         j = int(empty[0])
         which = "low" if j < k else "high"
         raise InsufficientData(
-            f"no respondent gave {names[j % k]!r} a {which} rating: its effect cannot be estimated"
+            f"no respondent gave {shown(names[j % k])} a {which} rating: its effect cannot be estimated"
         )
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     fitted = design @ coef

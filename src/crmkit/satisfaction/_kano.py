@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._text import shown
 from crmkit._validation import as_scale
 from crmkit.errors import InsufficientData, ValidationError
 
@@ -163,7 +164,9 @@ def kano(
         a, o, m, i = (int(row[_INDEX[c]]) for c in "AOMI")
         base = a + o + m + i
         if base == 0:
-            raise InsufficientData(f"feature {name!r}: every answer is reverse or questionable")
+            raise InsufficientData(
+                f"feature {shown(name)}: every answer is reverse or questionable"
+            )
         ranked = sorted(priority, key=lambda c: -row[c])
         out.append(
             KanoFeature(

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._text import shown
 from crmkit._validation import as_array, as_scale, as_weights, check_confidence, factorize
 from crmkit.errors import InsufficientData, ValidationError
 
@@ -208,7 +209,9 @@ def nps(
     """
     conf = check_confidence(confidence)
     if method not in METHODS:
-        raise ValidationError([("method", f"must be one of {', '.join(METHODS)}, got {method!r}")])
+        raise ValidationError(
+            [("method", f"must be one of {', '.join(METHODS)}, got {shown(method)}")]
+        )
     counts, n, n_eff, _ = _categories(_answers(scores, item), weights, nan_policy)
     d, o, p = (float(c) for c in counts)
     total = d + o + p

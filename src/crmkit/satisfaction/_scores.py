@@ -8,6 +8,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._text import shown
 from crmkit._validation import as_numbers, as_scale, check_confidence
 from crmkit.errors import InsufficientData, ValidationError
 
@@ -68,10 +69,12 @@ def _summary(
     low, high = scale
     if not (type(low) is int and type(high) is int and low < high):
         raise ValidationError(
-            [("scale", f"must be two integers (low, high) with low < high, got {scale!r}")]
+            [("scale", f"must be two integers (low, high) with low < high, got {shown(scale)}")]
         )
     if not top or any(type(v) is not int or not low <= v <= high for v in top):
-        raise ValidationError([("satisfied", f"must be answers within {low}-{high}, got {top!r}")])
+        raise ValidationError(
+            [("satisfied", f"must be answers within {low}-{high}, got {shown(top)}")]
+        )
     values, _ = as_scale(ratings, "ratings", low=low, high=high, nan_policy=nan_policy)
     n = int(values.shape[0])
     counts = np.bincount(values - low, minlength=high - low + 1)

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._text import shown
 from crmkit.errors import DefinitionError, InsufficientData, ValidationError
 from crmkit.satisfaction._scores import cronbach_alpha
 
@@ -32,7 +33,7 @@ class ServqualInstrument:
         items = [i for _, idx in self.dimensions for i in idx]
         for name, idx in self.dimensions:
             if not idx:
-                raise DefinitionError(f"dimension {name!r} has no item")
+                raise DefinitionError(f"dimension {shown(name)} has no item")
         if sorted(items) != list(range(len(items))):
             raise DefinitionError(
                 f"items must be the columns 0..{len(items) - 1}, each in one dimension; got {sorted(items)}"

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.satisfaction.pls import PathModel, PlsResult, indicator_matrix, resample
 
@@ -188,7 +189,7 @@ def _index_weights(result: PlsResult, construct: str, raw: Any) -> np.ndarray:
         w = w / raw.std(axis=0, ddof=1)  # weights of the unstandardised indicators
     total = w.sum()
     if total == 0:
-        raise ValidationError([("construct", f"the weights of {construct!r} add up to zero")])
+        raise ValidationError([("construct", f"the weights of {shown(construct)} add up to zero")])
     return w / total
 
 
@@ -231,13 +232,13 @@ def satisfaction_index(
             [
                 (
                     "construct",
-                    f"must be one of {', '.join(result.model.constructs)}, got {construct!r}",
+                    f"must be one of {', '.join(result.model.constructs)}, got {shown(construct)}",
                 )
             ]
         )
     lo, hi = (float(v) for v in scale)
     if not hi > lo:
-        raise ValidationError([("scale", f"must be (min, max) with max > min, got {scale!r}")])
+        raise ValidationError([("scale", f"must be (min, max) with max > min, got {shown(scale)}")])
     items = result.model.blocks[construct]
     raw = indicator_matrix(data, items)
     if raw.shape[0] != result.n:
@@ -265,7 +266,7 @@ def satisfaction_index(
     group_intervals = None
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
         raise ValidationError(
-            [("bootstrap", f"must be a whole number of resamples >= 0, got {bootstrap!r}")]
+            [("bootstrap", f"must be a whole number of resamples >= 0, got {shown(bootstrap)}")]
         )
     if bootstrap:
         conf = check_confidence(confidence)
@@ -349,7 +350,7 @@ def priorities(
         )
     drivers = [a for (a, b) in result.total_effects if b == target]
     if not drivers:
-        raise ValidationError([("target", f"nothing in the model drives {target!r}")])
+        raise ValidationError([("target", f"nothing in the model drives {shown(target)}")])
     effects = np.array([result.total_effects[(d, target)] for d in drivers])
     index = np.array(
         [satisfaction_index(result, data, construct=d, scale=scale).index for d in drivers]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from crmkit._text import shown
 from crmkit.errors import ValidationError
 from crmkit.value._fitting import Array
 
@@ -64,7 +65,7 @@ def clv(
     i = _numbers(discount, "discount", low=0.0)
     cost = _numbers(acquisition_cost, "acquisition_cost", low=0.0)
     if timing not in ("end", "start"):
-        raise ValidationError([("timing", f"must be 'end' or 'start', got {timing!r}")])
+        raise ValidationError([("timing", f"must be 'end' or 'start', got {shown(timing)}")])
     q = r / (1 + i)
     if horizon is None:
         if np.any((r == 1) & (i == 0)):
@@ -82,7 +83,7 @@ def clv(
     else:
         if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
             raise ValidationError(
-                [("horizon", f"must be a whole number of periods >= 1, got {horizon!r}")]
+                [("horizon", f"must be a whole number of periods >= 1, got {shown(horizon)}")]
             )
         with np.errstate(divide="ignore", invalid="ignore"):
             series = np.where(q == 1, float(horizon), (1 - q**horizon) / (1 - q))
@@ -114,7 +115,7 @@ def discounted_cash_flows(
     d = _numbers(discount, "discount", low=0.0)
     cost = _numbers(acquisition_cost, "acquisition_cost", low=0.0)
     if timing not in ("end", "start"):
-        raise ValidationError([("timing", f"must be 'end' or 'start', got {timing!r}")])
+        raise ValidationError([("timing", f"must be 'end' or 'start', got {shown(timing)}")])
     t = np.arange(cf.shape[-1], dtype=float) + (1.0 if timing == "end" else 0.0)
     factors = (1 + np.asarray(d)[..., None]) ** -t
     return (cf * factors).sum(axis=-1) - cost

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.value._fitting import Array, BoundaryLimit, Coordinate, Model, rng_of, transactions
 from crmkit.value._mixing import BetaMix, beta_coords, beta_natural
@@ -264,7 +265,7 @@ class ShiftedBetaGeo(Model):
 
         if not (isinstance(discount_rate, (int, float)) and discount_rate > 0):
             raise ValidationError(
-                [("discount_rate", f"must be a number > 0, got {discount_rate!r}")]
+                [("discount_rate", f"must be a number > 0, got {shown(discount_rate)}")]
             )
         n = as_counts(renewals, "renewals") + 1
         d = float(discount_rate)

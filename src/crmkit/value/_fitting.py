@@ -34,6 +34,7 @@ import numpy.typing as npt
 
 from crmkit._numeric import dot, matvec
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit.errors import (
     BoundaryWarning,
     ConvergenceError,
@@ -226,9 +227,9 @@ def check_params(names: tuple[str, ...], given: Mapping[str, Any], model: str) -
         try:
             v = float(given[n])
         except (TypeError, ValueError):
-            raise ValidationError([(n, f"must be a number, got {given[n]!r}")]) from None
+            raise ValidationError([(n, f"must be a number, got {shown(given[n])}")]) from None
         if not (math.isfinite(v) and v > 0):
-            raise ValidationError([(n, f"must be a finite number > 0, got {given[n]!r}")])
+            raise ValidationError([(n, f"must be a finite number > 0, got {shown(given[n])}")])
         out[n] = v
     return out
 
@@ -1093,7 +1094,9 @@ def _inverse_information(hess: Array) -> Array | None:
 
 
 def rng_of(seed: Any) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    from crmkit._validation import as_rng
+
+    return as_rng(seed)
 
 
 Objective = Callable[[Array], Any]

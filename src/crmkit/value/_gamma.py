@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 
 from crmkit._numeric import dot, vecmat
+from crmkit._text import shown
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 from crmkit.value._fitting import Array, BoundaryLimit, Coordinate, Model, distinct_counts, rng_of
 from crmkit.value._mixing import log1p_ratio_array, log_rising_over_power
@@ -73,7 +74,7 @@ def _spend(
         )
     if nonpositive not in ("raise", "exclude"):
         raise ValidationError(
-            [("nonpositive", f"must be 'raise' or 'exclude', got {nonpositive!r}")]
+            [("nonpositive", f"must be 'raise' or 'exclude', got {shown(nonpositive)}")]
         )
     bad = (x > 0) & (m <= 0)
     if bad.any() and nonpositive == "raise":
@@ -365,7 +366,12 @@ class GammaGamma(Model):
 
         if nonpositive not in ("raise", "population", "zero"):
             raise ValidationError(
-                [("nonpositive", f"must be 'raise', 'population' or 'zero', got {nonpositive!r}")]
+                [
+                    (
+                        "nonpositive",
+                        f"must be 'raise', 'population' or 'zero', got {shown(nonpositive)}",
+                    )
+                ]
             )
         x = as_counts(frequency, "frequency")
         m = _as_spend(monetary_value, np.shape(x))
@@ -465,17 +471,19 @@ def customer_lifetime_value(
 
     if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
         raise ValidationError(
-            [("horizon", f"must be a whole number of periods >= 1, got {horizon!r}")]
+            [("horizon", f"must be a whole number of periods >= 1, got {shown(horizon)}")]
         )
     for name, value in (("period", period), ("margin", margin)):
         if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
-            raise ValidationError([(name, f"must be a number > 0, got {value!r}")])
+            raise ValidationError([(name, f"must be a number > 0, got {shown(value)}")])
     if not (
         isinstance(discount_rate, (int, float))
         and np.isfinite(discount_rate)
         and discount_rate >= 0
     ):
-        raise ValidationError([("discount_rate", f"must be a number >= 0, got {discount_rate!r}")])
+        raise ValidationError(
+            [("discount_rate", f"must be a number >= 0, got {shown(discount_rate)}")]
+        )
     x, tx, T = customers(summary, None, None)
     monetary = (
         summary.monetary_value if hasattr(summary, "monetary_value") else summary["monetary_value"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from crmkit._numeric import matvec
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.value._fitting import Array
 
@@ -98,7 +99,7 @@ def holdout_report(model: Any, summary: Any, *, max_frequency: int = 7) -> Holdo
         )
     if not isinstance(max_frequency, int) or max_frequency < 1:
         raise ValidationError(
-            [("max_frequency", f"must be an integer >= 1, got {max_frequency!r}")]
+            [("max_frequency", f"must be an integer >= 1, got {shown(max_frequency)}")]
         )
     x = np.asarray(summary.frequency)
     predicted = model.conditional_expected_purchases(duration, x, summary.recency, summary.T)
@@ -204,7 +205,7 @@ def tracking_report(
     repeat_times = np.sort((when[repeat] - start) / unit)
     horizon = (float(_period(np.array([end]), collapse)[0]) - start) / unit
     if not (isinstance(step, (int, float)) and step > 0):
-        raise ValidationError([("step", f"must be a number > 0, got {step!r}")])
+        raise ValidationError([("step", f"must be a number > 0, got {shown(step)}")])
     times = np.arange(step, horizon + step / 2, step)
     actual = np.searchsorted(repeat_times, times, side="right").astype(float)
     starts, counts = np.unique((first - start) / unit, return_counts=True)

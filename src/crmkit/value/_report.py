@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit.errors import BoundaryWarning, InsufficientData, ValidationError
 from crmkit.value._bgnbd import BetaGeo
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
@@ -133,9 +134,9 @@ def value_report(
     not as warnings.
     """
     if model not in ("bgnbd", "pareto"):
-        raise ValidationError([("model", f"must be 'bgnbd' or 'pareto', got {model!r}")])
+        raise ValidationError([("model", f"must be 'bgnbd' or 'pareto', got {shown(model)}")])
     if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-        raise ValidationError([("top", f"must be a whole number >= 0, got {top!r}")])
+        raise ValidationError([("top", f"must be a whole number >= 0, got {shown(top)}")])
     notes: list[str] = []
     spend: GammaGamma | None = None
     skipped: str | None = None

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._numeric import dot
+from crmkit._text import shown
 from crmkit.errors import DefinitionError, InsufficientData, ValidationError
 
 __all__ = [
@@ -63,7 +64,7 @@ def _check_rules(
         for lo, hi in ((r_lo, r_hi), (f_lo, f_hi)):
             if not (1 <= lo <= hi <= 5):
                 raise DefinitionError(
-                    f"rule {i} ({name!r}): score ranges must lie in 1-5, got {lo}-{hi}"
+                    f"rule {i} ({shown(name)}): score ranges must lie in 1-5, got {lo}-{hi}"
                 )
         block = table[r_lo - 1 : r_hi, f_lo - 1 : f_hi]
         block[block < 0] = i
@@ -144,16 +145,16 @@ def rfm_scores(
     from crmkit._validation import as_finite
 
     if not (isinstance(bins, int) and 2 <= bins <= 100):
-        raise ValidationError([("bins", f"must be an integer from 2 to 100, got {bins!r}")])
+        raise ValidationError([("bins", f"must be an integer from 2 to 100, got {shown(bins)}")])
     table = _check_rules(rules)
 
     def get(name: str) -> Any:
         if isinstance(summary, dict):
             if name not in summary:
-                raise ValidationError([("summary", f"has no {name!r} column")])
+                raise ValidationError([("summary", f"has no {shown(name)} column")])
             return summary[name]
         if not hasattr(summary, name):
-            raise ValidationError([("summary", f"has no {name!r} column")])
+            raise ValidationError([("summary", f"has no {shown(name)} column")])
         return getattr(summary, name)
 
     x = as_finite(get("frequency"), "frequency")

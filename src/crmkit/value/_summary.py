@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["CompressedSummary", "RfmSummary", "compress", "rfm_summary", "rfm_summary_from_orders"]
@@ -172,7 +173,7 @@ def _days(values: Any, name: str) -> npt.NDArray[np.float64]:
         bad = [i for i, v in enumerate(arr[:100_000]) if not isinstance(v, (datetime, date))]
         if bad:
             raise ValidationError(
-                [(f"{name}[{bad[0]}]", f"must be a date or datetime, got {arr[bad[0]]!r}")]
+                [(f"{name}[{bad[0]}]", f"must be a date or datetime, got {shown(arr[bad[0]])}")]
             )
         arr = np.array(
             [
@@ -209,7 +210,7 @@ def _instant(value: Any, name: str) -> float:
     try:
         return float(_days(np.array([value], dtype="datetime64[us]"), name)[0])
     except (TypeError, ValueError):
-        raise ValidationError([(name, f"must be a date or datetime, got {value!r}")]) from None
+        raise ValidationError([(name, f"must be a date or datetime, got {shown(value)}")]) from None
 
 
 def _period(days: npt.NDArray[np.float64], collapse: str) -> npt.NDArray[np.float64]:
@@ -226,7 +227,7 @@ def _period(days: npt.NDArray[np.float64], collapse: str) -> npt.NDArray[np.floa
 def _unit(time_unit: str) -> float:
     if time_unit not in TIME_UNITS:
         raise ValidationError(
-            [("time_unit", f"must be one of {', '.join(TIME_UNITS)}, got {time_unit!r}")]
+            [("time_unit", f"must be one of {', '.join(TIME_UNITS)}, got {shown(time_unit)}")]
         )
     return TIME_UNITS[time_unit]
 
@@ -309,7 +310,7 @@ def rfm_summary(
     unit = _unit(time_unit)
     if collapse not in _COLLAPSE:
         raise ValidationError(
-            [("collapse", f"must be one of {', '.join(_COLLAPSE)}, got {collapse!r}")]
+            [("collapse", f"must be one of {', '.join(_COLLAPSE)}, got {shown(collapse)}")]
         )
     end = _instant(observation_end, "observation_end")
     cal = None if calibration_end is None else _instant(calibration_end, "calibration_end")

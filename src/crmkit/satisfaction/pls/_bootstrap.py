@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._progress import Progress, reporting
+from crmkit._text import shown
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 from crmkit.satisfaction.pls._algorithm import estimate, layout
 from crmkit.satisfaction.pls._result import BootstrapResult, PlsResult, flatten
@@ -29,8 +30,10 @@ def resample(
     converge, a singular matrix, collinear formative indicators). Callers count the ``None`` as failed.
     """
     if not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
-        raise ValidationError([("n", f"must be a whole number >= 1, got {n!r}")])
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        raise ValidationError([("n", f"must be a whole number >= 1, got {shown(n)}")])
+    from crmkit._validation import as_rng
+
+    rng = as_rng(seed)
     raw = result.data
     rows = raw.shape[0]
     lay = layout(result.model)
@@ -70,7 +73,7 @@ def bootstrap(
 
     conf = check_confidence(confidence)
     if not (isinstance(n, int) and not isinstance(n, bool) and n >= 2):
-        raise ValidationError([("n", f"must be a whole number >= 2, got {n!r}")])
+        raise ValidationError([("n", f"must be a whole number >= 2, got {shown(n)}")])
     keys = result.keys()
     draws: list[Array] = []
     failed = 0

@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._text import shown
 from crmkit.errors import DefinitionError, InadmissibleSolution, ValidationError
 from crmkit.satisfaction.pls._data import indicator_matrix
 
@@ -56,24 +57,28 @@ class PathModel:
         seen: dict[str, str] = {}
         for c, items in self.blocks.items():
             if not items:
-                problems.append(f"construct {c!r} has an empty block")
+                problems.append(f"construct {shown(c)} has an empty block")
             for i in items:
                 if i in seen:
-                    problems.append(f"indicator {i!r} is in the blocks of {seen[i]!r} and {c!r}")
+                    problems.append(
+                        f"indicator {shown(i)} is in the blocks of {shown(seen[i])} and {shown(c)}"
+                    )
                 seen[i] = c
         for a, b in self.paths:
             for end in (a, b):
                 if end not in self.blocks:
-                    problems.append(f"path {a!r} -> {b!r} names the unknown construct {end!r}")
+                    problems.append(
+                        f"path {shown(a)} -> {shown(b)} names the unknown construct {shown(end)}"
+                    )
             if a == b:
-                problems.append(f"path {a!r} -> {b!r} points to itself")
+                problems.append(f"path {shown(a)} -> {shown(b)} points to itself")
         if len(set(self.paths)) != len(self.paths):
             problems.append("a path is given twice")
         for c, m in self.modes.items():
             if c not in self.blocks:
-                problems.append(f"mode given for the unknown construct {c!r}")
+                problems.append(f"mode given for the unknown construct {shown(c)}")
             if m not in ("A", "B"):
-                problems.append(f"mode of {c!r} must be 'A' or 'B', got {m!r}")
+                problems.append(f"mode of {shown(c)} must be 'A' or 'B', got {shown(m)}")
         if not problems:
             order = self._topological()
             if order is None:
@@ -147,15 +152,15 @@ class PathModel:
         """
         if scheme not in ("path", "centroid", "factorial"):
             raise ValidationError(
-                [("scheme", f"must be 'path', 'centroid' or 'factorial', got {scheme!r}")]
+                [("scheme", f"must be 'path', 'centroid' or 'factorial', got {shown(scheme)}")]
             )
         if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 < tol < 1):
-            raise ValidationError([("tol", f"must be a number between 0 and 1, got {tol!r}")])
+            raise ValidationError([("tol", f"must be a number between 0 and 1, got {shown(tol)}")])
         if not (isinstance(max_iter, int) and max_iter >= 1):
-            raise ValidationError([("max_iter", f"must be an integer >= 1, got {max_iter!r}")])
+            raise ValidationError([("max_iter", f"must be an integer >= 1, got {shown(max_iter)}")])
         if nan_policy not in ("raise", "omit"):
             raise ValidationError(
-                [("nan_policy", f"must be 'raise' or 'omit', got {nan_policy!r}")]
+                [("nan_policy", f"must be 'raise' or 'omit', got {shown(nan_policy)}")]
             )
         from crmkit.satisfaction.pls._algorithm import estimate
 

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._table import table
+from crmkit._text import shown
 from crmkit.errors import ConvergenceError, ValidationError
 from crmkit.satisfaction.pls._algorithm import estimate, layout
 from crmkit.satisfaction.pls._data import indicator_matrix
@@ -62,7 +63,7 @@ def permutation_test(
     difference reaches the observed one (with the observed split counted,
     so it is never 0). ``options`` are passed to :meth:`PathModel.fit`.
     """
-    from crmkit._validation import as_array, factorize
+    from crmkit._validation import as_array, as_rng, factorize
 
     raw = indicator_matrix(data, model.indicators)
     g = as_array(groups, "groups")
@@ -72,7 +73,9 @@ def permutation_test(
     if labels.shape[0] != 2:
         raise ValidationError([("groups", f"must have exactly two groups, got {labels.shape[0]}")])
     if not (isinstance(permutations, int) and permutations >= 1):
-        raise ValidationError([("permutations", f"must be an integer >= 1, got {permutations!r}")])
+        raise ValidationError(
+            [("permutations", f"must be an integer >= 1, got {shown(permutations)}")]
+        )
     lay = layout(model)
     opts = {
         "scheme": options.get("scheme", "path"),
@@ -91,7 +94,7 @@ def permutation_test(
 
     first = codes == 0
     pa, pb, observed = diff(first)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_rng(seed)
     exceed = np.ones_like(observed)  # the observed split itself
     done = 1
     for _ in range(permutations):

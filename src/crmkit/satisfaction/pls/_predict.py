@@ -9,6 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._table import table
+from crmkit._text import shown
+from crmkit._validation import as_rng
 from crmkit.errors import ValidationError
 from crmkit.satisfaction.pls._algorithm import estimate, layout
 from crmkit.satisfaction.pls._result import PlsResult
@@ -78,7 +80,9 @@ def predict(
     model, raw = result.model, result.data
     n = raw.shape[0]
     if not (isinstance(folds, int) and 2 <= folds <= n // 2):
-        raise ValidationError([("folds", f"must be an integer from 2 to {n // 2}, got {folds!r}")])
+        raise ValidationError(
+            [("folds", f"must be an integer from 2 to {n // 2}, got {shown(folds)}")]
+        )
     lay = layout(model)
     exo = [k for k in range(len(lay.constructs)) if not lay.adjacency[:, k].any()]
     endo = [k for k in range(len(lay.constructs)) if lay.adjacency[:, k].any()]
@@ -86,7 +90,7 @@ def predict(
         raise ValidationError([("model", "has no endogenous construct to predict")])
     target = np.concatenate([lay.blocks[k] for k in endo])
     source = np.concatenate([lay.blocks[k] for k in exo])
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_rng(seed)
     err_pls = np.zeros((repeats, n, target.size))
     err_lm = np.zeros_like(err_pls)
     err_naive = np.zeros_like(err_pls)
