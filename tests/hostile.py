@@ -267,7 +267,8 @@ def _fixtures() -> dict[str, Any]:
     summary = rfm_summary(
         ids, stamps, np.array([10.0, 20, 5, 7, 9, 11]), observation_end=np.datetime64("2026-04-01")
     )
-    log = TransitionLog.from_records([rec])
+    lead3, rec2 = LEAD.fire(lead2, "qualify", at=T0 + timedelta(days=3))
+    log = TransitionLog.from_records([rec, rec2])
     account = Account(name="Acme")
     order = Order(
         contact_id=ada.id,
@@ -275,8 +276,30 @@ def _fixtures() -> dict[str, Any]:
         currency="EUR",
         lines=[OrderLine(description="x", quantity=1, unit_price=Money("5", "EUR"))],
     )
-    deal = Opportunity(name="Deal", account_id=account.id, amount=Money("100", "EUR"))
+    deal = Opportunity(
+        name="Deal", account_id=account.id, amount=Money("100", "EUR"), created_at=T0
+    )
+    deals = [
+        deal.evolve(
+            stage=stage, closed_at=T0 + timedelta(days=9) if stage.startswith("closed") else None
+        )
+        for stage in ("closed_won", "closed_lost", "proposal")
+    ]
+    holdout = rfm_summary(
+        ids,
+        stamps,
+        np.array([10.0, 20, 5, 7, 9, 11]),
+        observation_end=np.datetime64("2026-04-01"),
+        calibration_end=np.datetime64("2026-01-20"),
+    )
+    rng = np.random.default_rng(5)
+    pr_items = rng.integers(1, 6, size=(60, 3)).astype(float)
+    pr_overall = np.clip(pr_items.mean(axis=1) + rng.normal(0, 0.5, 60), 1, 5)
     return {
+        "deals": deals,
+        "holdout": holdout,
+        "pr_items": pr_items,
+        "pr_overall": pr_overall,
         "f": f,
         "r": r,
         "T": t,
@@ -306,6 +329,11 @@ def _fixtures() -> dict[str, Any]:
         "deal": deal,
         "cd": cd,
     }
+
+
+def _with_ada(repo: Any, ada: Any) -> Any:
+    repo.add(ada)
+    return repo
 
 
 def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
@@ -347,9 +375,12 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         Spec("PhoneNumber", en.PhoneNumber, ("+442079460958",), {"extension": "12"}),
         Spec("PhoneNumber.parse", en.PhoneNumber.parse, ("020 7946 0958",), {"region": "GB"}),
         Spec("Money", en.Money, ("19.99", "EUR")),
-        Spec("Money +", lambda a, b: a + b, (eur, eur)),
-        Spec("Money *", lambda a, b: a * b, (eur, 3)),
-        Spec("Money /", lambda a, b: a / b, (eur, 3)),
+        # Operators: the Money stays on the left, the operand is the door.
+        Spec("Money +", lambda b: eur + b, (eur,)),
+        Spec("Money -", lambda b: eur - b, (eur,)),
+        Spec("Money *", lambda b: eur * b, (3,)),
+        Spec("Money /", lambda b: eur / b, (3,)),
+        Spec("Money <", lambda b: eur < b, (eur,)),
         Spec("Money.round", eur.round, (2,)),
         Spec("Money.allocate", eur.allocate, ([1, 2],)),
         Spec("Address", en.Address, (), {"lines": ["1 Main St"], "country": "GB", "city": "X"}),
@@ -360,7 +391,12 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
             {"first_name": "Ada", "email": "a@b.co", "tags": ["vip"], "attributes": {"k": 1}},
         ),
         Spec("Contact.evolve", ada.evolve, (), {"last_name": "Lovelace", "version": 2}),
-        Spec("Account", en.Account, (), {"name": "Acme", "employees": 10, "website": "acme.com"}),
+        Spec(
+            "Account",
+            en.Account,
+            (),
+            {"name": "Acme", "employees": 10, "website": "https://acme.com"},
+        ),
         Spec("Lead", en.Lead, (), {"first_name": "Ada", "company": "AE", "score": 50.0}),
         Spec("Product", en.Product, (), {"sku": "A-1", "name": "Album", "price": eur}),
         Spec(
@@ -447,12 +483,10 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         Spec("F.in_", lambda v: Query(en.Contact).where(F("email").in_(v)), (["a@b.co"],)),
         Spec("F.contains", lambda v: Query(en.Contact).where(F("tags").contains(v)), ("vip",)),
         Spec("F.email_is", lambda v: Query(en.Contact).where(F("email").email_is(v)), ("a@b.co",)),
+        Spec("F.is_null", lambda v: Query(en.Contact).where(F("last_name").is_null(v)), (True,)),
         Spec(
-            "F.is_null", lambda v: Query(en.Contact).where(F("last_name").is_null(v)), (True,)
-        ),
-        Spec(
-            "And/Or/Not",
-            lambda a, b: Query(en.Contact).where(Not(And(a, Or(a, b)))),
+            "& | ~",
+            lambda a, b: Query(en.Contact).where(~(a & (a | b))),
             (F("first_name") == "A", F("version") > 1),
         ),
         Spec("Query", Query, (en.Contact,)),
@@ -475,7 +509,9 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         ),
         Spec(
             "InMemoryRepository.remove",
-            lambda i, v: InMemoryRepository(en.Contact).remove(i, expected_version=v),
+            lambda i, v: _with_ada(InMemoryRepository(en.Contact), ada).remove(
+                i, expected_version=v
+            ),
             (ada.id, 1),
         ),
         Spec(
@@ -491,7 +527,7 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         Spec("LEAD.state", lc.LEAD.state, ("new",)),
         Spec("LEAD.rename_state", lc.LEAD.rename_state, ("new", "fresh")),
         Spec("LEAD.without_state", lc.LEAD.without_state, ("disqualified",)),
-        Spec("LEAD.without_transition", lc.LEAD.without_transition, ("reopen",)),
+        Spec("LEAD.with_guard", lc.LEAD.with_guard, ("qualify", None)),
         Spec("State", lc.State, ("open",), {"probability": 0.5}),
         Spec("Transition", lc.Transition, ("go", ["a"], "b")),
         Spec(
@@ -527,8 +563,10 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         Spec("TransitionLog.from_records", an.TransitionLog.from_records, ([x["record"]],)),
         Spec(
             "TransitionLog.from_columns",
-            lambda e, f, t, a: an.TransitionLog.from_columns(entity=e, from_state=f, to_state=t, at=a),
-            ([1, 1], ["new", "contacted"], ["contacted", "qualified"], [0, 5]),
+            lambda e, f, t, a: an.TransitionLog.from_columns(
+                entity=e, from_state=f, to_state=t, at=a
+            ),
+            ([1, 1], ["new", "contacted"], ["contacted", "qualified"], [T0, T0 + timedelta(1)]),
         ),
         Spec("funnel", an.funnel, (x["log"], ["new", "contacted"])),
         Spec("time_in_stage", an.time_in_stage, (x["log"],)),
@@ -539,7 +577,7 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
             (x["log"],),
             {"entry": "new", "target": "contacted"},
         ),
-        Spec("pipeline_metrics", an.pipeline_metrics, ([x["deal"]],)),
+        Spec("pipeline_metrics", an.pipeline_metrics, (x["deals"],)),
         # -- satisfaction
         Spec("nps", sat.nps, ([10, 9, 3, 7, 8],), {"weights": [1, 2, 1, 1, 1], "confidence": 0.9}),
         Spec("nps_by", sat.nps_by, ([10, 9, 3, 7], ["a", "a", "b", "b"])),
@@ -549,7 +587,7 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         Spec("cronbach_alpha", sat.cronbach_alpha, (items,), {"confidence": 0.9}),
         Spec("disconfirmation", sat.disconfirmation, ([3, 4, 5], [4, 4, 3])),
         Spec("kano", sat.kano, (kano.functional, kano.dysfunctional), {"features": kano.features}),
-        Spec("kano_category", sat.kano_category, (["like"], ["dislike"])),
+        Spec("kano_category", sat.kano_category, ([1, 2, 5], [5, 3, 1])),
         Spec(
             "servqual",
             sat.servqual,
@@ -561,15 +599,20 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
             "importance_performance",
             sat.importance_performance,
             (items,),
-            {"importance": [1.0, 2.0, 3.0], "attributes": ["a", "b", "c"]},
+            {"importance": [[1.0, 2.0, 3.0]] * 5, "attributes": ["a", "b", "c"]},
         ),
         Spec(
             "penalty_reward",
             sat.penalty_reward,
-            (items, [1.0, 3, 4, 5, 2]),
+            (x["pr_items"], x["pr_overall"]),
             {"low": 2, "high": 4},
         ),
-        Spec("gap_model", sat.gap_model, ([[-1.0, -0.5], [-0.2, 0.1], [0.3, -0.4]],)),
+        Spec(
+            "gap_model",
+            sat.gap_model,
+            ([-1.0, -0.5, -0.2, 0.1, 0.3, -0.4],),
+            {"gap1": [0.1, 0.2, 0.0, 0.3, 0.5, 0.1], "units": list("abcdef")},
+        ),
         Spec("ServqualInstrument", sat.ServqualInstrument, ((("a", (0, 1)), ("b", (2,))),)),
         # -- PLS and the indexes
         Spec("PathModel.fit", x["acsi"].fit, (x["survey"],), {"scheme": "path", "tol": 1e-6}),
@@ -578,7 +621,7 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
             pls.PathModel,
             ({"A": ["a1", "a2"], "B": ["b1"]}, [("A", "B")]),
         ),
-        Spec("indicator_matrix", pls.indicator_matrix, (x["survey"], ["sat1", "sat2"])),
+        Spec("indicator_matrix", pls.indicator_matrix, (x["survey"], ["sat_overall", "sat_ideal"])),
         Spec("bootstrap", pls.bootstrap, (x["acsi_fit"], 5), {"seed": 1}),
         Spec("predict", pls.predict, (x["acsi_fit"],), {"folds": 3, "seed": 1}),
         Spec(
@@ -621,8 +664,17 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
             lambda *a, **k: va.BetaGeoBetaBinom().fit(*a, **k),
             ([0, 1, 2, 3, 6, 0], [0, 2, 4, 5, 6, 0], [6, 6, 6, 6, 6, 6]),
         ),
-        Spec("BetaGeo.from_params", va.BetaGeo.from_params, (), {"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4}),
-        Spec("BetaGeo.probability_alive", x["bg"].probability_alive, ([2, 0], [30.4, 0], [38.9, 38.9])),
+        Spec(
+            "BetaGeo.from_params",
+            va.BetaGeo.from_params,
+            (),
+            {"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4},
+        ),
+        Spec(
+            "BetaGeo.probability_alive",
+            x["bg"].probability_alive,
+            ([2, 0], [30.4, 0], [38.9, 38.9]),
+        ),
         Spec(
             "BetaGeo.conditional_expected_purchases",
             x["bg"].conditional_expected_purchases,
@@ -631,7 +683,11 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         Spec("BetaGeo.expected_purchases", x["bg"].expected_purchases, ([1, 39, 78],)),
         Spec("BetaGeo.probability_of_purchases", x["bg"].probability_of_purchases, (39, [0, 1, 2])),
         Spec("BetaGeo.simulate", x["bg"].simulate, ([10, 20],), {"seed": 1}),
-        Spec("ParetoNBD.probability_alive", x["pareto"].probability_alive, ([2, 0], [30.4, 0], [38.9, 38.9])),
+        Spec(
+            "ParetoNBD.probability_alive",
+            x["pareto"].probability_alive,
+            ([2, 0], [30.4, 0], [38.9, 38.9]),
+        ),
         Spec(
             "ParetoNBD.conditional_expected_purchases",
             x["pareto"].conditional_expected_purchases,
@@ -667,7 +723,7 @@ def specs() -> list[Spec]:  # noqa: PLR0915 - one table, read top to bottom
         ),
         Spec("rfm_scores", va.rfm_scores, (x["summary"],), {"bins": 3}),
         Spec("compress", va.compress, (x["summary"],)),
-        Spec("holdout_report", va.holdout_report, (x["bg"], x["cd"]), {"max_frequency": 5}),
+        Spec("holdout_report", va.holdout_report, (x["bg"], x["holdout"]), {"max_frequency": 5}),
         Spec("value_report", va.value_report, (x["summary"],), {"horizon": 6, "top": 2}),
         Spec(
             "idic_scores",

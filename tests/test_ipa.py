@@ -59,5 +59,5 @@ def test_bad_input() -> None:
         importance_performance([[1, np.nan]], importance=[[1, 2]])
     with pytest.raises(InsufficientData, match="high rating"):
         penalty_reward(np.ones((10, 1)), np.arange(10), low=1, high=4)
-    with pytest.raises(ValidationError, match="below high"):
+    with pytest.raises(ValidationError, match="must have low < high"):
         penalty_reward(np.ones((10, 1)), np.arange(10), low=4, high=2)

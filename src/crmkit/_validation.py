@@ -43,7 +43,7 @@ def as_numbers(values: Any, name: str, *, ndim: int | None = None) -> npt.NDArra
         if arr.dtype.kind not in "biufO":
             raise TypeError(str(arr.dtype))
         out = arr.astype(np.float64)
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         raise ValidationError(
             [(name, f"must be a number or an array of numbers, got {_kind(values)}")]
         ) from None
@@ -58,7 +58,7 @@ def _kind(values: Any) -> str:
         return "text"
     try:
         arr = np.asarray(values)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         return type(values).__name__
     return "text" if arr.dtype.kind in "USO" else f"{type(values).__name__} of {arr.dtype}"
 
@@ -69,9 +69,9 @@ def as_array(values: Any, name: str) -> npt.NDArray[Any]:
         values = values.to_numpy()
     try:
         arr = np.asarray(values)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError, RecursionError):
         raise ValidationError(
-            [(name, f"must be an array of numbers, got {type(values).__name__}: {exc}")]
+            [(name, f"must be a one-dimensional array, got {type(values).__name__}")]
         ) from None
     if arr.ndim != 1:
         raise ValidationError([(name, f"must be one-dimensional, got shape {arr.shape}")])
@@ -101,7 +101,7 @@ def as_scale(
     if arr.dtype.kind == "O":
         try:
             arr = arr.astype(float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValidationError([(name, "must hold numbers")]) from None
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise ValidationError(
@@ -164,7 +164,7 @@ def as_finite(values: Any, name: str, n: int | None = None) -> npt.NDArray[np.fl
 
 def as_weights(values: Any, name: str, n: int) -> npt.NDArray[np.float64]:
     """Non-negative finite weights, one per answer, not all zero."""
-    arr = as_array(values, name).astype(float, copy=False) if values is not None else np.ones(n)
+    arr = as_numbers(values, name, ndim=1) if values is not None else np.ones(n)
     if arr.shape[0] != n:
         raise ValidationError(
             [(name, f"must have one weight per answer ({n}), got {arr.shape[0]}")]
@@ -181,6 +181,21 @@ def as_weights(values: Any, name: str, n: int) -> npt.NDArray[np.float64]:
     if not np.isfinite(total):
         raise ValidationError([(name, "are too large: their sum overflows (rescale them)")])
     return arr
+
+
+def as_pair(value: Any, name: str, *, integers: bool = False) -> tuple[Any, Any]:
+    """A scale's ends ``(low, high)``, checked (see :func:`crmkit._args.pair`)."""
+    from crmkit._args import pair
+
+    low, high = pair(value, name, integers=integers)
+    return (int(low), int(high)) if integers else (low, high)
+
+
+def as_labels(values: Any, name: str) -> tuple[str, ...]:
+    """Names for columns or units: a list of strings (see :func:`crmkit._args.texts`)."""
+    from crmkit._args import texts
+
+    return texts(values, name)
 
 
 def check_confidence(value: Any) -> float:

@@ -43,7 +43,16 @@ class FrozenDict(dict[str, Any]):
     flat: bool  #: True when no value is a container (set by :func:`freeze_json`)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except (TypeError, ValueError):
+            from crmkit._text import describe
+            from crmkit.errors import ValidationError
+
+            shown = describe(args[0]) if args else "keywords"
+            raise ValidationError(
+                [("$", f"must be a mapping or (key, value) pairs, got {shown}")]
+            ) from None
         object.__setattr__(self, "flat", not any(isinstance(v, _CONTAINERS) for v in self.values()))
 
     def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:

@@ -133,7 +133,10 @@ def to_frozenset(value: Any) -> Any:
         try:
             return frozenset(value)
         except TypeError:  # unhashable items: the validator names them
-            return tuple(value)
+            try:
+                return tuple(value)
+            except TypeError:  # not iterable after all (a 0-d numpy array)
+                return value
     return value
 
 

@@ -198,7 +198,7 @@ class Opportunity(b.Entity):
 
 
 def _check_currency_code(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
-    if value not in CURRENCY_MINOR_UNITS:
+    if type(value) is not str or value not in CURRENCY_MINOR_UNITS:
         r.fail(
             inst, attr.name, f"must be an ISO 4217 currency code such as 'EUR' (got {shown(value)})"
         )

@@ -9,7 +9,8 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
-from crmkit._text import shown
+from crmkit._args import items
+from crmkit._text import describe, shown
 from crmkit.entities import _rules as r
 from crmkit.entities._iso import COUNTRIES, CURRENCY_MINOR_UNITS
 from crmkit.errors import ValidationError
@@ -276,7 +277,7 @@ def upper_code(value: Any) -> Any:
 
 
 def _check_currency(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
-    if value not in CURRENCY_MINOR_UNITS:
+    if type(value) is not str or value not in CURRENCY_MINOR_UNITS:
         r.fail(
             inst,
             "currency",
@@ -329,6 +330,10 @@ _decimal_amount = r.to_decimal("amount")
 def _to_amount(value: Decimal | int | str) -> Decimal:
     """Converter: ``int`` and ``str`` amounts become ``Decimal``; floats are refused."""
     return _decimal_amount(value)  # type: ignore[no-any-return]
+
+
+def _operand(verb: str, other: Any) -> ValidationError:
+    return ValidationError([("other", f"can only {verb} Money and Money, got {describe(other)}")])
 
 
 @attrs.frozen(order=False, repr=False)
@@ -386,9 +391,14 @@ class Money:
             raise ValidationError(
                 [("places", f"{self.currency} has no minor unit in ISO 4217; pass places=")]
             )
-        if type(digits) is not int or digits < 0:
+        if type(digits) is not int or not 0 <= digits <= MAX_AMOUNT_PLACES:
             raise ValidationError(
-                [("places", f"must be a non-negative integer (got {shown(digits)})")]
+                [
+                    (
+                        "places",
+                        f"must be an integer from 0 to {MAX_AMOUNT_PLACES} (got {shown(digits)})",
+                    )
+                ]
             )
         try:
             quantized = self.amount.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
@@ -404,9 +414,12 @@ class Money:
         Leftover minor units go one each to the first parts (the largest-remainder
         rule), so no cent is lost or created.
         """
-        if not ratios or any(type(x) not in (int, Decimal) or x < 0 for x in ratios):
+        ratios = items(ratios, "ratios")
+        if not ratios or any(
+            type(x) not in (int, Decimal) or not Decimal(x).is_finite() or x < 0 for x in ratios
+        ):
             raise ValidationError(
-                [("ratios", f"must be non-negative ints or Decimals (got {shown(list(ratios))})")]
+                [("ratios", f"must be non-negative ints or Decimals (got {shown(ratios)})")]
             )
         total_ratio = sum(Decimal(x) for x in ratios)
         if total_ratio == 0:
@@ -440,7 +453,7 @@ class Money:
         if isinstance(other, Money):
             self._same(other, "add")
             return Money(_EXACT.add(self.amount, other.amount), self.currency)
-        return NotImplemented
+        raise _operand("add", other)
 
     def __radd__(self, other: object) -> Money:
         # sum() starts from the int 0.
@@ -452,7 +465,7 @@ class Money:
         if isinstance(other, Money):
             self._same(other, "subtract")
             return Money(_EXACT.subtract(self.amount, other.amount), self.currency)
-        return NotImplemented
+        raise _operand("subtract", other)
 
     def __mul__(self, factor: object) -> Money:
         if type(factor) is int:
@@ -463,11 +476,9 @@ class Money:
             if not factor.is_finite():
                 raise ValidationError([("factor", f"must be finite (got {factor})")])
             return Money(_to_places(_EXACT.multiply(self.amount, factor)), self.currency)
-        if type(factor) is float:
-            raise ValidationError(
-                [("factor", "multiply Money by an int or a Decimal, not a float")]
-            )
-        return NotImplemented
+        raise ValidationError(
+            [("factor", f"multiply Money by an int or a Decimal, got {describe(factor)}")]
+        )
 
     __rmul__ = __mul__
 
@@ -482,9 +493,9 @@ class Money:
             except InvalidOperation:  # an int divisor of thousands of digits
                 raise ValidationError([("divisor", "is too large")]) from None
             return Money(_to_places(quotient), self.currency)
-        if type(divisor) is float:
-            raise ValidationError([("divisor", "divide Money by an int or a Decimal, not a float")])
-        return NotImplemented
+        raise ValidationError(
+            [("divisor", f"divide Money by an int or a Decimal, got {describe(divisor)}")]
+        )
 
     def __neg__(self) -> Money:
         return Money(self.amount.copy_negate(), self.currency)
@@ -523,7 +534,7 @@ class Money:
 
 
 def _check_country(inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
-    if value not in COUNTRIES:
+    if type(value) is not str or value not in COUNTRIES:
         r.fail(
             inst,
             "country",

@@ -28,6 +28,7 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._args import items
 from crmkit.entities._base import Entity, utcnow
 from crmkit.entities._consent import Consent
 from crmkit.entities._feedback import SurveyResponse
@@ -70,6 +71,10 @@ def relates_to(record: Entity, person_id: UUID) -> bool:
     A record relates through ``contact_id``, ``converted_contact_id``,
     ``contact_ids`` (interactions), or by being the person itself.
     """
+    if not isinstance(record, Entity):
+        raise ValidationError([("record", f"must be a crmkit entity, got {describe(record)}")])
+    if not isinstance(person_id, UUID):
+        raise ValidationError([("person_id", f"must be a UUID, got {describe(person_id)}")])
     if record.id == person_id:
         return True
     if any(getattr(record, f, None) == person_id for f in _LINK_FIELDS):
@@ -107,11 +112,7 @@ def export_personal_data(
     when = utcnow() if at is None else aware_argument("at", at)
     records: dict[str, list[dict[str, Any]]] = {}
     ignored = 0
-    for i, record in enumerate(related):
-        if not isinstance(record, Entity):
-            raise ValidationError(
-                [(f"related[{i}]", f"must be a crmkit entity, got {describe(record)}")]
-            )
+    for record in items(related, "related", of=Entity):
         if record.id == contact.id:
             continue
         if relates_to(record, contact.id):
@@ -296,11 +297,7 @@ def erase_related(
     when = utcnow() if at is None else aware_argument("at", at)
     redact = _redactor(contact)
     out: list[Entity] = []
-    for i, record in enumerate(related):
-        if not isinstance(record, Entity):
-            raise ValidationError(
-                [(f"related[{i}]", f"must be a crmkit entity, got {describe(record)}")]
-            )
+    for record in items(related, "related", of=Entity):
         if record.id != contact.id and relates_to(record, contact.id):
             out.append(_erase_record(record, redact, when))
     return out

@@ -502,7 +502,9 @@ def from_dict(cls: type[T], data: Any) -> T:
 
 def to_dicts(objs: Iterable[Any]) -> list[dict[str, Any]]:
     """:func:`to_dict` of many records."""
-    return [to_dict(o) for o in objs]
+    from crmkit._args import items
+
+    return [to_dict(o) for o in items(objs, "objs")]
 
 
 def from_dicts(cls: type[T], rows: Iterable[Any]) -> list[T]:
@@ -515,7 +517,9 @@ def from_dicts(cls: type[T], rows: Iterable[Any]) -> list[T]:
     errors: list[tuple[str, str]] = []
     if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
         raise ValidationError([("rows", f"expected an iterable of objects, got {describe(rows)}")])
-    for i, row in enumerate(rows):
+    from crmkit._args import items
+
+    for i, row in enumerate(items(rows, "rows")):
         try:
             out.append(structure(row, cls))
         except Exception as exc:
@@ -527,6 +531,8 @@ def from_dicts(cls: type[T], rows: Iterable[Any]) -> list[T]:
 
 def to_json(obj: Any, *, indent: int | None = None) -> str:
     """JSON text of an entity or value object (UTF-8 safe; keys in field order)."""
+    if indent is not None and (type(indent) is not int or not 0 <= indent <= 16):
+        raise ValidationError([("indent", f"must be None or 0-16, got {describe(indent)}")])
     return json.dumps(to_dict(obj), indent=indent, ensure_ascii=False)
 
 

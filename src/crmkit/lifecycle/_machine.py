@@ -13,6 +13,7 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._args import items, texts
 from crmkit._text import shown
 from crmkit.entities import Entity
 from crmkit.entities._base import utcnow
@@ -152,19 +153,19 @@ def _named(fn: Any) -> str:
 
 
 def _names(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    return frozenset(texts(value, "sources"))
 
 
 def _types(value: Iterable[type[Entity]]) -> tuple[type[Entity], ...]:
-    return tuple(value)
+    return tuple(items(value, "entity_types", of=type))
 
 
 def _state_tuple(value: Iterable[State]) -> tuple[State, ...]:
-    return tuple(value)
+    return tuple(items(value, "states"))
 
 
 def _transition_tuple(value: Iterable[Transition]) -> tuple[Transition, ...]:
-    return tuple(value)
+    return tuple(items(value, "transitions"))
 
 
 @attrs.frozen
@@ -466,12 +467,12 @@ class Machine:
 
     def state(self, name: str) -> State:
         """The state called ``name``."""
-        try:
-            return self._states[name]
-        except KeyError:
+        found = self._states.get(name) if type(name) is str else None
+        if found is None:
             raise ValidationError(
                 [("state", f"machine {shown(self.name)} has no state {shown(name)}")]
-            ) from None
+            )
+        return found
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -604,8 +605,8 @@ class Machine:
         Raises :class:`~crmkit.errors.InvalidTransition` when a record does not
         follow from the state before it.
         """
-        state = self.initial if start is None else start
-        for i, record in enumerate(records):
+        state = self.initial if start is None else self.state(start).name
+        for i, record in enumerate(items(records, "records", of=TransitionRecord)):
             transition = self._index.get((state, record.event))
             if (
                 record.from_state != state
@@ -689,6 +690,7 @@ class Machine:
     def rename_state(self, old: str, new: str) -> Machine:
         """Rename a state everywhere it appears."""
         state = self.state(old)
+        new = texts([new], "new")[0]
 
         def swap(n: str) -> str:
             return new if n == old else n
@@ -706,6 +708,9 @@ class Machine:
 
     def without_transition(self, event: str, *, source: str | None = None) -> Machine:
         """Drop the transitions of ``event`` (only from ``source`` if given)."""
+        _check_event(event)
+        if source is not None:
+            self.state(source)
         out: list[Transition] = []
         for t in self.transitions:
             if t.event != event:
@@ -718,6 +723,9 @@ class Machine:
 
     def with_guard(self, event: str, guard: Guard | None) -> Machine:
         """Set (or, with ``None``, remove) the guard of every transition of ``event``."""
+        _check_event(event)
+        if guard is not None and not callable(guard):
+            raise ValidationError([("guard", f"must be a callable or None, got {describe(guard)}")])
         if event not in self.events:
             raise ValidationError(
                 [("event", f"machine {shown(self.name)} has no event {shown(event)}")]

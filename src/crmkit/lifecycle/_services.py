@@ -8,6 +8,7 @@ from typing import Any
 
 import attrs
 
+from crmkit._args import items
 from crmkit._text import shown
 from crmkit.entities import Account, Contact, CustomerType, Lead, Money, Opportunity, Order
 from crmkit.entities._base import utcnow
@@ -192,6 +193,12 @@ def replay_customer_stages(
     :data:`CUSTOMER_LIFECYCLE`, so the records replay to the stages.
     """
     at = aware_argument("as_of", as_of)
+    customers = items(customers, "customers", of=(Account, Contact))
+    orders = items(orders, "orders", of=Order)
+    if not isinstance(churn_after, timedelta) or churn_after <= timedelta(0):
+        raise ValidationError(
+            [("churn_after", f"must be a positive timedelta, got {describe(churn_after)}")]
+        )
     count: dict[Any, int] = {}
     last: dict[Any, datetime] = {}
     for order in orders:

@@ -31,9 +31,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._args import instance, items, texts
 from crmkit._table import table
 from crmkit._text import shown
-from crmkit._validation import factorize
+from crmkit._validation import as_array, factorize
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = [
@@ -144,19 +145,19 @@ class TransitionLog:
         millions of records and refuses unknown names; ``at`` holds
         timezone-aware datetimes or ``datetime64`` values (read as UTC).
         """
-        ent = np.asarray(entity)
-        n = ent.shape[0] if ent.ndim == 1 else -1
+        ent = as_array(entity, "entity")
+        n = ent.shape[0]
         lengths = {
             "entity": n,
-            "from_state": len(from_state),
-            "to_state": len(to_state),
-            "at": len(at),
+            "from_state": as_array(from_state, "from_state").shape[0],
+            "to_state": as_array(to_state, "to_state").shape[0],
+            "at": as_array(at, "at").shape[0],
         }
-        if len(set(lengths.values())) != 1 or n < 0:
+        if len(set(lengths.values())) != 1:
             raise ValidationError(
                 [("columns", f"must be one-dimensional and of equal length, got {lengths}")]
             )
-        vocabulary = tuple(states) if states is not None else None
+        vocabulary = texts(states, "states") if states is not None else None
         if vocabulary is None:
             both = np.concatenate(
                 [np.asarray(from_state, dtype=object), np.asarray(to_state, dtype=object)]
@@ -185,7 +186,9 @@ class TransitionLog:
         cls, records: Iterable[Any], *, states: Sequence[str] | None = None
     ) -> TransitionLog:
         """From :class:`~crmkit.lifecycle.TransitionRecord` objects."""
-        rows = list(records)
+        from crmkit.lifecycle._machine import TransitionRecord
+
+        rows = items(records, "records", of=TransitionRecord)
         return cls.from_columns(
             entity=np.array([str(r.entity_id) for r in rows], dtype=object),
             from_state=np.array([r.from_state for r in rows], dtype=object),
@@ -241,7 +244,8 @@ def funnel(log: TransitionLog, stages: Sequence[str]) -> Funnel:
     A step rate is the share of the entities that reached one stage which
     also reached the next; the overall rate is last stage over first.
     """
-    if len(stages) < 2:
+    instance(log, TransitionLog, "log")
+    if len(texts(stages, "stages")) < 2:
         raise ValidationError([("stages", "name at least two stages")])
     codes = [log.code(s) for s in stages]
     reached = log.reached()[:, codes]
@@ -308,6 +312,7 @@ def time_in_stage(log: TransitionLog) -> StageTimes:
     States nobody left appear with ``n == 0`` and NaN statistics are not
     returned: they are left out.
     """
+    instance(log, TransitionLog, "log")
     order = _sorted_by_entity_time(log)
     ent, at, frm = log.entity[order], log.at[order], log.from_state[order]
     same = ent[1:] == ent[:-1]
@@ -374,6 +379,7 @@ class TransitionMatrix:
 
 def transition_matrix(log: TransitionLog) -> TransitionMatrix:
     """How often each state led to each other state."""
+    instance(log, TransitionLog, "log")
     k = len(log.states)
     flat = np.bincount(log.from_state * k + log.to_state, minlength=k * k)
     return TransitionMatrix(log.states, flat.reshape(k, k).astype(np.int64))
@@ -404,6 +410,7 @@ def cohort_conversion(log: TransitionLog, *, entry: str, target: str) -> CohortC
 
     The entry time is the entity's earliest record touching ``entry``.
     """
+    instance(log, TransitionLog, "log")
     e, t = log.code(entry), log.code(target)
     touches = (log.from_state == e) | (log.to_state == e)
     if not touches.any():
@@ -480,10 +487,12 @@ def pipeline_metrics(
     deal without a ``probability`` takes its stage's default. Raises
     :class:`~crmkit.errors.InsufficientData` for a currency with no closed deal.
     """
+    from crmkit.entities import Opportunity
+    from crmkit.lifecycle._machine import Machine
     from crmkit.lifecycle._standard import OPPORTUNITY_PIPELINE
 
-    m = machine or OPPORTUNITY_PIPELINE
-    deals = list(opportunities)
+    m = OPPORTUNITY_PIPELINE if machine is None else instance(machine, Machine, "machine")
+    deals = items(opportunities, "opportunities", of=Opportunity)
     if not deals:
         raise InsufficientData("no opportunities given")
     outcome = {s.name: s.outcome for s in m.states}
@@ -664,6 +673,7 @@ def forecast_pipeline(
     result also holds the amount really won per period by the deals open at
     ``as_of``, and the errors.
     """
+    instance(log, TransitionLog, "log")
     from scipy.linalg import expm
 
     if type(periods) is not int or periods < 1:

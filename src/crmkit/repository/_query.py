@@ -36,6 +36,7 @@ from uuid import UUID
 
 import attrs
 
+from crmkit._args import items as list_of
 from crmkit._text import shown
 from crmkit.entities import Email, Entity, Money, PhoneNumber
 from crmkit.entities._rules import describe, to_uuid
@@ -158,6 +159,8 @@ def resolve_field(cls: type, path: str) -> FieldInfo:
         raise ValidationError(
             [("field", f"must be a field name such as 'email', got {describe(path)}")]
         )
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        raise ValidationError([("cls", f"must be an entity class, got {describe(cls)}")])
     parts = tuple(path.split("."))
     current: Any = cls
     optional = False
@@ -318,17 +321,26 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
+def _filter_operand(other: Any, op: str) -> None:
+    if not isinstance(other, _Combinable):
+        raise ValidationError(
+            [("filter", f"{op} combines filters such as F('email') == x, got {describe(other)}")]
+        )
+
+
 class _Combinable:
     """``&``, ``|`` and ``~`` on filters. ``And`` and ``Or`` are n-ary and flatten: OR-ing
     10,000 conditions one by one gives one ``Or`` of 10,000 items, not a chain 10,000 deep
     that every recursive walk over it would overflow."""
 
     def __and__(self, other: Filter) -> And:
+        _filter_operand(other, "&")
         left = self.items if isinstance(self, And) else (self,)
         right = other.items if isinstance(other, And) else (other,)
         return And((*left, *right))
 
     def __or__(self, other: Filter) -> Or:
+        _filter_operand(other, "|")
         left = self.items if isinstance(self, Or) else (self,)
         right = other.items if isinstance(other, Or) else (other,)
         return Or((*left, *right))
@@ -476,11 +488,8 @@ def _bind(cls: type, node: Any, where: str) -> Any:
                 )
             value = node.value
         elif node.op == "in":
-            if isinstance(node.value, (str, bytes)) or not isinstance(node.value, Iterable):
-                raise ValidationError(
-                    [(where, f"in_ takes a list of values, got {describe(node.value)}")]
-                )
-            value = tuple(_coerce(info, v, f"{where}[{i}]") for i, v in enumerate(node.value))
+            listed = list_of(node.value, where)
+            value = tuple(_coerce(info, v, f"{where}[{i}]") for i, v in enumerate(listed))
         elif node.op in ("contains", "startswith") and info.kind in ("text", "email"):
             if type(node.value) is not str:
                 raise ValidationError(
@@ -960,7 +969,7 @@ class Query(Generic[E]):
         entity_type = self.entity_type
         keep = (lambda e: True) if self.filter is None else _compile(self.filter)
         matched = []
-        for e in entities:
+        for e in list_of(entities, "entities"):
             if not isinstance(e, entity_type):
                 raise ValidationError(
                     [("entities", f"must all be {entity_type.__name__}, got {describe(e)}")]

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._text import shown
-from crmkit._validation import as_scale
+from crmkit._validation import as_labels, as_numbers, as_scale
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["CATEGORIES", "KanoFeature", "KanoResult", "kano", "kano_category"]
@@ -132,8 +132,8 @@ def kano(
     >>> f.counts["O"], f.category, f.better, f.worse
     (2, 'O', 0.75, -0.75)
     """
-    f_arr = np.asarray(functional)
-    d_arr = np.asarray(dysfunctional)
+    f_arr = as_numbers(functional, "functional")
+    d_arr = as_numbers(dysfunctional, "dysfunctional")
     if f_arr.ndim == 1:
         f_arr, d_arr = f_arr[:, None], d_arr.reshape(-1, 1) if d_arr.ndim == 1 else d_arr
     if f_arr.ndim != 2 or f_arr.shape != d_arr.shape:
@@ -146,7 +146,11 @@ def kano(
             ]
         )
     n, k = f_arr.shape
-    names = list(features) if features is not None else [f"feature {i + 1}" for i in range(k)]
+    names = (
+        list(as_labels(features, "features"))
+        if features is not None
+        else [f"feature {i + 1}" for i in range(k)]
+    )
     if len(names) != k:
         raise ValidationError(
             [("features", f"must name the {k} feature columns, got {len(names)} names")]

@@ -8,8 +8,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._args import items
 from crmkit._text import shown
-from crmkit._validation import as_numbers, as_scale, check_confidence
+from crmkit._validation import as_numbers, as_pair, as_scale, check_confidence
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = [
@@ -66,11 +67,8 @@ def _summary(
     from scipy.stats import t as student_t
 
     conf = check_confidence(confidence)
-    low, high = scale
-    if not (type(low) is int and type(high) is int and low < high):
-        raise ValidationError(
-            [("scale", f"must be two integers (low, high) with low < high, got {shown(scale)}")]
-        )
+    low, high = as_pair(scale, "scale", integers=True)
+    top = tuple(items(top, "satisfied"))
     if not top or any(type(v) is not int or not low <= v <= high for v in top):
         raise ValidationError(
             [("satisfied", f"must be answers within {low}-{high}, got {shown(top)}")]
@@ -303,11 +301,9 @@ def disconfirmation(
     """
     from scipy.stats import t as student_t
 
-    from crmkit._validation import as_array
-
     conf = check_confidence(confidence)
-    e = as_array(expected, "expected").astype(float)
-    p = as_array(perceived, "perceived").astype(float)
+    e = as_numbers(expected, "expected", ndim=1)
+    p = as_numbers(perceived, "perceived", ndim=1)
     if e.shape != p.shape:
         raise ValidationError(
             [

@@ -132,9 +132,10 @@ class ServqualResult:
 
 
 def _matrix(values: Any, name: str, scale: tuple[int, int]) -> npt.NDArray[np.float64]:
-    from crmkit._validation import as_numbers
+    from crmkit._validation import as_numbers, as_pair
 
     x = as_numbers(values, name)
+    scale = as_pair(scale, "scale")
     if x.ndim != 2:
         raise ValidationError(
             [(name, f"must be a 2-D array (respondents x items), got shape {x.shape}")]
@@ -143,7 +144,7 @@ def _matrix(values: Any, name: str, scale: tuple[int, int]) -> npt.NDArray[np.fl
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise ValidationError(
-            [(f"{name}[{r}, {c}]", f"must be an answer {scale[0]}-{scale[1]}, got {x[r, c]}")]
+            [(f"{name}[{r}, {c}]", f"must be an answer {scale[0]:g}-{scale[1]:g}, got {x[r, c]:g}")]
         )
     return x
 

@@ -421,12 +421,25 @@ def idic_from_entities(
     """
     from collections import Counter, defaultdict
 
-    people = list(contacts)
+    from crmkit._args import instance, items, number, texts
+    from crmkit.entities import Consent, Contact, Interaction, Order, SurveyResponse
+    from crmkit.entities._rules import aware_argument
+
+    people = items(contacts, "contacts", of=Contact)
     if not people:
         raise InsufficientData("no contacts to score")
-    if as_of.tzinfo is None:
-        raise ValidationError([("as_of", "must be timezone-aware")])
-    wanted = set(purposes)
+    as_of = aware_argument("as_of", as_of)
+    consents = items(consents, "consents", of=Consent)
+    interactions = items(interactions, "interactions", of=Interaction)
+    orders = items(orders, "orders", of=Order)
+    survey_responses = items(survey_responses, "survey_responses", of=SurveyResponse)
+    wanted = set(texts(purposes, "purposes"))
+    window_days = number(window_days, "window_days", 0, open_low=True)
+    for name, given in (("value", value), ("segment", segment)):
+        if given is not None:
+            instance(given, Mapping, name)
+    if weights is not None:
+        instance(weights, IdicWeights, "weights")
     index = {c.id: i for i, c in enumerate(people)}
     n = len(people)
     emails = Counter(c.email.normalized for c in people if c.email is not None)

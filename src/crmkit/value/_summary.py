@@ -384,8 +384,15 @@ def rfm_summary_from_orders(
     only added within one currency: pass ``currency`` when the orders use
     several (the others are skipped), else a mixed list is refused.
     """
-    skip = set(exclude_status)
-    rows = [o for o in orders if o.status not in skip]
+    from crmkit._args import items, texts
+    from crmkit.entities import Order
+
+    skip = set(texts(exclude_status, "exclude_status"))
+    if currency is not None and type(currency) is not str:
+        raise ValidationError(
+            [("currency", f"must be a currency code or None, got {shown(currency)}")]
+        )
+    rows = [o for o in items(orders, "orders", of=Order) if o.status not in skip]
     if currency is not None:
         rows = [o for o in rows if o.currency == currency]
     currencies = {o.currency for o in rows}
