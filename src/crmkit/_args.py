@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from crmkit._text import describe
 from crmkit.errors import ValidationError
 
-__all__ = ["choice", "instance", "items", "number", "pair", "texts", "whole"]
+__all__ = ["choice", "instance", "items", "number", "pair", "text", "texts", "whole"]
 
 T = TypeVar("T")
 
@@ -48,6 +48,13 @@ def items(value: Any, name: str, of: type | tuple[type, ...] | None = None) -> l
                 what = " or ".join(c.__name__ for c in of) if isinstance(of, tuple) else of.__name__
                 raise _bad(f"{name}[{i}]", f"a {what}", v)
     return out
+
+
+def text(value: Any, name: str) -> str:
+    """A non-blank string (a name)."""
+    if type(value) is not str or not value.strip():
+        raise _bad(name, "a non-blank string", value)
+    return value
 
 
 def texts(value: Any, name: str, *, min_length: int = 0) -> tuple[str, ...]:

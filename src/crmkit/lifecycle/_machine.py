@@ -13,7 +13,7 @@ from uuid import UUID
 
 import attrs
 
-from crmkit._args import items, texts
+from crmkit._args import items, text, texts
 from crmkit._text import shown
 from crmkit.entities import Entity
 from crmkit.entities._base import utcnow
@@ -385,6 +385,10 @@ class Machine:
     _plans: _Plans = attrs.field(init=False, eq=False, repr=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
+        for label in ("name", "field", "initial"):
+            text(getattr(self, label), label)
+        if self.probability_field is not None:
+            text(self.probability_field, "probability_field")
         problems: list[str] = []
         states: dict[str, State] = {}
         for s in self.states:
@@ -690,7 +694,7 @@ class Machine:
     def rename_state(self, old: str, new: str) -> Machine:
         """Rename a state everywhere it appears."""
         state = self.state(old)
-        new = texts([new], "new")[0]
+        new = text(new, "new")
 
         def swap(n: str) -> str:
             return new if n == old else n

@@ -134,6 +134,13 @@ CUSTOMER_LIFECYCLE = Machine(
 
 def ticket_machine(reopen_window: timedelta = REOPEN_WINDOW) -> Machine:
     """The support-ticket machine, with solved tickets reopenable within ``reopen_window``."""
+    if not isinstance(reopen_window, timedelta) or reopen_window < timedelta(0):
+        from crmkit._text import describe
+        from crmkit.errors import ValidationError
+
+        raise ValidationError(
+            [("reopen_window", f"must be a timedelta >= 0, got {describe(reopen_window)}")]
+        )
 
     def within_reopen_window_of(ticket: Any, ctx: Mapping[str, Any]) -> str | None:
         return within_reopen_window(ticket, {"reopen_window": reopen_window, **ctx})

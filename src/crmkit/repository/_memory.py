@@ -87,9 +87,9 @@ def _saved(entity: E, stored: E, clock: Clock) -> E:
 
 
 def _check_remove(entity_type: type, id: UUID, stored: Any, expected_version: Any) -> None:
-    if type(expected_version) is not int:
+    if type(expected_version) is not int or not 0 <= expected_version < 2**63:
         raise ValidationError(
-            [("expected_version", f"must be an integer, got {describe(expected_version)}")]
+            [("expected_version", f"must be an integer version, got {describe(expected_version)}")]
         )
     if stored.version != expected_version:
         raise ConcurrencyError(

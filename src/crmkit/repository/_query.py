@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Generic, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, Generic, Literal, NoReturn, TypeVar, Union, get_args, get_origin
 from uuid import UUID
 
 import attrs
@@ -323,9 +323,13 @@ def _shown(value: Any) -> str:
 
 def _filter_operand(other: Any, op: str) -> None:
     if not isinstance(other, _Combinable):
-        raise ValidationError(
-            [("filter", f"{op} combines filters such as F('email') == x, got {describe(other)}")]
-        )
+        raise _not_a_filter(other, op)
+
+
+def _not_a_filter(other: Any, op: str) -> ValidationError:
+    return ValidationError(
+        [("filter", f"{op} combines filters such as F('email') == x, got {describe(other)}")]
+    )
 
 
 class _Combinable:
@@ -344,6 +348,13 @@ class _Combinable:
         left = self.items if isinstance(self, Or) else (self,)
         right = other.items if isinstance(other, Or) else (other,)
         return Or((*left, *right))
+
+    # Reached only when the left operand is not a filter: refused with a clear message.
+    def __rand__(self, other: Any) -> NoReturn:
+        raise _not_a_filter(other, "&")
+
+    def __ror__(self, other: Any) -> NoReturn:
+        raise _not_a_filter(other, "|")
 
     def __invert__(self) -> Not:
         return Not(self)  # type: ignore[arg-type]

@@ -325,9 +325,13 @@ def disconfirmation(
         raise InsufficientData(f"need at least two complete pairs, got {e.size}")
     if not (np.isfinite(e).all() and np.isfinite(p).all()):
         raise ValidationError([("expected", "must hold finite numbers")])
-    diff = p - e
+    with np.errstate(over="ignore", invalid="ignore"):
+        diff = p - e
+        mean = float(diff.mean())
+        spread = float(diff.std())
+    if not (np.isfinite(mean) and np.isfinite(spread)):
+        raise ValidationError([("expected", "values are too large: the differences overflow")])
     sign = np.sign(diff).astype(np.int64)
-    mean = float(diff.mean())
     half = (
         float(student_t.ppf(0.5 + conf / 2, diff.size - 1))
         * float(diff.std(ddof=1))

@@ -27,6 +27,21 @@ class ServqualInstrument:
     dimensions: tuple[tuple[str, tuple[int, ...]], ...]
 
     def __attrs_post_init__(self) -> None:
+        from crmkit._args import items as list_of
+        from crmkit._args import text, whole
+
+        dims = []
+        for i, dim in enumerate(list_of(self.dimensions, "dimensions")):
+            parts = list_of(dim, f"dimensions[{i}]")
+            if len(parts) != 2:
+                raise ValidationError([(f"dimensions[{i}]", "must be a (name, item columns) pair")])
+            name = text(parts[0], f"dimensions[{i}]")
+            cols = tuple(
+                whole(c, f"dimensions[{i}][{j}]", 0, 10_000)
+                for j, c in enumerate(list_of(parts[1], f"dimensions[{i}]"))
+            )
+            dims.append((name, cols))
+        object.__setattr__(self, "dimensions", tuple(dims))
         names = [d for d, _ in self.dimensions]
         if not names or len(set(names)) != len(names):
             raise DefinitionError(f"dimension names must be given once each, got {names}")

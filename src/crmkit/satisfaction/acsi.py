@@ -27,6 +27,7 @@ import attrs
 import numpy as np
 
 from crmkit._text import shown
+from crmkit._validation import as_pair
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.satisfaction.pls import PathModel, PlsResult, indicator_matrix, resample
 
@@ -42,6 +43,9 @@ __all__ = [
 
 
 def _model(blocks: Mapping[str, Sequence[str] | None], paths: list[tuple[str, str]]) -> PathModel:
+    from crmkit._args import texts
+
+    blocks = {c: None if v is None else texts(v, c) for c, v in blocks.items()}
     missing = [c for c, items in blocks.items() if not items]
     if missing:
         raise ValidationError([(missing[0], "needs the names of its indicators (questions)")])
@@ -225,9 +229,11 @@ def satisfaction_index(
     index per group, with the weights of the whole sample. ``bootstrap=n``
     refits the model on ``n`` resamples for percentile intervals.
     """
+    from crmkit._args import instance
     from crmkit._validation import as_array, check_confidence, factorize
 
-    if construct not in result.model.blocks:
+    instance(result, PlsResult, "result")
+    if type(construct) is not str or construct not in result.model.blocks:
         raise ValidationError(
             [
                 (
@@ -236,7 +242,7 @@ def satisfaction_index(
                 )
             ]
         )
-    lo, hi = (float(v) for v in scale)
+    lo, hi = as_pair(scale, "scale")
     if not hi > lo:
         raise ValidationError([("scale", f"must be (min, max) with max > min, got {shown(scale)}")])
     items = result.model.blocks[construct]
@@ -341,9 +347,14 @@ def priorities(
     An inadmissible result (``result.problems``, e.g. a consistent-PLS path
     beyond 1) is refused with :class:`~crmkit.errors.ValidationError`.
     """
+    from crmkit._args import instance
     from crmkit.satisfaction._ipa import QUADRANTS
     from crmkit.satisfaction.pls._result import warning_text
 
+    instance(result, PlsResult, "result")
+    as_pair(scale, "scale")
+    if type(target) is not str:
+        raise ValidationError([("target", f"must be a construct name, got {shown(target)}")])
     if result.problems:
         raise ValidationError(
             [("result", f"{warning_text(result.problems)}; priorities from it would mislead")]

@@ -460,10 +460,11 @@ class BetaGeo(Model):
         """
         from scipy.special import hyp2f1
 
-        from crmkit.value._predict import as_times
+        from crmkit.value._predict import as_times, one_shape
 
         x, tx, T_ = _customers(frequency, recency, T)
         tt = as_times(t, "t")
+        one_shape(t=tt, frequency=x)
         alive = self.probability_alive(x, tx, T_, params=params)
         if self._on_limit(params):
             return alive * self._expected_while_alive(self._phi_of(None), tt, x, T_)
@@ -486,11 +487,12 @@ class BetaGeo(Model):
         """
         from scipy.special import betainc, gammaln, pdtr
 
-        from crmkit.value._predict import as_counts, as_times
+        from crmkit.value._predict import as_counts, as_times, one_shape
 
         phi = self._phi_of(params)
         tt = as_times(t, "t")
         nn = as_counts(n, "n")
+        one_shape(t=tt, n=nn)
         mean, kappa = math.exp(phi[0]), phi[1]
         ni = nn.astype(np.int64)
         mix = BetaMix(phi[2], phi[3], int(np.max(ni, initial=0)) + 1)

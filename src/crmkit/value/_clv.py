@@ -20,6 +20,7 @@ import numpy as np
 from crmkit._text import shown
 from crmkit.errors import ValidationError
 from crmkit.value._fitting import Array
+from crmkit.value._predict import finite_result
 
 __all__ = ["clv", "discounted_cash_flows"]
 
@@ -81,15 +82,16 @@ def clv(
         if timing == "start":
             multiple = (1 + i) / (1 + i - r)
     else:
-        if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-            raise ValidationError(
-                [("horizon", f"must be a whole number of periods >= 1, got {shown(horizon)}")]
-            )
+        from crmkit._args import whole
+
+        horizon = whole(horizon, "horizon", 1, 100_000)
         with np.errstate(divide="ignore", invalid="ignore"):
             series = np.where(q == 1, float(horizon), (1 - q**horizon) / (1 - q))
         # end: q + q^2 + ... + q^H; start: 1 + q + ... + q^(H-1)
         multiple = q * series if timing == "end" else series
-    return m * multiple - cost
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = m * multiple - cost
+    return finite_result(value, "clv")
 
 
 def discounted_cash_flows(
@@ -118,4 +120,6 @@ def discounted_cash_flows(
         raise ValidationError([("timing", f"must be 'end' or 'start', got {shown(timing)}")])
     t = np.arange(cf.shape[-1], dtype=float) + (1.0 if timing == "end" else 0.0)
     factors = (1 + np.asarray(d)[..., None]) ** -t
-    return (cf * factors).sum(axis=-1) - cost
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = (cf * factors).sum(axis=-1) - cost
+    return finite_result(value, "discounted_cash_flows")

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.value._fitting import Array, BoundaryLimit, Coordinate, Model, rng_of, transactions
 from crmkit.value._mixing import BetaMix, beta_coords, beta_natural
@@ -261,12 +260,10 @@ class ShiftedBetaGeo(Model):
         """
         from scipy.special import hyp2f1
 
+        from crmkit._args import number
         from crmkit.value._predict import as_counts
 
-        if not (isinstance(discount_rate, (int, float)) and discount_rate > 0):
-            raise ValidationError(
-                [("discount_rate", f"must be a number > 0, got {shown(discount_rate)}")]
-            )
+        discount_rate = number(discount_rate, "discount_rate", 0, 1e6, open_low=True)
         n = as_counts(renewals, "renewals") + 1
         d = float(discount_rate)
         if self._on_limit(params):

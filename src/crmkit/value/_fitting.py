@@ -226,7 +226,7 @@ def check_params(names: tuple[str, ...], given: Mapping[str, Any], model: str) -
     for n in names:
         try:
             v = float(given[n])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValidationError([(n, f"must be a number, got {shown(given[n])}")]) from None
         if not (math.isfinite(v) and v > 0):
             raise ValidationError([(n, f"must be a finite number > 0, got {shown(given[n])}")])

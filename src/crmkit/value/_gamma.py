@@ -35,6 +35,7 @@ from crmkit._text import shown
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 from crmkit.value._fitting import Array, BoundaryLimit, Coordinate, Model, distinct_counts, rng_of
 from crmkit.value._mixing import log1p_ratio_array, log_rising_over_power
+from crmkit.value._predict import finite_result
 
 _KAPPA_MAX = 1e4
 NonPositive = Literal["raise", "population", "zero"]
@@ -393,8 +394,11 @@ class GammaGamma(Model):
         with np.errstate(divide="ignore", invalid="ignore"):
             # p (gamma + x zbar) / (p x + q - 1), multiplied through by kappa_p kappa_q
             own = (theta * kappa_p + x * m * kappa_q) / (x * kappa_q + kappa_p - kappa_p * kappa_q)
-        out = np.where(x > 0, own, population)
-        return np.where(bad, population if nonpositive == "population" else 0.0, out)
+            out = np.where(x > 0, own, population)
+        return finite_result(
+            np.where(bad, population if nonpositive == "population" else 0.0, out),
+            "conditional_expected_spend",
+        )
 
     def expected_spend(self, *, params: dict[str, float] | None = None) -> float:
         """The population mean spend per transaction, p gamma / (q - 1)."""
@@ -425,6 +429,10 @@ class GammaGamma(Model):
             return {"frequency": x.astype(np.int64), "monetary_value": 1 / rate}
         total = rng.gamma(x / kappa_p, kappa_p / rate)
         return {"frequency": x.astype(np.int64), "monetary_value": total / x}
+
+
+#: Discounting more than 100,000 periods ahead adds nothing (and a typo would allocate forever).
+MAX_HORIZON = 100_000
 
 
 def _as_spend(values: Any, shape: tuple[int, ...]) -> Array:
@@ -467,23 +475,16 @@ def customer_lifetime_value(
     worth nothing in total are refused unless ``nonpositive`` says how to
     value them (see :meth:`GammaGamma.conditional_expected_spend`).
     """
-    from crmkit.value._predict import customers
+    from crmkit._args import instance, number, whole
+    from crmkit.value._fitting import Model
+    from crmkit.value._predict import MAX_TIME, customers
 
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        raise ValidationError(
-            [("horizon", f"must be a whole number of periods >= 1, got {shown(horizon)}")]
-        )
-    for name, value in (("period", period), ("margin", margin)):
-        if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
-            raise ValidationError([(name, f"must be a number > 0, got {shown(value)}")])
-    if not (
-        isinstance(discount_rate, (int, float))
-        and np.isfinite(discount_rate)
-        and discount_rate >= 0
-    ):
-        raise ValidationError(
-            [("discount_rate", f"must be a number >= 0, got {shown(discount_rate)}")]
-        )
+    instance(transaction_model, Model, "transaction_model")
+    instance(spend_model, GammaGamma, "spend_model")
+    horizon = whole(horizon, "horizon", 1, MAX_HORIZON)
+    period = number(period, "period", 0, MAX_TIME, open_low=True)
+    margin = number(margin, "margin", 0, open_low=True)
+    discount_rate = number(discount_rate, "discount_rate", 0, 1e6)
     x, tx, T = customers(summary, None, None)
     monetary = (
         summary.monetary_value if hasattr(summary, "monetary_value") else summary["monetary_value"]
@@ -495,4 +496,6 @@ def customer_lifetime_value(
     cumulative = transaction_model.conditional_expected_purchases(grid, x, tx, T)
     per_period = np.diff(cumulative, axis=0)
     discount = (1 + discount_rate) ** -np.arange(1, horizon + 1, dtype=float)
-    return margin * spend * vecmat(discount, per_period)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = margin * spend * vecmat(discount, per_period)
+    return finite_result(value, "customer_lifetime_value")

@@ -97,7 +97,11 @@ def holdout_report(model: Any, summary: Any, *, max_frequency: int = 7) -> Holdo
                 )
             ]
         )
-    if not isinstance(max_frequency, int) or max_frequency < 1:
+    from crmkit._args import instance
+    from crmkit.value._fitting import Model
+
+    instance(model, Model, "model")
+    if not isinstance(max_frequency, int) or not 1 <= max_frequency <= 1000:
         raise ValidationError(
             [("max_frequency", f"must be an integer >= 1, got {shown(max_frequency)}")]
         )

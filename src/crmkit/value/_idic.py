@@ -213,13 +213,9 @@ class IdicResult:
 
 
 def _unit(values: Any, name: str, n: int, *, missing_ok: bool = False) -> Array:
-    from crmkit._validation import _positions, as_array
+    from crmkit._validation import _positions, as_numbers
 
-    arr = as_array(values, name)
-    try:
-        x = arr.astype(float)
-    except (TypeError, ValueError):
-        raise ValidationError([(name, "must hold numbers or booleans")]) from None
+    x = as_numbers(values, name, ndim=1)
     if x.shape[0] != n:
         raise ValidationError([(name, f"must have one value per customer ({n}), got {x.shape[0]}")])
     finite = np.isfinite(x)
@@ -291,7 +287,7 @@ def idic_scores(
     """
     from scipy.stats import rankdata
 
-    from crmkit._validation import as_array, as_finite, factorize
+    from crmkit._validation import as_array, as_finite, as_numbers, factorize
 
     w = weights or IdicWeights()
     v = as_finite(value, "value")
@@ -317,7 +313,7 @@ def idic_scores(
         comp["needs"] = np.full(n, 1.0 if segment is not None else 0.0)
     else:
         comp["needs"] = _unit(needs_known, "needs_known", n)
-    days = np.asarray(as_array(days_since_interaction, "days_since_interaction"), dtype=float)
+    days = as_numbers(days_since_interaction, "days_since_interaction", ndim=1)
     if days.shape[0] != n:
         raise ValidationError(
             [("days_since_interaction", f"must have one value per customer ({n})")]

@@ -582,11 +582,12 @@ class ParetoNBD(Model):
         mu / (1 + kappa_mu mu T)); the expected time alive in the next t
         follows from the second.
         """
-        from crmkit.value._predict import as_times, customers
+        from crmkit.value._predict import as_times, customers, one_shape
 
         phi = self._phi_of(params)
         x, tx, T_ = customers(frequency, recency, T)
         tt = as_times(t, "t")
+        one_shape(t=tt, frequency=x)
         lam, kappa, mu, kappa_mu = math.exp(phi[0]), phi[1], math.exp(phi[2]), phi[3]
         rate = lam * (1 + x * kappa) / (1 + kappa * lam * T_)
         post_mu = mu / (1 + kappa_mu * mu * T_)

@@ -9,24 +9,40 @@ import numpy as np
 from crmkit.errors import ValidationError
 from crmkit.value._fitting import Array
 
+#: Times beyond a billion periods and counts beyond a million purchases per customer are
+#: typing errors, not customers (and would overflow the models' tables and integers).
+MAX_TIME = 1e9
+MAX_COUNT = 10**6
 
-def as_times(values: Any, name: str) -> Array:
-    """A scalar or array of finite times >= 0."""
+
+def as_times(values: Any, name: str, *, high: float = MAX_TIME) -> Array:
+    """A scalar or array of finite times from 0 to ``high``."""
     from crmkit._validation import as_numbers
 
     arr = as_numbers(values, name)
-    bad = ~np.isfinite(arr) | (arr < 0)
+    bad = ~np.isfinite(arr) | (arr < 0) | (arr > high)
     if bad.any():
         where = f" at positions {np.flatnonzero(bad.ravel())[:5].tolist()}" if arr.ndim else ""
-        raise ValidationError([(name, f"must be finite and >= 0{where}")])
+        raise ValidationError([(name, f"must be finite, from 0 to {high:g}{where}")])
     return arr
 
 
 def as_counts(values: Any, name: str) -> Array:
-    arr = as_times(values, name)
+    arr = as_times(values, name, high=MAX_COUNT)
     if (arr != np.round(arr)).any():
         raise ValidationError([(name, "must be whole numbers")])
     return arr
+
+
+def one_shape(**arrays: Any) -> tuple[int, ...]:
+    """The broadcast shape of the named arrays, or a ValidationError naming their shapes."""
+    try:
+        return tuple(np.broadcast_shapes(*(np.shape(a) for a in arrays.values())))
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise ValidationError(
+            [(next(iter(arrays)), f"must broadcast to one shape, got {shapes}")]
+        ) from None
 
 
 def customers(frequency: Any, recency: Any, T: Any) -> tuple[Array, Array, Array]:
@@ -62,3 +78,12 @@ def customers(frequency: Any, recency: Any, T: Any) -> tuple[Array, Array, Array
     if bad.any():
         raise ValidationError([("recency", "must not exceed T")])
     return x, tx, t
+
+
+def finite_result(values: Any, what: str) -> Any:
+    """``values`` if every one is finite; else a ValidationError (inputs too large to compute with)."""
+    if not np.all(np.isfinite(values)):
+        raise ValidationError(
+            [(what, "the inputs are too large: the result overflows (rescale them)")]
+        )
+    return values

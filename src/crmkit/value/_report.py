@@ -135,8 +135,16 @@ def value_report(
     """
     if model not in ("bgnbd", "pareto"):
         raise ValidationError([("model", f"must be 'bgnbd' or 'pareto', got {shown(model)}")])
-    if isinstance(top, bool) or not isinstance(top, int) or top < 0:
-        raise ValidationError([("top", f"must be a whole number >= 0, got {shown(top)}")])
+    from crmkit._args import number, whole
+    from crmkit.value._gamma import MAX_HORIZON
+    from crmkit.value._predict import MAX_TIME
+
+    top = whole(top, "top", 0, 10**9)
+    horizon = whole(horizon, "horizon", 1, MAX_HORIZON)
+    period = number(period, "period", 0, MAX_TIME, open_low=True)
+    discount_rate = number(discount_rate, "discount_rate", 0, 1e6)
+    if type(period_name) is not str:
+        raise ValidationError([("period_name", f"must be text, got {shown(period_name)}")])
     notes: list[str] = []
     spend: GammaGamma | None = None
     skipped: str | None = None

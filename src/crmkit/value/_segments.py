@@ -251,12 +251,19 @@ def concentration(
     n = x.shape[0]
     if n < 2:
         raise InsufficientData(f"a concentration analysis needs at least two customers, got {n}")
-    total = float(x.sum())
+    with np.errstate(over="ignore"):
+        total = float(x.sum())
+    if not np.isfinite(total):
+        raise ValidationError([("values", "are too large: their sum overflows (rescale them)")])
     if total == 0:
         raise InsufficientData("all values are zero: there is nothing to concentrate")
-    for name, shares in (("top", top), ("value_shares", value_shares)):
-        if any(not (0 < s <= 1) for s in shares):
-            raise ValidationError([(name, f"shares must lie in (0, 1], got {list(shares)}")])
+    from crmkit._args import items, number
+
+    top = [number(s, f"top[{i}]", 0, 1, open_low=True) for i, s in enumerate(items(top, "top"))]
+    value_shares = [
+        number(s, f"value_shares[{i}]", 0, 1, open_low=True)
+        for i, s in enumerate(items(value_shares, "value_shares"))
+    ]
     asc = np.sort(x)
     # sum_{i<j} (x_j - x_i) as each gap between neighbours times the pairs it separates: every
     # term is >= 0, so equal values give exactly 0 (the textbook sum (2i - n - 1) x_i does not).

@@ -166,7 +166,10 @@ def _days(values: Any, name: str) -> npt.NDArray[np.float64]:
     """Timestamps (datetime64, datetimes, dates, pandas/polars columns) as float days since the epoch."""
     if hasattr(values, "to_numpy"):
         values = values.to_numpy()
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        raise ValidationError([(name, "must be a one-dimensional array of dates")]) from None
     if arr.ndim != 1:
         raise ValidationError([(name, f"must be one-dimensional, got shape {arr.shape}")])
     if arr.dtype.kind == "O":
@@ -175,15 +178,18 @@ def _days(values: Any, name: str) -> npt.NDArray[np.float64]:
             raise ValidationError(
                 [(f"{name}[{bad[0]}]", f"must be a date or datetime, got {shown(arr[bad[0]])}")]
             )
-        arr = np.array(
-            [
-                v.astimezone(timezone.utc).replace(tzinfo=None)
-                if isinstance(v, datetime) and v.tzinfo is not None
-                else v
-                for v in arr
-            ],
-            dtype="datetime64[us]",
-        )
+        try:
+            arr = np.array(
+                [
+                    v.astimezone(timezone.utc).replace(tzinfo=None)
+                    if isinstance(v, datetime) and v.tzinfo is not None
+                    else v
+                    for v in arr
+                ],
+                dtype="datetime64[us]",
+            )
+        except OverflowError:  # year 1 east of UTC
+            raise ValidationError([(name, "holds a datetime before year 1 in UTC")]) from None
     if arr.dtype.kind == "U":
         try:
             arr = arr.astype("datetime64[us]")
@@ -205,11 +211,13 @@ def _days(values: Any, name: str) -> npt.NDArray[np.float64]:
 def _instant(value: Any, name: str) -> float:
     if value is None:
         raise ValidationError([(name, "is required")])
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
     try:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        if not isinstance(value, (datetime, date, str, np.datetime64)):
+            raise TypeError(type(value).__name__)
         return float(_days(np.array([value], dtype="datetime64[us]"), name)[0])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError([(name, f"must be a date or datetime, got {shown(value)}")]) from None
 
 
@@ -225,7 +233,7 @@ def _period(days: npt.NDArray[np.float64], collapse: str) -> npt.NDArray[np.floa
 
 
 def _unit(time_unit: str) -> float:
-    if time_unit not in TIME_UNITS:
+    if type(time_unit) is not str or time_unit not in TIME_UNITS:
         raise ValidationError(
             [("time_unit", f"must be one of {', '.join(TIME_UNITS)}, got {shown(time_unit)}")]
         )
@@ -308,7 +316,7 @@ def rfm_summary(
     ([1, 0], [1.0, 0.0], [4.0, 3.4285714285714284], [25.0, 0.0])
     """
     unit = _unit(time_unit)
-    if collapse not in _COLLAPSE:
+    if type(collapse) is not str or collapse not in _COLLAPSE:
         raise ValidationError(
             [("collapse", f"must be one of {', '.join(_COLLAPSE)}, got {shown(collapse)}")]
         )
@@ -423,6 +431,10 @@ def compress(summary: RfmSummary | Mapping[str, Any]) -> CompressedSummary:
     """
     from crmkit._validation import as_finite
 
+    if not isinstance(summary, (RfmSummary, Mapping)):
+        raise ValidationError(
+            [("summary", f"must be an RfmSummary or a mapping of columns, got {shown(summary)}")]
+        )
     get = summary.get if isinstance(summary, Mapping) else lambda k: getattr(summary, k)
     x = as_finite(get("frequency"), "frequency")
     n = x.shape[0]

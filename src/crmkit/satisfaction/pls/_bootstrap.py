@@ -9,10 +9,12 @@ import numpy as np
 import numpy.typing as npt
 
 from crmkit._progress import Progress, reporting
-from crmkit._text import shown
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 from crmkit.satisfaction.pls._algorithm import estimate, layout
 from crmkit.satisfaction.pls._result import BootstrapResult, PlsResult, flatten
+
+#: More resamples than this add nothing but time (and a typo of 10**9 would run for days).
+MAX_RESAMPLES = 100_000
 
 __all__ = ["bootstrap", "resample"]
 
@@ -29,9 +31,11 @@ def resample(
     (an indicator constant in the resample, iterations that do not
     converge, a singular matrix, collinear formative indicators). Callers count the ``None`` as failed.
     """
-    if not (isinstance(n, int) and not isinstance(n, bool) and n >= 1):
-        raise ValidationError([("n", f"must be a whole number >= 1, got {shown(n)}")])
+    from crmkit._args import instance, whole
     from crmkit._validation import as_rng
+
+    instance(result, PlsResult, "result")
+    n = whole(n, "n", 1, MAX_RESAMPLES)
 
     rng = as_rng(seed)
     raw = result.data
@@ -69,11 +73,12 @@ def bootstrap(
     Raises :class:`~crmkit.errors.InsufficientData` when fewer than two
     resamples could be fitted.
     """
+    from crmkit._args import instance, whole
     from crmkit._validation import check_confidence
 
+    instance(result, PlsResult, "result")
     conf = check_confidence(confidence)
-    if not (isinstance(n, int) and not isinstance(n, bool) and n >= 2):
-        raise ValidationError([("n", f"must be a whole number >= 2, got {shown(n)}")])
+    n = whole(n, "n", 2, MAX_RESAMPLES)
     keys = result.keys()
     draws: list[Array] = []
     failed = 0

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._validation import as_numbers
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["indicator_matrix"]
@@ -23,10 +24,13 @@ def indicator_matrix(data: Any, names: Sequence[str], *, omit: bool = False) -> 
     pair. Missing or non-finite answers raise a ValidationError naming the
     first one, unless ``omit`` drops incomplete respondents (listwise).
     """
+    from crmkit._args import texts
+
+    names = texts(names, "names")
     if isinstance(data, tuple) and len(data) == 2:
         matrix, labels = data
-        m = np.asarray(matrix)
-        labels = [str(v) for v in labels]
+        m = as_numbers(matrix, "data")
+        labels = list(texts(labels, "data names"))
         if m.ndim != 2 or m.shape[1] != len(labels):
             raise ValidationError(
                 [

@@ -10,7 +10,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from crmkit._text import shown
+from crmkit._args import items as list_of
+from crmkit._args import text, texts
+from crmkit._text import describe, shown
 from crmkit.errors import DefinitionError, InadmissibleSolution, ValidationError
 from crmkit.satisfaction.pls._data import indicator_matrix
 
@@ -23,16 +25,36 @@ Array = npt.NDArray[np.float64]
 Scheme = Literal["path", "centroid", "factorial"]
 
 
+def _mapping(value: Any, name: str) -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ValidationError([(name, f"must be a mapping, got {describe(value)}")])
+    return value
+
+
 def _blocks(value: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
-    return {str(k): tuple(str(i) for i in v) for k, v in dict(value).items()}
+    out = {}
+    for k, v in _mapping(value, "blocks").items():
+        name = text(k, "blocks")
+        out[name] = texts(v, f"blocks[{shown(name)}]")
+    return out
 
 
 def _pairs(value: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    return tuple((str(a), str(b)) for a, b in value)
+    out = []
+    for i, pair in enumerate(list_of(value, "paths")):
+        ends = texts(pair, f"paths[{i}]")
+        if len(ends) != 2:
+            raise ValidationError(
+                [(f"paths[{i}]", f"must be a (from, to) pair, got {len(ends)} names")]
+            )
+        out.append((ends[0], ends[1]))
+    return tuple(out)
 
 
 def _modes(value: Mapping[str, str]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in dict(value).items()}
+    return {
+        text(k, "modes"): text(v, f"modes[{shown(k)}]") for k, v in _mapping(value, "modes").items()
+    }
 
 
 @attrs.frozen(eq=False)
@@ -150,7 +172,7 @@ class PathModel:
         names)`` pair. Missing answers are refused unless
         ``nan_policy="omit"``, which drops incomplete respondents (listwise).
         """
-        if scheme not in ("path", "centroid", "factorial"):
+        if scheme not in ("path", "centroid", "factorial") if type(scheme) is str else True:
             raise ValidationError(
                 [("scheme", f"must be 'path', 'centroid' or 'factorial', got {shown(scheme)}")]
             )

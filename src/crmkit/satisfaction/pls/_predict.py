@@ -77,9 +77,13 @@ def predict(
     reduced form (total effects of the exogenous constructs), and each
     endogenous indicator from its loading, back on its own scale.
     """
+    from crmkit._args import instance, whole
+
+    instance(result, PlsResult, "result")
     model, raw = result.model, result.data
     n = raw.shape[0]
-    if not (isinstance(folds, int) and 2 <= folds <= n // 2):
+    repeats = whole(repeats, "repeats", 1, 1000)
+    if not (isinstance(folds, int) and not isinstance(folds, bool) and 2 <= folds <= n // 2):
         raise ValidationError(
             [("folds", f"must be an integer from 2 to {n // 2}, got {shown(folds)}")]
         )
