@@ -147,3 +147,118 @@ def test_report_holds(url: str, tmp_path: Path, capsys: pytest.CaptureFixture[st
     pytest.importorskip("sqlalchemy")
     (tmp_path / "not_a_db.db").write_bytes(b"this is not a database" * 100)
     assert _check(["report", "--database", url.format(tmp=tmp_path)], capsys) == 2
+
+
+# --------------------------------------------------------------------------- every option
+
+#: Hostile option values, as a shell would pass them.
+OPTION_VALUES = [
+    "",
+    " ",
+    "-1",
+    "0",
+    "abc",
+    "nan",
+    "inf",
+    "1e999",
+    "9" * 5000,
+    "١٢",
+    "1,2,3",
+    "2026-13-45",
+    "x" * 100_000,
+    "\udc80",
+    "../../../../etc/passwd",
+    "sqlite:////nonexistent/dir/x.db",
+    "{[",
+]
+
+
+def _valid_files(tmp: Path) -> dict[str, str]:
+    nps = tmp / "nps.csv"
+    nps.write_text("score,region\n10,north\n9,north\n3,south\n8,south\n", encoding="utf-8")
+    header = ",".join([f"E{i}" for i in range(1, 23)] + [f"P{i}" for i in range(1, 23)])
+    sq = tmp / "sq.csv"
+    sq.write_text(
+        "\n".join([header] + [",".join(["6"] * 22 + [str(4 + i % 3)] * 22) for i in range(5)])
+        + "\n",
+        encoding="utf-8",
+    )
+    kano = tmp / "kano.csv"
+    kano.write_text("chat_functional,chat_dysfunctional\n1,5\n1,5\n1,3\n", encoding="utf-8")
+    clv = tmp / "clv.csv"
+    clv.write_text(
+        "customer,day,amount\n"
+        + "".join(
+            f"{c},2026-0{1 + (c + k) % 8}-1{k},{5 + c}\n" for c in range(40) for k in range(3)
+        ),
+        encoding="utf-8",
+    )
+    contacts = tmp / "contacts.json"
+    contacts.write_text('[{"first_name": "Ada"}]', encoding="utf-8")
+    db = f"sqlite:///{tmp / 'crm.db'}"
+    assert main(["demo", "--customers", "5", "--accounts", "2", "--database", db]) == 0
+    return {
+        "nps": str(nps),
+        "sq": str(sq),
+        "kano": str(kano),
+        "clv": str(clv),
+        "acsi": str(Path(__file__).parent / "data" / "ecsi_satisfaction.csv"),
+        "contacts": str(contacts),
+        "db": db,
+    }
+
+
+#: One valid command line per command, and the options to replace one at a time.
+BASE: dict[str, tuple[list[str], list[str]]] = {
+    "demo": (["demo", "--customers", "5", "--accounts", "2"], ["--seed", "--customers", "--accounts", "--html"]),
+    "report": (["report", "--database", "{db}"], ["--database", "--as-of", "--html"]),
+    "validate": (["validate", "contact", "{contacts}"], []),
+    "nps": (["nps", "{nps}", "--column", "score", "--by", "region"], ["--column", "--by", "--encoding", "--method"]),
+    "servqual": (["servqual", "{sq}"], ["--low", "--high", "--expectation-prefix", "--perception-prefix", "--encoding"]),
+    "kano": (["kano", "{kano}", "--features", "chat"], ["--features", "--functional-suffix", "--dysfunctional-suffix"]),
+    "clv": (
+        ["clv", "{clv}", "--customer", "customer", "--date", "day", "--amount", "amount", "--horizon", "3"],
+        ["--customer", "--date", "--amount", "--model", "--observation-end", "--calibration-end", "--horizon", "--discount", "--top"],
+    ),
+    "acsi": (
+        ["acsi", "{acsi}", "--model", "ecsi", "--scale", "0,10"],
+        ["--model", "--blocks", "--scheme", "--scale", "--by", "--bootstrap", "--seed", "--encoding"],
+    ),
+}  # fmt: skip
+
+
+def _run_in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> int:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors: exit code 2, one usage line
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, argv[:2]
+    for line in err.splitlines():
+        assert len(line) <= 330, (argv[:2], len(line))
+    return code
+
+
+@pytest.mark.parametrize("command", list(BASE))
+def test_every_option_of_every_command_holds(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _valid_files(tmp_path)
+    base, options = BASE[command]
+    argv = [a.format(**files) for a in base]
+    assert _run_in_process(argv, capsys) == 0, f"the valid {command} command failed"
+    codes: dict[int, int] = {}
+    for option in options:
+        for value in OPTION_VALUES:
+            if option in argv:
+                i = argv.index(option)
+                trial = [*argv[: i + 1], value, *argv[i + 2 :]]
+            else:
+                trial = [*argv, option, value]
+            code = _run_in_process(trial, capsys)
+            assert code in (0, 1, 2, 3), (trial[:2], option, value[:20], code)
+            codes[code] = codes.get(code, 0) + 1
+    # positional arguments too: the file and (for validate) the entity
+    for value in OPTION_VALUES:
+        trial = [argv[0], value, *argv[2:]]
+        assert _run_in_process(trial, capsys) in (1, 2, 3)

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from crmkit._table import table
+from crmkit._text import describe
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 
 __all__ = ["CustomerBaseReport", "customer_base_report", "load_all"]
@@ -30,6 +31,12 @@ def load_all(uow: Any, entity_type: type) -> list[Any]:
     """Every entity of ``entity_type`` in a unit of work, page by page (1,000 at a time)."""
     from crmkit.repository import Query
 
+    if not callable(getattr(uow, "repository", None)):
+        raise ValidationError([("uow", f"must be a unit of work, got {describe(uow)}")])
+    if not isinstance(entity_type, type):
+        raise ValidationError(
+            [("entity_type", f"must be an entity class, got {describe(entity_type)}")]
+        )
     repo = uow.repository(entity_type)
     out: list[Any] = []
     cursor = None

@@ -37,6 +37,7 @@ Usage::
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -45,7 +46,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from crmkit._text import shown
+from crmkit._text import describe, shown
 
 try:
     import sqlalchemy as sa
@@ -183,6 +184,15 @@ class Schema:
     column_types: dict[str, Callable[[], Any]] = _COLUMN_TYPES
 
     def __init__(self, prefix: str = "crm_") -> None:
+        if type(prefix) is not str or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,30}", prefix):
+            raise ValidationError(
+                [
+                    (
+                        "prefix",
+                        f"must be a short SQL identifier such as 'crm_', got {describe(prefix)}",
+                    )
+                ]
+            )
         self.metadata = sa.MetaData()
         self.tables: dict[type, sa.Table] = {}
         self.side_tables: dict[tuple[type, str], sa.Table] = {}
@@ -359,7 +369,9 @@ class _Core(Generic[E]):
     """The statements, run on a connection given by the caller."""
 
     def __init__(self, entity_type: type[E], schema: Schema) -> None:
-        if entity_type not in schema.tables:
+        if not isinstance(schema, Schema):
+            raise ValidationError([("schema", f"must be a Schema, got {describe(schema)}")])
+        if not isinstance(entity_type, type) or entity_type not in schema.tables:
             raise ValidationError([("entity_type", f"no table for {shown(entity_type)}")])
         self.entity_type = entity_type
         self.schema = schema
@@ -430,8 +442,17 @@ class _Core(Generic[E]):
         return new
 
     def remove(self, conn: Connection, id: UUID, expected_version: int) -> None:
-        if type(expected_version) is not int:
-            raise ValidationError([("expected_version", "must be an integer")])
+        if not isinstance(id, UUID):
+            raise ValidationError([("id", f"must be a UUID, got {describe(id)}")])
+        if type(expected_version) is not int or not 0 <= expected_version < 2**63:
+            raise ValidationError(
+                [
+                    (
+                        "expected_version",
+                        f"must be an integer version, got {describe(expected_version)}",
+                    )
+                ]
+            )
         result = conn.execute(
             self.table.delete().where(
                 self.table.c.id == id, self.table.c.version == expected_version
@@ -491,7 +512,16 @@ def sqlite_engine(url: str = "sqlite://", **kwargs: Any) -> Engine:
     transaction that reads and then writes (an optimistic save) would
     otherwise fail with "database is locked" instead of waiting its turn.
     """
-    engine = sa.create_engine(url, **kwargs)
+    if type(url) is not str or not url.startswith("sqlite:"):
+        raise ValidationError(
+            [("url", f"must be an SQLite URL such as 'sqlite:///crm.db', got {describe(url)}")]
+        )
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+        raise ValidationError(
+            [("url", f"is not a usable SQLite URL: {type(exc).__name__}")]
+        ) from None
 
     @sa.event.listens_for(engine, "connect")
     def _no_driver_transactions(dbapi_connection: Any, _: Any) -> None:

@@ -9,10 +9,10 @@ import time
 import warnings
 from collections import Counter, defaultdict
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TextIO
 
 from crmkit._version import __version__
+from crmkit.cli._io import printable, write_text
 from crmkit.cli._report import sql_adapter
 from crmkit.errors import BoundaryWarning, ValidationError
 
@@ -266,8 +266,8 @@ def _demo_report(args: argparse.Namespace, out: TextIO, base: Any) -> None:
     for line in str(report).splitlines()[1:]:
         print(f"  {line}" if line else "", file=out)
     if args.html:
-        Path(args.html).write_text(report.to_html(), encoding="utf-8")
-        print(f"  wrote {args.html}", file=out)
+        write_text(args.html, report.to_html())
+        print(f"  wrote {printable(args.html)}", file=out)
 
 
 def _demo_storage(

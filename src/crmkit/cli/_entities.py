@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crmkit._text import shown
-from crmkit.cli._io import read_records
+from crmkit.cli._io import printable, read_records
 from crmkit.errors import ValidationError
 
 __all__ = ["add_parser"]
@@ -37,7 +37,8 @@ def _validate(args: argparse.Namespace, out: TextIO) -> int:
             for path, message in exc.errors:
                 print(f"record {i}: {path}: {message}", file=out)
     print(
-        f"{len(rows) - bad} valid, {bad} invalid {cls.__name__} record(s) in {args.file}", file=out
+        f"{len(rows) - bad} valid, {bad} invalid {cls.__name__} record(s) in {printable(args.file)}",
+        file=out,
     )
     return 1 if bad else 0
 

@@ -44,10 +44,12 @@ def read_csv(path: str, encoding: str = DEFAULT_ENCODING) -> tuple[list[str], li
     """
     try:
         handle = open(path, newline="", encoding=encoding)  # noqa: SIM115 - closed below
-    except LookupError:
+    except (LookupError, UnicodeError, ValueError):
         raise ValidationError([("--encoding", f"unknown encoding {shown(encoding)}")]) from None
     except OSError as exc:
-        raise ValidationError([("file", f"cannot read {path}: {exc.strerror or exc}")]) from None
+        raise ValidationError(
+            [("file", f"cannot read {shown(path)}: {exc.strerror or exc}")]
+        ) from None
     reader = csv.reader(handle)
     header: list[str] = []
     rows: list[dict[str, str]] = []
@@ -201,3 +203,19 @@ def emit(result: Any, out: Any, as_json: bool) -> None:
         print(json.dumps(result.to_dict(), indent=2, default=str), file=out)
     else:
         print(result, file=out)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write an output file the user named; a path that cannot be written is bad input."""
+    from pathlib import Path
+
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except (OSError, UnicodeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ValidationError([("--html", f"cannot write {shown(path)}: {reason}")]) from None
+
+
+def printable(text: str) -> str:
+    """``text`` as it can be printed: a lone surrogate (an undecodable byte of a file name) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -13,8 +13,9 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
+from crmkit._text import cap
 from crmkit._version import __version__
 from crmkit.cli import _acsi, _demo, _entities, _report, _satisfaction, _value
 from crmkit.errors import (
@@ -29,10 +30,21 @@ from crmkit.errors import (
 __all__ = ["main"]
 
 
+#: Exit codes (documented in the README and docs/index.md).
+OK, INVALID_RECORDS, BAD_INPUT, NO_ANSWER, INTERNAL_ERROR = 0, 1, 2, 3, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors capped like every other message (it echoes the bad value)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        text = f"{self.prog}: error: {cap(message)}\n"
+        self.exit(BAD_INPUT, text.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="crmkit", description="crmkit: an embeddable CRM domain library."
-    )
+    parser = _Parser(prog="crmkit", description="crmkit: an embeddable CRM domain library.")
     parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an internal error"
@@ -47,8 +59,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Exit codes (documented in the README and docs/index.md).
-OK, INVALID_RECORDS, BAD_INPUT, NO_ANSWER, INTERNAL_ERROR = 0, 1, 2, 3, 4
 _MAX_LINE = 300
 
 
@@ -57,6 +67,8 @@ def _say(command: str, message: object) -> None:
     for line in str(message).splitlines() or [""]:
         if len(line) > _MAX_LINE:
             line = line[: _MAX_LINE - 1] + "…"
+        # A file name or value with lone surrogates (undecodable bytes) still prints.
+        line = line.encode("utf-8", "backslashreplace").decode("utf-8")
         print(f"crmkit {command}: {line}", file=sys.stderr)
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, TextIO
 
 from crmkit._text import shown
-from crmkit.cli._io import emit
+from crmkit.cli._io import emit, write_text
 from crmkit.errors import ValidationError
 
 __all__ = ["add_parser", "sql_adapter"]
@@ -56,7 +55,7 @@ def report_command(args: argparse.Namespace, out: TextIO) -> int:
             [("--database", f"cannot read a crmkit database at {url}: {reason}")]
         ) from None
     if args.html:
-        Path(args.html).write_text(report.to_html(), encoding="utf-8")
+        write_text(args.html, report.to_html())
     emit(report, out, args.json)
     return 0
 

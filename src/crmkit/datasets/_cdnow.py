@@ -34,6 +34,12 @@ def load_cdnow(*, full: bool = False) -> dict[str, Any]:
     >>> len(tx["amount"]), len(set(tx["customer_id"].tolist())), str(tx["date"][0])
     (69659, 23570, '1997-01-01')
     """
+    given: Any = full  # the annotation is a promise, not a check
+    if type(given) is not bool:
+        from crmkit._text import describe
+        from crmkit.errors import ValidationError
+
+        raise ValidationError([("full", f"must be True or False, got {describe(full)}")])
     import gzip
 
     import numpy as np

@@ -52,6 +52,11 @@ def demo_servqual_survey(
     """Customers of ``branches`` branches answer the 22-item SERVQUAL; gap 5 depends on gaps 3 and 4."""
     import numpy as np
 
+    from crmkit._args import whole
+
+    branches = whole(branches, "branches", 3, 10_000)
+    respondents_per_branch = whole(respondents_per_branch, "respondents_per_branch", 1, 100_000)
+
     from crmkit._validation import as_rng
 
     rng = as_rng(seed)
@@ -98,6 +103,10 @@ _ANSWERS = {"A": (1, 3), "O": (1, 5), "M": (2, 5), "I": (3, 3)}
 def demo_kano_survey(seed: int = 1984, *, respondents: int = 150) -> KanoStudy:
     """Respondents answer Kano's question pairs on five features; most see each feature its true way."""
     import numpy as np
+
+    from crmkit._args import whole
+
+    respondents = whole(respondents, "respondents", 1, 10_000_000)
 
     from crmkit._validation import as_rng
 
@@ -155,6 +164,9 @@ def demo_acsi_survey(seed: int = 1996, *, respondents: int = 600) -> dict[str, A
     on its construct; a ``segment`` column ("online" or "store") shifts
     satisfaction by about half a point. Returns a dict of columns.
     """
+    from crmkit._args import whole
+
+    respondents = whole(respondents, "respondents", 2, 10_000_000)
     import numpy as np
 
     from crmkit._validation import as_rng

@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from crmkit._args import instance, items, texts
 from crmkit._table import table
-from crmkit._text import shown
+from crmkit._text import describe, shown
 from crmkit._validation import as_array, factorize
 from crmkit.errors import InsufficientData, ValidationError
 
@@ -676,15 +676,18 @@ def forecast_pipeline(
     instance(log, TransitionLog, "log")
     from scipy.linalg import expm
 
-    if type(periods) is not int or periods < 1:
-        raise ValidationError([("periods", f"must be a positive integer, got {shown(periods)}")])
-    if not (isinstance(period_days, (int, float)) and period_days > 0):
-        raise ValidationError(
-            [("period_days", f"must be a positive number of days, got {shown(period_days)}")]
+    from crmkit._args import number, whole
+
+    periods = whole(periods, "periods", 1, 10_000)
+    period_days = number(period_days, "period_days", 0, 36_500, open_low=True)
+    try:
+        cut = int(
+            _as_times(np.array([as_of], dtype=object if isinstance(as_of, datetime) else None))[0]
         )
-    cut = int(
-        _as_times(np.array([as_of], dtype=object if isinstance(as_of, datetime) else None))[0]
-    )
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        raise ValidationError(
+            [("as_of", f"must be a timezone-aware datetime or a datetime64, got {describe(as_of)}")]
+        ) from None
     w, lo = log.code(won), log.code(lost)
     k = len(log.states)
     absorbing = np.zeros(k, dtype=bool)

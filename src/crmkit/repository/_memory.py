@@ -298,6 +298,8 @@ class InMemoryUnitOfWork:
     """
 
     def __init__(self, store: InMemoryStore | None = None) -> None:
+        if store is not None and not isinstance(store, InMemoryStore):
+            raise ValidationError([("store", f"must be an InMemoryStore, got {describe(store)}")])
         self.store = store if store is not None else InMemoryStore()
         self._changes: dict[type, dict[UUID, _Change]] = {}
         self._events: list[Any] = []

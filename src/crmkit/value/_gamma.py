@@ -391,7 +391,7 @@ class GammaGamma(Model):
         population = self.expected_spend(params=params)
         kappa_p, kappa_q, log_theta = self._phi_of(params).tolist()
         theta = math.exp(log_theta)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             # p (gamma + x zbar) / (p x + q - 1), multiplied through by kappa_p kappa_q
             own = (theta * kappa_p + x * m * kappa_q) / (x * kappa_q + kappa_p - kappa_p * kappa_q)
             out = np.where(x > 0, own, population)

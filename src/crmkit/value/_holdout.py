@@ -187,6 +187,10 @@ def tracking_report(
     (computed once per distinct start). With ``calibration_end`` only the
     customers who started by then are tracked (the papers' cohort).
     """
+    from crmkit._args import instance
+    from crmkit.value._fitting import Model
+
+    instance(model, Model, "model")
     from crmkit.value._summary import _instant, _period, _unit, purchases
 
     unit = _unit(time_unit)

@@ -71,7 +71,8 @@ def bootstrap(
     True for a tqdm bar (the ``progress`` extra).
 
     Raises :class:`~crmkit.errors.InsufficientData` when fewer than two
-    resamples could be fitted.
+    resamples could be fitted. A quantity with no spread across resamples
+    (the weight of a one-indicator block) has ``t = None``.
     """
     from crmkit._args import instance, whole
     from crmkit._validation import check_confidence
@@ -102,7 +103,9 @@ def bootstrap(
             "estimate": float(est[i]),
             "mean": float(mat[:, i].mean()),
             "standard_error": float(se[i]),
-            "t": float(t[i]),
+            # None, not NaN: a quantity every resample gives alike (a one-indicator
+            # block's weight) has no t-value.
+            "t": float(t[i]) if se[i] > 0 else None,
             "lower": float(lo[i]),
             "upper": float(hi[i]),
         }

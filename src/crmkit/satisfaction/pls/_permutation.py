@@ -63,8 +63,12 @@ def permutation_test(
     difference reaches the observed one (with the observed split counted,
     so it is never 0). ``options`` are passed to :meth:`PathModel.fit`.
     """
+    from crmkit._args import instance, whole
     from crmkit._validation import as_array, as_rng, factorize
+    from crmkit.satisfaction.pls._bootstrap import MAX_RESAMPLES
 
+    instance(model, PathModel, "model")
+    permutations = whole(permutations, "permutations", 1, MAX_RESAMPLES)
     raw = indicator_matrix(data, model.indicators)
     g = as_array(groups, "groups")
     if g.shape[0] != raw.shape[0]:

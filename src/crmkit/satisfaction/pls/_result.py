@@ -179,7 +179,7 @@ class BootstrapResult:
     resamples: int
     failed: int
     confidence: float
-    table: dict[tuple[str, ...], dict[str, float]]
+    table: dict[tuple[str, ...], dict[str, float | None]]
 
     def to_dict(self) -> dict[str, Any]:
         return {
