@@ -7,6 +7,7 @@ from crmkit.value._bgnbd import BetaGeo
 from crmkit.value._clv import clv, discounted_cash_flows
 from crmkit.value._contractual import BetaGeoBetaBinom, ShiftedBetaGeo
 from crmkit.value._fitting import FitSummary
+from crmkit.value._frames import score
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
 from crmkit.value._holdout import HoldoutReport, TrackingReport, holdout_report, tracking_report
 from crmkit.value._idic import (
@@ -63,6 +64,7 @@ __all__ = [
     "rfm_scores",
     "rfm_summary",
     "rfm_summary_from_orders",
+    "score",
     "tracking_report",
     "value_report",
 ]

@@ -400,6 +400,21 @@ class GammaGamma(Model):
             "conditional_expected_spend",
         )
 
+    def posterior_mean_coefficients(self) -> tuple[float, float, float, float, float]:
+        """``(a, b, c, d, population)``: a repeat customer's expected spend is
+        ``(a + b x m) / (c x + d)`` for ``x`` repeat purchases of mean ``m``
+        (the formula of :meth:`conditional_expected_spend`, for an engine to
+        evaluate), ``population`` the mean spend of everyone else."""
+        kappa_p, kappa_q, log_theta = self._phi_of(None).tolist()
+        theta = math.exp(log_theta)
+        return (
+            theta * kappa_p,
+            kappa_q,
+            kappa_q,
+            kappa_p - kappa_p * kappa_q,
+            self.expected_spend(),
+        )
+
     def expected_spend(self, *, params: dict[str, float] | None = None) -> float:
         """The population mean spend per transaction, p gamma / (q - 1)."""
         _, kappa_q, log_theta = self._phi_of(params).tolist()

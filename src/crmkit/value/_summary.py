@@ -11,7 +11,7 @@ default) count as one purchase whose value is their sum, as in the papers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -287,14 +287,15 @@ def purchases(
 
 def rfm_summary(
     customer_ids: Any,
-    timestamps: Any,
+    timestamps: Any = None,
     amounts: Any = None,
     *,
     observation_end: Any,
     time_unit: str = "W",
     calibration_end: Any = None,
     collapse: str = "D",
-) -> RfmSummary:
+    columns: Sequence[str] = ("customer_id", "date", "amount"),
+) -> Any:
     """Per-customer frequency, recency, T and monetary value from a transaction log.
 
     ``customer_ids``, ``timestamps`` and ``amounts`` are columns of equal
@@ -307,6 +308,16 @@ def rfm_summary(
     between calendar days). With ``calibration_end`` the summary covers the
     customers who bought by then, up to then, and the holdout columns count
     their purchases after it. Vectorised: one sort of the transactions.
+
+    **Data frames.** Pass a pandas, Polars (eager or lazy), DuckDB or
+    PySpark frame as ``customer_ids`` and the names of its customer,
+    timestamp (date or datetime) and amount columns as ``columns`` (default
+    ``("customer_id", "date", "amount")``; two names for no amounts): the summary is computed by that engine (lazily where it is
+    lazy) and returned as a frame of the same kind, with the columns
+    ``customer_id``, ``frequency``, ``recency``, ``T``, ``monetary_value``
+    (and ``holdout_frequency``, ``holdout_monetary_value``), sorted by
+    customer. It equals the in-memory summary row for row. Needs narwhals
+    (the ``pandas``, ``polars``, ``duckdb`` or ``spark`` extra).
 
     >>> from datetime import date
     >>> s = rfm_summary(["a", "a", "a", "b"],
@@ -324,6 +335,44 @@ def rfm_summary(
     cal = None if calibration_end is None else _instant(calibration_end, "calibration_end")
     if cal is not None and cal >= end:
         raise ValidationError([("calibration_end", "must be before observation_end")])
+    from crmkit.value._frames import is_frame, summary_frame
+
+    if is_frame(customer_ids):
+        if timestamps is not None or amounts is not None:
+            raise ValidationError(
+                [
+                    (
+                        "timestamps",
+                        "with a data frame, name its columns with columns=(customer, date, amount)",
+                    )
+                ]
+            )
+        from crmkit._args import texts
+
+        names = texts(columns, "columns")
+        if len(names) not in (2, 3):
+            raise ValidationError(
+                [
+                    (
+                        "columns",
+                        f"must name the customer, date and (optional) amount columns, got {len(names)}",
+                    )
+                ]
+            )
+        return summary_frame(
+            customer_ids,
+            names[0],
+            names[1],
+            names[2] if len(names) > 2 else None,
+            end_day=int(np.floor(end)),
+            cut_day=int(_period(np.array([end if cal is None else cal]), collapse)[0]),
+            calibrated=cal is not None,
+            unit_days=unit,
+            collapse=collapse,
+            time_unit=time_unit,
+        )
+    if timestamps is None:
+        raise ValidationError([("timestamps", "is required (one per transaction)")])
     labels, p_code, p_time, p_value = purchases(customer_ids, timestamps, amounts, end, collapse)
     k = labels.shape[0]
     first_row = np.flatnonzero(np.concatenate(([True], p_code[1:] != p_code[:-1])))
@@ -430,7 +479,10 @@ def compress(summary: RfmSummary | Mapping[str, Any]) -> CompressedSummary:
     ``summary.expand(predictions)`` maps per-row results back to customers.
     """
     from crmkit._validation import as_finite
+    from crmkit.value._frames import compress_frame, is_frame
 
+    if is_frame(summary):
+        return compress_frame(summary)
     if not isinstance(summary, (RfmSummary, Mapping)):
         raise ValidationError(
             [("summary", f"must be an RfmSummary or a mapping of columns, got {shown(summary)}")]
