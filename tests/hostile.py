@@ -324,7 +324,18 @@ def _fixtures() -> dict[str, Any]:
         for n, lv in (("a", a), ("b", b))
         for i in range(3)
     }
+    import pandas as pd
+
+    from crmkit.value import rfm_summary as summarize
+
+    log_frame = pd.DataFrame(
+        {"c": ids, "d": stamps.astype("datetime64[us]"), "a": [10.0, 20, 5, 7, 9, 11]}
+    )
     return {
+        "log_frame": log_frame,
+        "summary_frame": summarize(
+            log_frame, observation_end=np.datetime64("2026-04-01"), columns=("c", "d", "a")
+        ),
         "pipeline_log": pipeline_log,
         "pipeline_amounts": pipeline_amounts,
         "two_group_model": PathModel(
@@ -797,6 +808,19 @@ def specs() -> list[Spec]:
             {"as_of": T0 + timedelta(days=10), "orders": [x["order"]]},
         ),
         Spec("IdicWeights", va.IdicWeights, (), {"half_life_days": 30.0}),
+        Spec(
+            "score",
+            va.score,
+            (x["summary_frame"], x["bg"]),
+            {"horizon": 3, "discount_rate": 0.01, "nonpositive": "zero"},
+        ),
+        Spec(
+            "rfm_summary (frame)",
+            va.rfm_summary,
+            (x["log_frame"],),
+            {"observation_end": np.datetime64("2026-04-01"), "columns": ("c", "d", "a")},
+            target=va.rfm_summary,
+        ),
         Spec(
             "tracking_report",
             va.tracking_report,
