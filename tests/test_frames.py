@@ -182,3 +182,27 @@ def test_score_without_spend_and_refusals() -> None:
     with pytest.raises(ValidationError, match="monetary_value: must be > 0"):
         score(spend_summary, bg, gg)
     assert "clv" in _columns(score(spend_summary, bg, gg, nonpositive="zero"))
+
+
+@pytest.mark.parametrize("engine", [None, "duckdb", "polars-lazy"])
+def test_spend_patterns_fit_gamma_gamma_like_every_repeat_customer(engine: str | None) -> None:
+    log = _log(full=True)
+    ref = rfm_summary(
+        log["customer_id"], log["date"], log["amount"], observation_end=END, time_unit="D"
+    )
+    repeat = ref.frequency > 0
+    full = GammaGamma().fit(
+        ref.frequency[repeat], ref.monetary_value[repeat], nonpositive="exclude"
+    )
+    source = (
+        ref
+        if engine is None
+        else rfm_summary(_frame(engine, log), observation_end=END, time_unit="D")
+    )
+    spend = compress(source, spend=True)
+    assert spend.monetary_value is not None and spend.weights.sum() == repeat.sum()
+    weighted = GammaGamma().fit(
+        spend.frequency, spend.monetary_value, weights=spend.weights, nonpositive="exclude"
+    )
+    for name, value in full.params_.items():
+        assert weighted.params_[name] == pytest.approx(value, rel=1e-9), name

@@ -220,11 +220,9 @@ def compress_frame(summary: Any, *, spend: bool = False) -> CompressedSummary:
     weights = columns["weights"].astype(np.float64)
     frequency = columns["frequency"].astype(np.int64)
     if spend:
-        return CompressedSummary(  # recency and T are not part of the spend model
-            frequency,
-            columns["monetary_value"].astype(np.float64),
-            np.zeros_like(weights),
-            weights,
+        zeros = np.zeros_like(weights)
+        return CompressedSummary(
+            frequency, zeros, zeros, weights, None, columns["monetary_value"].astype(np.float64)
         )
     return CompressedSummary(
         frequency,

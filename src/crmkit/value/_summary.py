@@ -124,6 +124,8 @@ class CompressedSummary:
     T: Array
     weights: Array
     inverse: IntArray | None = None
+    #: With ``compress(..., spend=True)``: each row's mean spend (recency and T are then zero).
+    monetary_value: Array | None = None
 
     def __len__(self) -> int:
         return int(self.frequency.shape[0])
@@ -473,16 +475,22 @@ def rfm_summary_from_orders(
     )
 
 
-def compress(summary: RfmSummary | Mapping[str, Any]) -> CompressedSummary:
+def compress(summary: RfmSummary | Mapping[str, Any], *, spend: bool = False) -> CompressedSummary:
     """The distinct ``(frequency, recency, T)`` rows with a weight each (their number of customers).
 
     ``summary.expand(predictions)`` maps per-row results back to customers.
+    A data frame (pandas, Polars, DuckDB, Spark) is compressed by its own
+    engine; only the patterns come back. With ``spend=True``: the distinct
+    ``(frequency, monetary_value)`` rows of the repeat customers, what :class:`GammaGamma` fits with
+    ``weights`` to the estimates of fitting every repeat customer.
     """
     from crmkit._validation import as_finite
     from crmkit.value._frames import compress_frame, is_frame
 
     if is_frame(summary):
-        return compress_frame(summary)
+        return compress_frame(summary, spend=spend)
+    if spend:
+        return _compress_spend(summary)
     if not isinstance(summary, (RfmSummary, Mapping)):
         raise ValidationError(
             [("summary", f"must be an RfmSummary or a mapping of columns, got {shown(summary)}")]
@@ -502,6 +510,22 @@ def compress(summary: RfmSummary | Mapping[str, Any]) -> CompressedSummary:
     counts = np.diff(np.append(starts, n)).astype(float)
     first = order[starts]
     return CompressedSummary(x[first].astype(np.int64), tx[first], T[first], counts, inverse)
+
+
+def _compress_spend(summary: Any) -> CompressedSummary:
+    from crmkit._validation import as_finite
+
+    get = summary.get if isinstance(summary, Mapping) else lambda k: getattr(summary, k)
+    x = as_finite(get("frequency"), "frequency")
+    m = as_finite(get("monetary_value"), "monetary_value", x.shape[0])
+    repeat = x > 0
+    if not repeat.any():
+        raise InsufficientData("no repeat customer: nothing for a spend model")
+    pairs, counts = np.unique(np.stack([x[repeat], m[repeat]], axis=1), axis=0, return_counts=True)
+    zeros = np.zeros(len(counts))
+    return CompressedSummary(
+        pairs[:, 0].astype(np.int64), zeros, zeros, counts.astype(float), None, pairs[:, 1]
+    )
 
 
 def distinct_rows(
