@@ -167,7 +167,7 @@ OPTION_VALUES = [
     "2026-13-45",
     "x" * 100_000,
     "\udc80",
-    "../../../../etc/passwd",
+    "no/such/dir/out.html",
     "sqlite:////nonexistent/dir/x.db",
     "{[",
 ]
@@ -241,8 +241,14 @@ def _run_in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> int:
 
 @pytest.mark.parametrize("command", list(BASE))
 def test_every_option_of_every_command_holds(
-    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    command: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Option values are also file names (--html abc writes ./abc): run where that is harmless,
+    # and never name a path outside the test's own directory.
+    monkeypatch.chdir(tmp_path)
     files = _valid_files(tmp_path)
     base, options = BASE[command]
     argv = [a.format(**files) for a in base]

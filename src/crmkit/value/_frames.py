@@ -25,7 +25,6 @@ the frame's own library does the work.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["compress_frame", "is_frame", "score", "score_frame", "summary_frame"]
 
 _ENGINES = {"pandas", "polars", "duckdb", "pyspark", "modin", "cudf", "dask", "sqlframe", "ibis"}
-_EPOCH = datetime(1970, 1, 1)
-_DAY_SECONDS = 86_400
 
 
 def _narwhals() -> Any:
@@ -87,18 +84,38 @@ def _column(lf: Any, name: Any, what: str) -> str:
 
 
 def _day_expr(nw: Any, name: str, dtype: Any, unit: str) -> Any:
-    """Whole days since 1970-01-01 (UTC) of the start of each ``unit`` ("1d" or "1mo") period."""
+    """Whole days since 1970-01-01 (UTC) of the start of the day (``unit="1d"``) or month ("1mo").
+
+    From the calendar fields with integer arithmetic only (Howard Hinnant's
+    ``days_from_civil``), which every engine evaluates alike: no duration
+    types, no engine-specific epoch functions.
+    """
     col = nw.col(name)
     if dtype == nw.Date:
-        col = col.cast(nw.Datetime("us"))
+        pass
     elif isinstance(dtype, nw.Datetime):
-        if dtype.time_zone is not None:
-            col = col.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        # Calendar fields in UTC: a zone other than UTC is converted first. Spark keeps the
+        # zone in the session (spark.sql.session.timeZone), which must then be UTC.
+        if dtype.time_zone not in (None, "UTC", "Etc/UTC"):
+            try:
+                col = col.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            except NotImplementedError:
+                raise ValidationError(
+                    [(name, f"holds {dtype.time_zone} times: set the session time zone to UTC")]
+                ) from None
     else:
         raise ValidationError([(name, f"must be a date or datetime column, got {dtype}")])
-    start = col.dt.truncate(unit)
-    seconds = (start - nw.lit(_EPOCH)).dt.total_seconds()
-    return (seconds // _DAY_SECONDS).cast(nw.Int64)
+    year = col.dt.year().cast(nw.Int64)
+    month = col.dt.month().cast(nw.Int64)
+    day = col.dt.day().cast(nw.Int64) if unit == "1d" else nw.lit(1)
+    early = (month <= 2).cast(nw.Int64)  # January and February count with the year before
+    y = year - early
+    era = y // 400
+    yoe = y - era * 400
+    mp = month + 12 * early - 3  # March = 0 ... February = 11
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146_097 + doe - 719_468
 
 
 def summary_frame(
