@@ -254,6 +254,14 @@ def _small_frame(nw: Any, like: Any, columns: dict[str, Any]) -> Any:
     impl = like.implementation
     if impl.is_pandas() or impl.is_polars() or impl.is_modin() or impl.is_cudf():
         return nw.from_dict(columns, backend=impl).lazy()
+    if impl.is_duckdb():
+        # On the relation's own connection (a join across connections is refused): DuckDB's
+        # replacement scan reads the Arrow table from this frame's local variable.
+        import pyarrow as pa  # type: ignore[import-untyped]
+
+        crmkit_patterns = pa.table(columns)  # noqa: F841 - read by name in the SQL below
+        relation = nw.to_native(like).query("_crmkit_like", "SELECT * FROM crmkit_patterns")
+        return nw.from_native(relation.set_alias("_crmkit_patterns"))
     table = nw.from_dict(columns, backend="pyarrow")  # lazy-only engines take Arrow
     if impl.is_pyspark() or impl.is_pyspark_connect():
         session = nw.to_native(like).sparkSession
