@@ -86,6 +86,7 @@ def run_engine(engine: str, parquet: Path, out: Path) -> dict[str, float]:
         import duckdb
 
         con = duckdb.connect()
+        con.execute("SET memory_limit = '3GB'")  # DuckDB spills to disk beyond it
         log = con.read_parquet(str(parquet))
         rfm_summary(log, observation_end=end, time_unit="D").to_table("summary")
         summary = con.table("summary")
@@ -93,7 +94,9 @@ def run_engine(engine: str, parquet: Path, out: Path) -> dict[str, float]:
         import polars as pl
 
         log = pl.scan_parquet(parquet)
-        summary = rfm_summary(log, observation_end=end, time_unit="D").collect().lazy()
+        summary = (
+            rfm_summary(log, observation_end=end, time_unit="D").collect(engine="streaming").lazy()
+        )
     else:
         from pyspark.sql import SparkSession
 

@@ -162,7 +162,6 @@ def summary_frame(
         value.alias("_value"),
     ).filter(nw.col("_day") <= end_day)
     bought = tx.group_by("customer_id", "_period").agg(nw.col("_value").sum())
-    first = bought.group_by("customer_id").agg(nw.col("_period").min().alias("_first"))
     in_cal = nw.col("_period") <= cut_day
     # Conditional columns first, then plain sums and maxima: every engine groups those fast.
     flags = {
@@ -176,7 +175,10 @@ def summary_frame(
     if calibrated:
         flags["holdout_frequency"] = (~in_cal).cast(nw.Int64)
         flags["_hold_total"] = nw.when(~in_cal).then(nw.col("_value")).otherwise(0.0)
-    rows = bought.join(first, on="customer_id").with_columns(**flags)
+    # Each customer's first period as a window over the customer: no join of the purchases.
+    rows = bought.with_columns(
+        nw.col("_period").min().over("customer_id").alias("_first")
+    ).with_columns(**flags)
     aggregates = [
         nw.col("_first").min(),
         nw.col("_in").sum().alias("_n_cal"),
