@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from crmkit._text import describe
 from crmkit.errors import ValidationError
 
-__all__ = ["choice", "instance", "items", "number", "pair", "text", "texts", "whole"]
+__all__ = ["choice", "instance", "int_pair", "items", "number", "pair", "text", "texts", "whole"]
 
 T = TypeVar("T")
 
@@ -139,3 +139,9 @@ def pair(value: Any, name: str, *, integers: bool = False) -> tuple[float, float
     if not low < high:
         raise ValidationError([(name, f"must have low < high, got {low:g}, {high:g}")])
     return low, high
+
+
+def int_pair(value: Any, name: str) -> tuple[int, int]:
+    """Two integers ``(low, high)`` with ``low < high`` (a rating scale's ends)."""
+    low, high = pair(value, name, integers=True)
+    return int(low), int(high)

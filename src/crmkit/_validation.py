@@ -183,21 +183,6 @@ def as_weights(values: Any, name: str, n: int) -> npt.NDArray[np.float64]:
     return arr
 
 
-def as_pair(value: Any, name: str, *, integers: bool = False) -> tuple[Any, Any]:
-    """A scale's ends ``(low, high)``, checked (see :func:`crmkit._args.pair`)."""
-    from crmkit._args import pair
-
-    low, high = pair(value, name, integers=integers)
-    return (int(low), int(high)) if integers else (low, high)
-
-
-def as_labels(values: Any, name: str) -> tuple[str, ...]:
-    """Names for columns or units: a list of strings (see :func:`crmkit._args.texts`)."""
-    from crmkit._args import texts
-
-    return texts(values, name)
-
-
 def check_confidence(value: Any) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
         raise ValidationError(

@@ -19,9 +19,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._args import texts
 from crmkit._table import table
 from crmkit._text import shown
-from crmkit._validation import as_labels
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["GAPS", "GapDriver", "GapDrivers", "GapModel", "gap_model", "unit_means"]
@@ -245,7 +245,7 @@ def gap_model(
     if units is None:
         names = tuple(f"unit {i + 1}" for i in range(n))
     else:
-        names = as_labels(units, "units")
+        names = texts(units, "units")
         if len(names) != n or len(set(names)) != n:
             raise ValidationError([("units", f"must name the {n} units once each")])
     note = dict(notes or {})

@@ -9,9 +9,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._args import pair, texts
 from crmkit._table import table
 from crmkit._text import shown
-from crmkit._validation import as_labels, as_pair
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["IpaResult", "PenaltyReward", "importance_performance", "penalty_reward"]
@@ -46,7 +46,7 @@ def _ratings(values: Any, name: str) -> npt.NDArray[np.float64]:
 def _names(names: Sequence[str] | None, k: int) -> tuple[str, ...]:
     if names is None:
         return tuple(f"attribute {i + 1}" for i in range(k))
-    names = as_labels(names, "attributes")
+    names = texts(names, "attributes")
     if len(names) != k:
         raise ValidationError(
             [("attributes", f"must name the {k} columns, got {len(names)} names")]
@@ -208,7 +208,7 @@ def penalty_reward(
         raise ValidationError(
             [("overall", f"must have one rating per respondent ({n}), got {y.shape[0]}")]
         )
-    low, high = as_pair((low, high), "low, high")
+    low, high = pair((low, high), "low, high")
     lows, highs = (x <= low).astype(float), (x >= high).astype(float)
     design = np.column_stack([np.ones(n), lows, highs])
     if n <= design.shape[1]:

@@ -10,8 +10,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from crmkit._args import texts
 from crmkit._text import shown
-from crmkit._validation import as_labels, as_numbers, as_scale
+from crmkit._validation import as_numbers, as_scale
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = ["CATEGORIES", "KanoFeature", "KanoResult", "kano", "kano_category"]
@@ -147,7 +148,7 @@ def kano(
         )
     n, k = f_arr.shape
     names = (
-        list(as_labels(features, "features"))
+        list(texts(features, "features"))
         if features is not None
         else [f"feature {i + 1}" for i in range(k)]
     )

@@ -8,9 +8,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from crmkit._args import items
+from crmkit._args import int_pair, items
 from crmkit._text import shown
-from crmkit._validation import as_numbers, as_pair, as_scale, check_confidence
+from crmkit._validation import as_numbers, as_scale, check_confidence
 from crmkit.errors import InsufficientData, ValidationError
 
 __all__ = [
@@ -67,7 +67,7 @@ def _summary(
     from scipy.stats import t as student_t
 
     conf = check_confidence(confidence)
-    low, high = as_pair(scale, "scale", integers=True)
+    low, high = int_pair(scale, "scale")
     top = tuple(items(top, "satisfied"))
     if not top or any(type(v) is not int or not low <= v <= high for v in top):
         raise ValidationError(

@@ -146,11 +146,12 @@ class ServqualResult:
         return "\n".join(lines)
 
 
-def _matrix(values: Any, name: str, scale: tuple[int, int]) -> npt.NDArray[np.float64]:
-    from crmkit._validation import as_numbers, as_pair
+def _matrix(values: Any, name: str, scale: Any) -> npt.NDArray[np.float64]:
+    from crmkit._args import pair
+    from crmkit._validation import as_numbers
 
     x = as_numbers(values, name)
-    scale = as_pair(scale, "scale")
+    scale = pair(scale, "scale")
     if x.ndim != 2:
         raise ValidationError(
             [(name, f"must be a 2-D array (respondents x items), got shape {x.shape}")]

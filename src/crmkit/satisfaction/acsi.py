@@ -26,8 +26,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from crmkit._args import pair
 from crmkit._text import shown
-from crmkit._validation import as_pair
 from crmkit.errors import InsufficientData, ValidationError
 from crmkit.satisfaction.pls import PathModel, PlsResult, indicator_matrix, resample
 
@@ -242,7 +242,7 @@ def satisfaction_index(
                 )
             ]
         )
-    lo, hi = as_pair(scale, "scale")
+    lo, hi = pair(scale, "scale")
     if not hi > lo:
         raise ValidationError([("scale", f"must be (min, max) with max > min, got {shown(scale)}")])
     items = result.model.blocks[construct]
@@ -352,7 +352,7 @@ def priorities(
     from crmkit.satisfaction.pls._result import warning_text
 
     instance(result, PlsResult, "result")
-    as_pair(scale, "scale")
+    pair(scale, "scale")
     if type(target) is not str:
         raise ValidationError([("target", f"must be a construct name, got {shown(target)}")])
     if result.problems:

@@ -328,6 +328,19 @@ def _all_pages(run: Callable[[Query[E]], Page[E]], q: Query[E], limit: int = 100
     raise AssertionError("pagination did not end")
 
 
+def _agrees_with_reference(repo: Any, contacts: list[Contact], query: Query[Contact]) -> None:
+    """Store ``contacts``; every page of ``query`` and its count must equal the reference's."""
+    for c in contacts:
+        repo.add(c)
+    expected = _all_pages(lambda q: q.run(contacts), query)
+    got = _all_pages(repo.query, query)
+    assert [c.id for c in got] == [c.id for c in expected], (
+        f"{query!r} returned {len(got)} entities in another order or selection than the reference"
+    )
+    assert got == expected
+    assert repo.count(query) == sum(1 for c in contacts if query.matches(c))
+
+
 # --------------------------------------------------------------------------- async plumbing
 
 
@@ -528,16 +541,7 @@ class RepositoryContract:
     def test_query_equals_the_reference(
         self, make_repository: Any, contacts: list[Contact], query: Query[Contact]
     ) -> None:
-        repo = self.open(make_repository, Contact)
-        for c in contacts:
-            repo.add(c)
-        expected = _all_pages(lambda q: q.run(contacts), query)
-        got = _all_pages(repo.query, query)
-        assert [c.id for c in got] == [c.id for c in expected], (
-            f"{query!r} returned {len(got)} entities in another order or selection than the reference"
-        )
-        assert got == expected
-        assert repo.count(query) == sum(1 for c in contacts if query.matches(c))
+        _agrees_with_reference(self.open(make_repository, Contact), contacts, query)
 
     def test_edge_values_are_stored_and_ordered_exactly(self, make_repository: Any) -> None:
         """Every edge value read back, sorted both ways page by page, and compared."""
@@ -574,16 +578,7 @@ class RepositoryContract:
     def test_edge_queries_equal_the_reference(
         self, make_repository: Any, query: Query[Contact]
     ) -> None:
-        repo = self.open(make_repository, Contact)
-        contacts = edge_contacts()
-        for c in contacts:
-            repo.add(c)
-        expected = _all_pages(lambda q: q.run(contacts), query)
-        got = _all_pages(repo.query, query)
-        assert [c.id for c in got] == [c.id for c in expected], (
-            f"{query!r} returned {len(got)} entities in another order or selection than the reference"
-        )
-        assert repo.count(query) == sum(1 for c in contacts if query.matches(c))
+        _agrees_with_reference(self.open(make_repository, Contact), edge_contacts(), query)
 
     def test_money_is_compared_exactly(self, make_repository: Any) -> None:
         """Two amounts one float cannot tell apart stay apart in filters and ordering."""
