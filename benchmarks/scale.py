@@ -91,6 +91,8 @@ def run_engine(engine: str, parquet: Path, out: Path) -> dict[str, float]:
         rfm_summary(log, observation_end=end, time_unit="D").to_table("summary")
         summary = con.table("summary")
     elif engine == "polars":
+        # Polars' streaming engine spills to disk beyond this budget (read when Polars loads)
+        os.environ.setdefault("POLARS_OOC_MEMORY_BUDGET_MB", "3000")
         import polars as pl
 
         log = pl.scan_parquet(parquet)

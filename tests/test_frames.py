@@ -23,6 +23,7 @@ from crmkit.value import (
     rfm_summary,
     score,
 )
+from engine_data import CALENDAR_END, calendar_log
 
 nw = pytest.importorskip("narwhals.stable.v2")
 pd = pytest.importorskip("pandas")
@@ -120,6 +121,23 @@ def test_simulated_log_with_collapsing_and_no_amounts(engine: str, collapse: str
     np.testing.assert_array_equal(got["frequency"], ref.frequency[order])
     for name in ("recency", "T", "monetary_value"):
         np.testing.assert_allclose(got[name], getattr(ref, name)[order], rtol=1e-13, err_msg=name)
+
+
+@pytest.mark.parametrize("collapse", ["D", "W", "M"])
+@pytest.mark.parametrize("engine", ["pandas", "polars-lazy", "duckdb"])
+def test_calendar_arithmetic_across_centuries(engine: str, collapse: str) -> None:
+    """Day, ISO-week and month numbers from the calendar fields equal numpy's, 1600 to 2400."""
+    ids, days = calendar_log()
+    hi = CALENDAR_END
+    ref = rfm_summary(ids, days, observation_end=hi, time_unit="D", collapse=collapse)
+    frame = _frame(engine, {"customer": ids, "when": days.astype("datetime64[us]")})
+    out = rfm_summary(
+        frame, observation_end=hi, time_unit="D", collapse=collapse, columns=("customer", "when")
+    )
+    got = _columns(out)
+    order = np.argsort(ref.customer_id)
+    for name in ("frequency", "recency", "T"):
+        np.testing.assert_array_equal(got[name], getattr(ref, name)[order], err_msg=name)
 
 
 @pytest.mark.parametrize("engine", ["pandas", "polars-lazy", "duckdb"])

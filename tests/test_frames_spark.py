@@ -17,6 +17,7 @@ import pytest
 
 from crmkit.datasets import load_cdnow
 from crmkit.value import BetaGeo, GammaGamma, compress, customer_lifetime_value, rfm_summary, score
+from engine_data import CALENDAR_END, calendar_log
 
 pytest.importorskip("narwhals")
 pd = pytest.importorskip("pandas")
@@ -94,3 +95,22 @@ def test_spark_summary_fit_and_scores_equal_the_in_memory_ones(spark: Any) -> No
     )
     expected = customer_lifetime_value(weighted, gg, ref, horizon=12, nonpositive="population")
     np.testing.assert_allclose(scored["clv"].to_numpy(), expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("collapse", ["D", "W", "M"])
+def test_spark_calendar_arithmetic_across_centuries(spark: Any, collapse: str) -> None:
+    ids, days = calendar_log()
+    ref = rfm_summary(ids, days, observation_end=CALENDAR_END, time_unit="D", collapse=collapse)
+    frame = spark.createDataFrame(
+        pd.DataFrame({"customer": ids, "when": days.astype("datetime64[us]")})
+    )
+    out = rfm_summary(
+        frame,
+        observation_end=CALENDAR_END,
+        time_unit="D",
+        collapse=collapse,
+        columns=("customer", "when"),
+    )
+    got = out.toPandas().sort_values("customer_id")
+    for name in ("frequency", "recency", "T"):
+        np.testing.assert_array_equal(got[name].to_numpy(), getattr(ref, name), err_msg=name)

@@ -229,7 +229,7 @@ def test_gamma_gamma_closed_space_equals_natural(
     m = GammaGamma()
     theta = np.array([p, q, gamma])
     np.testing.assert_allclose(
-        m._extended_rows(m._to_phi(theta), (x, zbar)),
+        m._extended_rows(m._to_phi(theta), m._extended_data(x, zbar)),
         m._loglik(theta, (x, zbar)),
         rtol=1e-9,
         atol=1e-8,

@@ -152,7 +152,7 @@ class GammaGamma(Model):
                 start = np.array(list(sub.params_.values()))
             except ConvergenceError:
                 pass
-        self._maximise(self._data(x, m, w), w, start, lambda: ((x, m), w))
+        self._maximise(self._data(x, m, w), w, start, lambda: (self._extended_data(x, m), w))
         self._excluded = excluded
         return self
 
@@ -259,8 +259,14 @@ class GammaGamma(Model):
         return np.vstack([g_p, g_q, g_g])
 
     # -- the closed parameter space ------------------------------------------------------------
+    def _extended_data(self, *columns: Array) -> tuple[Any, ...]:
+        """``(x, zbar)`` with the distinct x (the terms in x alone are computed once per x)."""
+        x, zbar = (np.asarray(c, dtype=float) for c in columns)
+        ux, idx = distinct_counts(x)
+        return (x, zbar, ux, idx, np.log(zbar), x * zbar)
+
     def _coordinates(self, data: tuple[Any, ...], weights: Array) -> tuple[Coordinate, ...]:
-        _, m = data
+        m = data[1]
         scale = math.log(float(np.average(m, weights=weights)))
         return (
             Coordinate("kappa_p", 0.0, _KAPPA_MAX, near_lower=1e-2, near_upper=1e3),
@@ -314,35 +320,40 @@ class GammaGamma(Model):
     def _extended_rows(self, phi: Array, data: tuple[Any, ...]) -> Array:
         """``-log B(n, q) + q log rho - (n + q) log1p(rho) - log zbar``, n = p x, rho = gamma / (x zbar).
 
-        Written with the larger of n and q as the one that may be infinite:
-        ``G(n, q) - lgamma(q) + q log(q w) - (n + q) log1p(q w / n)`` or
-        ``G(q, n) - lgamma(n) + n log(n / w) - (n + q) log1p(n / (q w))``,
-        ``G(a, b) = lgamma(a + b) - lgamma(a) - b log a``, w = theta / zbar.
+        Written with the larger of n and q as the one that may be infinite
+        (w = theta / zbar; ``log1p(k y) / k`` is finite at k = 0):
+        ``G(n, q) - lgamma(q) + q log(q w) - (x + q kappa_p) log1p(kappa_p q w / x) / kappa_p`` or
+        ``G(q, n) - lgamma(n) + n log(n / w) - (n kappa_q + 1) log1p(kappa_q n / w) / kappa_q``,
+        ``G(a, b) = lgamma(a + b) - lgamma(a) - b log a``. Which form a row
+        takes and the terms in x alone are worked out once per distinct x,
+        so each row costs one ``log1p``.
         """
         from scipy.special import gammaln
 
-        x, zbar = data
+        x, _, ux, idx, log_zbar, xz = data
         kappa_p, kappa_q, log_theta = float(phi[0]), float(phi[1]), float(phi[2])
         if kappa_p == 0 and kappa_q == 0:
             return np.full(x.shape, -np.inf)  # a point mass at theta
-        w = np.exp(log_theta) / zbar
-        q_larger = kappa_p > x * kappa_q  # q > n: write it in kappa_q
         with np.errstate(divide="ignore", invalid="ignore"):
             q = 1 / kappa_q if kappa_q > 0 else 1.0
-            n = np.where(kappa_p > 0, x / np.where(kappa_p > 0, kappa_p, 1.0), 1.0)
-            by_n = (
-                log_rising_over_power(kappa_p / x, q)
-                - gammaln(q)
-                + q * np.log(q * w)
-                - (x + q * kappa_p) * log1p_ratio_array(kappa_p, q * w / x)
+            n = ux / kappa_p if kappa_p > 0 else np.ones_like(ux)
+            by_q = kappa_p > ux * kappa_q  # q > n: write it in kappa_q (per distinct x)
+            # Per distinct x: the constant, the factor of log1p and the factor of (log zbar - log theta).
+            const = np.where(
+                by_q,
+                log_rising_over_power(kappa_q, n) - gammaln(n) + n * np.log(n),
+                log_rising_over_power(kappa_p / ux, q) - gammaln(q) + q * np.log(q),
             )
-            by_q = (
-                log_rising_over_power(kappa_q, n)
-                - gammaln(n)
-                + n * np.log(n / w)
-                - (n * kappa_q + 1) * log1p_ratio_array(kappa_q, n / w)
-            )
-        return np.where(q_larger, by_q, by_n) - np.log(zbar)
+            factor = np.where(by_q, n * kappa_q + 1, ux + q * kappa_p)
+            slope = np.where(by_q, n, -q)  # times log(zbar / theta)
+            kappa = np.where(by_q, kappa_q, kappa_p)
+            u = xz * math.exp(-log_theta)
+            row_by_q = by_q[idx]
+            y = np.where(row_by_q, u / kappa_p, q / u)
+            log1p_term = log1p_ratio_array(kappa[idx], y)
+        return (
+            const[idx] + slope[idx] * (log_zbar - log_theta) - factor[idx] * log1p_term - log_zbar
+        )
 
     # -- predictions --------------------------------------------------------------------------
     def conditional_expected_spend(
