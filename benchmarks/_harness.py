@@ -43,8 +43,14 @@ from typing import Any, TextIO
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-#: The README's install line, minus the venv creation: what every user of crmkit runs.
-README_INSTALL = [f"{ROOT}[test]"]
+
+
+def readme_install(extras: Sequence[str] = ()) -> str:
+    """The README's install line, minus the venv creation (what every user of crmkit runs),
+    with the extras of the engines a benchmark drives."""
+    return f"{ROOT}[{','.join(('test', *extras))}]"
+
+
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -58,6 +64,7 @@ class Env:
     variables: Mapping[str, str] = field(default_factory=dict)
     crmkit: bool = False  # installed with the README's line (editable crmkit, [test] extra)
     venv: str = ""  # the venv folder's suffix when two envs share one venv (default: name)
+    extras: tuple[str, ...] = ()  # crmkit's extras added to the README's line ([test,duckdb])
 
     @property
     def path(self) -> Path:
@@ -102,7 +109,7 @@ def _python(env: Env) -> Path:
 
 def ensure_env(env: Env) -> Path:
     """Create (or refresh when its requirements changed) the venv of ``env``; return its python."""
-    requirements = [*README_INSTALL] if env.crmkit else list(env.requirements)
+    requirements = [readme_install(env.extras)] if env.crmkit else list(env.requirements)
     requirements.append("threadpoolctl")
     stamp = env.path / "crmkit-bench-requirements.txt"
     wanted = "\n".join(requirements)

@@ -222,8 +222,12 @@ def summary_frame(
             .otherwise(0.0)
             .alias("holdout_monetary_value"),
         ]
-    result = per.select(*columns).sort("customer_id")
-    return _back(result, eager)
+    result = per.select(*columns)
+    if eager:  # an eager frame comes back in customer order, as the in-memory summary
+        return result.sort("customer_id").collect().to_native()
+    # A lazy engine keeps the order open (SQL promises none): a global sort of 10^8
+    # customers is a full shuffle on a cluster, and no later step needs it.
+    return result.to_native()
 
 
 def compress_frame(summary: Any, *, spend: bool = False) -> CompressedSummary:
