@@ -314,11 +314,14 @@ def rfm_summary(
     **Data frames.** Pass a pandas, Polars (eager or lazy), DuckDB or
     PySpark frame as ``customer_ids`` and the names of its customer,
     timestamp (date or datetime) and amount columns as ``columns`` (default
-    ``("customer_id", "date", "amount")``; two names for no amounts): the summary is computed by that engine (lazily where it is
-    lazy) and returned as a frame of the same kind, with the columns
-    ``customer_id``, ``frequency``, ``recency``, ``T``, ``monetary_value``
-    (and ``holdout_frequency``, ``holdout_monetary_value``), sorted by
-    customer. It equals the in-memory summary row for row. Needs narwhals
+    ``("customer_id", "date", "amount")``; two names for no amounts): the
+    summary is computed by that engine (lazily where it is lazy) and
+    returned as a frame of the same kind, with the columns ``customer_id``,
+    ``frequency``, ``recency``, ``T``, ``monetary_value`` (and
+    ``holdout_frequency``, ``holdout_monetary_value``): an eager frame sorted
+    by customer, a lazy one in no promised order (as SQL; a global sort of
+    10^8 customers is a full shuffle no later step needs). It equals the
+    in-memory summary row for row. Needs narwhals
     (the ``pandas``, ``polars``, ``duckdb`` or ``spark`` extra).
 
     >>> from datetime import date
