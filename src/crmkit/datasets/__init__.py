@@ -8,6 +8,7 @@
 
 from crmkit.datasets._cdnow import load_cdnow, load_cdnow_summary, load_donations
 from crmkit.datasets._demo import CustomerBase, demo_customer_base
+from crmkit.datasets._people import SyntheticPeople, synthetic_people
 from crmkit.datasets._surveys import (
     ACSI_ITEMS,
     TRUE_ACSI_PATHS,
@@ -24,6 +25,7 @@ __all__ = [
     "CustomerBase",
     "KanoStudy",
     "ServqualStudy",
+    "SyntheticPeople",
     "demo_acsi_survey",
     "demo_customer_base",
     "demo_kano_survey",
@@ -31,4 +33,5 @@ __all__ = [
     "load_cdnow",
     "load_cdnow_summary",
     "load_donations",
+    "synthetic_people",
 ]

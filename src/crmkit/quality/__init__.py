@@ -1,0 +1,38 @@
+"""Data quality: standardise contact data and find duplicates (Fellegi-Sunter with EM).
+
+Everything here reads :class:`Records` (named columns of text) and returns
+new objects: nothing is rewritten in place. See docs/quality.md.
+"""
+
+from crmkit.quality._block import Block, Candidates, SortedNeighbourhood, candidate_pairs
+from crmkit.quality._cluster import Clusters, LooseCluster
+from crmkit.quality._compare import MISSING, Comparison, Date, Exact, Text
+from crmkit.quality._evaluate import Evaluation, evaluate
+from crmkit.quality._model import FellegiSunter, PairExplanation, ScoredPairs, Term
+from crmkit.quality._records import Records, as_records
+from crmkit.quality._standardise import Change, Standardised, standardise
+
+__all__ = [
+    "MISSING",
+    "Block",
+    "Candidates",
+    "Change",
+    "Clusters",
+    "Comparison",
+    "Date",
+    "Evaluation",
+    "Exact",
+    "FellegiSunter",
+    "LooseCluster",
+    "PairExplanation",
+    "Records",
+    "ScoredPairs",
+    "SortedNeighbourhood",
+    "Standardised",
+    "Term",
+    "Text",
+    "as_records",
+    "candidate_pairs",
+    "evaluate",
+    "standardise",
+]

@@ -1,0 +1,236 @@
+"""Comparisons: for each candidate pair and field, the level of agreement (exact, close, ..., different).
+
+A comparison turns two columns of values into one small integer per pair:
+0 is the strongest agreement (the values are equal), higher levels weaker
+ones, the last level "different", and :data:`MISSING` (-1) where either
+value is missing (the Fellegi-Sunter model then counts the field as no
+evidence either way). String similarities come from rapidfuzz's batch
+functions (``process.cpdist``, C++), over all pairs at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+from crmkit.errors import MissingDependency, ValidationError
+from crmkit.quality._records import Records
+
+__all__ = ["MISSING", "Comparison", "Date", "Exact", "Text"]
+
+MISSING = -1
+
+
+def _rapidfuzz() -> Any:
+    try:
+        import rapidfuzz
+    except ImportError:
+        raise MissingDependency(
+            'duplicate detection needs rapidfuzz: pip install "crmkit[quality]"'
+        ) from None
+    return rapidfuzz
+
+
+def _present(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    both: np.ndarray = (left != None) & (right != None)  # noqa: E711 - elementwise
+    return both
+
+
+class Comparison:
+    """Base of the comparisons: a column, its level labels and the levels of pairs."""
+
+    column: str
+    term_frequencies: bool
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The levels' names, strongest agreement first, "different" last."""
+        raise NotImplementedError
+
+    def levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """The level of each pair of records at positions ``left``, ``right`` (``int8``;
+        :data:`MISSING` where either value is missing)."""
+        raise NotImplementedError
+
+
+def _check_column(instance: Any, attribute: Any, value: Any) -> None:
+    if type(value) is not str or not value:
+        raise ValidationError([(attribute.name, f"must be a column name, got {value!r}")])
+
+
+@attrs.frozen
+class Exact(Comparison):
+    """Equal or not: for keys such as an e-mail address, a phone number, a postcode.
+
+    With ``term_frequencies=True`` agreement on a rare value counts more than
+    on a common one (Winkler's frequency adjustment).
+    """
+
+    column: str = attrs.field(validator=_check_column)
+    term_frequencies: bool = attrs.field(default=False, kw_only=True)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ("exact", "different")
+
+    def levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        values = records[self.column]
+        a, b = values[left], values[right]
+        out = np.full(a.size, MISSING, dtype=np.int8)
+        both = _present(a, b)
+        out[both] = np.where(a[both] == b[both], 0, 1)
+        return out
+
+
+def _thresholds(instance: Any, attribute: Any, value: Any) -> None:
+    values = tuple(value)
+    if not values or sorted(values, reverse=instance.metric == "jaro_winkler") != list(values):
+        raise ValidationError(
+            [
+                (
+                    attribute.name,
+                    f"must be a non-empty sequence from strongest to weakest, got {value!r}",
+                )
+            ]
+        )
+
+
+@attrs.frozen
+class Text(Comparison):
+    """Equal, then similar by steps, then different: for names, streets, cities.
+
+    ``metric="jaro_winkler"`` with ``thresholds`` of similarity (default 0.92
+    and 0.80: Winkler's scale, where transposed or mistyped letters of a
+    name score above 0.9), or ``metric="levenshtein"`` with maximum edit
+    distances (say ``(1, 2)``). ``swap="last_name"`` adds a level for first
+    and last names exchanged (this column equals the other record's
+    ``last_name`` and the other way round).
+    """
+
+    column: str = attrs.field(validator=_check_column)
+    thresholds: tuple[float, ...] = attrs.field(
+        default=(0.92, 0.80), converter=tuple, validator=_thresholds, kw_only=True
+    )
+    metric: str = attrs.field(
+        default="jaro_winkler",
+        validator=attrs.validators.in_(("jaro_winkler", "levenshtein")),
+        kw_only=True,
+    )
+    swap: str | None = attrs.field(default=None, kw_only=True)
+    term_frequencies: bool = attrs.field(default=False, kw_only=True)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        sign = ">=" if self.metric == "jaro_winkler" else "<="
+        steps = tuple(f"{self.metric} {sign} {t:g}" for t in self.thresholds)
+        swapped = (f"swapped with {self.swap}",) if self.swap else ()
+        return ("exact", *swapped, *steps, "different")
+
+    def levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        rf = _rapidfuzz()
+        values = records[self.column]
+        a, b = values[left], values[right]
+        out = np.full(a.size, MISSING, dtype=np.int8)
+        both = np.flatnonzero(_present(a, b))
+        equal = a[both] == b[both]
+        out[both[equal]] = 0
+        shift = 0
+        if self.swap is not None:  # first and last names exchanged: each equals the other's
+            other = records[self.swap]
+            crossed = (a[both] == other[right][both]) & (other[left][both] == b[both]) & ~equal
+            out[both[crossed]] = 1
+            equal |= crossed
+            shift = 1
+        rest = both[~equal]
+        left, right = a, b
+        if rest.size:
+            x, y = left[rest].tolist(), right[rest].tolist()
+            if self.metric == "jaro_winkler":
+                score = rf.process.cpdist(
+                    x, y, scorer=rf.distance.JaroWinkler.normalized_similarity
+                )
+                passed = [score >= t for t in self.thresholds]
+            else:
+                score = rf.process.cpdist(x, y, scorer=rf.distance.Levenshtein.distance)
+                passed = [score <= t for t in self.thresholds]
+            level = np.full(rest.size, len(self.thresholds) + 1 + shift, dtype=np.int8)
+            for i in range(len(self.thresholds) - 1, -1, -1):  # strongest last, so it wins
+                level[passed[i]] = i + 1 + shift
+            out[rest] = level
+        return out
+
+
+@attrs.frozen
+class Date(Comparison):
+    """Equal, then within ``days`` by steps, then different; dates as ISO text (``YYYY-MM-DD``).
+
+    ``swapped=True`` adds a level for day and month swapped (``2001-03-04``
+    against ``2001-04-03``), a common keying error.
+    """
+
+    column: str = attrs.field(validator=_check_column)
+    days: tuple[int, ...] = attrs.field(default=(31, 366), converter=tuple, kw_only=True)
+    swapped: bool = attrs.field(default=True, kw_only=True)
+    term_frequencies: bool = attrs.field(default=False, kw_only=True)
+
+    @days.validator
+    def _check_days(self, attribute: Any, value: tuple[int, ...]) -> None:
+        if (
+            not value
+            or list(value) != sorted(set(value))
+            or any(type(d) is not int or d < 1 for d in value)
+        ):
+            raise ValidationError(
+                [("days", f"must be increasing whole numbers of days >= 1, got {value!r}")]
+            )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        swapped = ("day and month swapped",) if self.swapped else ()
+        return ("exact", *swapped, *(f"within {d} days" for d in self.days), "different")
+
+    def levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        values = records[self.column]
+        left, right = values[left], values[right]
+        out = np.full(left.size, MISSING, dtype=np.int8)
+        both = np.flatnonzero(_present(left, right))
+        if both.size == 0:
+            return out
+        a = _dates(left[both], self.column)
+        b = _dates(right[both], self.column)
+        gap = np.abs((a - b).astype(np.int64))
+        level = np.full(both.size, len(self.labels) - 1, dtype=np.int8)
+        first = 1 + int(self.swapped)
+        for i in range(len(self.days) - 1, -1, -1):
+            level[gap <= self.days[i]] = first + i
+        if self.swapped:
+            level[_swapped(left[both], right[both])] = 1
+        level[gap == 0] = 0
+        out[both] = level
+        return out
+
+
+def _dates(values: np.ndarray, column: str) -> np.ndarray:
+    try:
+        return values.astype("datetime64[D]")
+    except ValueError:
+        raise ValidationError(
+            [
+                (
+                    column,
+                    "must hold ISO dates (YYYY-MM-DD): standardise(..., dates=[...]) reads others",
+                )
+            ]
+        ) from None
+
+
+def _swapped(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Whether ``YYYY-MM-DD`` texts share the year and have day and month swapped."""
+    a = left.astype("U10").view("U1").reshape(-1, 10)  # one character per cell
+    b = right.astype("U10").view("U1").reshape(-1, 10)
+    same_year = np.all(a[:, :4] == b[:, :4], axis=1)
+    crossed = np.all(a[:, 5:7] == b[:, 8:10], axis=1) & np.all(a[:, 8:10] == b[:, 5:7], axis=1)
+    swapped: np.ndarray = same_year & crossed
+    return swapped
