@@ -376,6 +376,26 @@ def _fixtures() -> dict[str, Any]:
         "order": order,
         "deal": deal,
         "cd": cd,
+        **_quality_fixtures(),
+    }
+
+
+def _quality_fixtures() -> dict[str, Any]:
+    from crmkit.datasets import synthetic_people
+    from crmkit.quality import Block, Exact, FellegiSunter, Records, Text
+
+    people = synthetic_people(300, profile="easy", seed=5)
+    records = Records(people.columns)
+    model = FellegiSunter(
+        [Text("first_name"), Text("last_name"), Exact("email"), Exact("phone")],
+        blocking=[Block("email"), Block("last_name", prefix=2)],
+        u_pairs=5000,
+    ).fit(records)
+    return {
+        "people": people,
+        "people_records": records,
+        "people_rules": [Block("email"), Block("last_name", prefix=2)],
+        "dedupe": model,
     }
 
 
@@ -388,6 +408,7 @@ def specs() -> list[Spec]:
     from crmkit import datasets as ds
     from crmkit import entities as en
     from crmkit import lifecycle as lc
+    from crmkit import quality as qu
     from crmkit import report
     from crmkit import satisfaction as sat
     from crmkit import value as va
@@ -690,6 +711,71 @@ def specs() -> list[Spec]:
                 "satisfaction": ["s"],
                 "loyalty": ["l"],
             },
+        ),
+        # -- quality
+        Spec("synthetic_people", ds.synthetic_people, (50,), {"profile": "hard", "seed": 1}),
+        Spec("Records", qu.Records, ({"name": ["Ada", None]},), {"ids": ["a", "b"]}),
+        Spec(
+            "Records.from_rows", qu.Records.from_rows, ([{"a": "x", "b": "y"}],), {"id_column": "a"}
+        ),
+        Spec("Records.from_contacts", qu.Records.from_contacts, ([x["ada"]],)),
+        Spec("as_records", qu.as_records, ({"name": ["Ada"]},)),
+        Spec(
+            "standardise",
+            qu.standardise,
+            (x["people"].columns,),
+            {
+                "names": ["first_name"],
+                "emails": ["email"],
+                "phones": ["phone"],
+                "postcodes": ["postcode"],
+                "countries": [],
+                "dates": ["date_of_birth"],
+                "default_region": "GB",
+                "dayfirst": True,
+            },
+        ),
+        Spec("Exact", qu.Exact, ("email",), {"term_frequencies": True}),
+        Spec(
+            "Text",
+            qu.Text,
+            ("first_name",),
+            {
+                "thresholds": (0.9, 0.8),
+                "metric": "jaro_winkler",
+                "swap": "last_name",
+                "term_frequencies": False,
+            },
+        ),  # fmt: skip
+        Spec("Date", qu.Date, ("date_of_birth",), {"days": (3, 30), "swapped": True}),
+        Spec("Block", qu.Block, ("last_name", "postcode"), {"prefix": 3, "max_block": 50}),
+        Spec("SortedNeighbourhood", qu.SortedNeighbourhood, ("street",), {"window": 4}),
+        Spec("candidate_pairs", qu.candidate_pairs, (x["people_records"], x["people_rules"])),
+        Spec(
+            "FellegiSunter",
+            qu.FellegiSunter,
+            ([qu.Exact("email")],),
+            {"blocking": [qu.Block("email")], "u_pairs": 5000, "max_iterations": 50},
+        ),
+        Spec(
+            "FellegiSunter.fit",
+            lambda *a, **k: qu.FellegiSunter(
+                [qu.Text("first_name"), qu.Exact("email")],
+                blocking=[qu.Block("email"), qu.Block("last_name", prefix=2)],
+                u_pairs=5000,
+            ).fit(*a, **k),
+            (x["people_records"],),
+            {"seed": 3},
+            target=qu.FellegiSunter,
+        ),
+        Spec("FellegiSunter.clusters", x["dedupe"].clusters, (0.9,)),
+        Spec("FellegiSunter.explain", x["dedupe"].explain, (0, 1)),
+        Spec("FellegiSunter.score_pairs", x["dedupe"].score_pairs, ([0, 1], [2, 3])),
+        Spec(
+            "evaluate",
+            qu.evaluate,
+            (x["dedupe"].clusters(0.9).labels, x["people"].entity),
+            {"candidates": x["dedupe"].candidates_},
         ),
         # -- value
         Spec(

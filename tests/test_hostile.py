@@ -56,6 +56,17 @@ NOT_CALLED: dict[str, str] = {
     "crmkit.lifecycle.Conversion": "a result of convert_lead",
     "crmkit.satisfaction.GapDriver": "a row of a GapModel result",
     "crmkit.satisfaction.KanoFeature": "a row of a KanoResult",
+    "crmkit.datasets.SyntheticPeople": "a result of synthetic_people",
+    "crmkit.quality.Candidates": "a result of candidate_pairs",
+    "crmkit.quality.Change": "a row of a Standardised result",
+    "crmkit.quality.Clusters": "a result of FellegiSunter.clusters",
+    "crmkit.quality.Comparison": "the base class; Exact, Text and Date have specs",
+    "crmkit.quality.Evaluation": "a result of evaluate",
+    "crmkit.quality.LooseCluster": "a row of a Clusters result",
+    "crmkit.quality.PairExplanation": "a result of FellegiSunter.explain",
+    "crmkit.quality.ScoredPairs": "a result of FellegiSunter.score_pairs",
+    "crmkit.quality.Standardised": "a result of standardise",
+    "crmkit.quality.Term": "a row of a PairExplanation",
 }
 
 

@@ -20,7 +20,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-from crmkit.errors import ValidationError
 from crmkit.quality._records import Records
 
 __all__ = ["Block", "Candidates", "SortedNeighbourhood", "candidate_pairs"]
@@ -71,11 +70,6 @@ def _pairs_within(
     return order[left], order[right], skipped
 
 
-def _check_columns(instance: Any, attribute: Any, value: tuple[str, ...]) -> None:
-    if not value or any(type(c) is not str or not c for c in value):
-        raise ValidationError([("columns", f"must name at least one column, got {value!r}")])
-
-
 @attrs.frozen
 class Block:
     """Pair the records that agree on every column (on the first ``prefix`` characters of each).
@@ -87,12 +81,18 @@ class Block:
     shared by thousands) are skipped and reported.
     """
 
-    columns: tuple[str, ...] = attrs.field(converter=tuple, validator=_check_columns)
-    prefix: int | None = attrs.field(default=None, kw_only=True)
-    max_block: int = attrs.field(default=1000, kw_only=True)
+    columns: tuple[str, ...]
+    prefix: int | None
+    max_block: int
 
     def __init__(self, *columns: str, prefix: int | None = None, max_block: int = 1000) -> None:
-        self.__attrs_init__(columns, prefix=prefix, max_block=max_block)  # type: ignore[attr-defined]
+        from crmkit._args import texts, whole
+
+        self.__attrs_init__(  # type: ignore[attr-defined]
+            texts(columns, "columns", min_length=1),
+            None if prefix is None else whole(prefix, "prefix", 1, 1000),
+            whole(max_block, "max_block", 2, 10_000_000),
+        )
 
     @property
     def name(self) -> str:
@@ -120,7 +120,12 @@ class SortedNeighbourhood:
     """
 
     column: str
-    window: int = attrs.field(default=5, kw_only=True)
+    window: int
+
+    def __init__(self, column: str, *, window: int = 5) -> None:
+        from crmkit._args import text, whole
+
+        self.__attrs_init__(text(column, "column"), whole(window, "window", 2, 1000))  # type: ignore[attr-defined]
 
     @property
     def name(self) -> str:
@@ -159,8 +164,13 @@ class Candidates:
         return "\n".join(lines)
 
 
-def candidate_pairs(records: Records, rules: Sequence[Any]) -> Candidates:
+def candidate_pairs(records: Any, rules: Sequence[Any]) -> Candidates:
     """The union of the pairs of ``rules`` (:class:`Block`, :class:`SortedNeighbourhood`)."""
+    from crmkit._args import items
+    from crmkit.quality._records import as_records
+
+    records = as_records(records)
+    rules = items(rules, "rules", (Block, SortedNeighbourhood))
     n = len(records)
     keys = [np.empty(0, dtype=np.int64)]
     report = []

@@ -10,6 +10,7 @@ functions (``process.cpdist``, C++), over all pairs at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -55,9 +56,11 @@ class Comparison:
         raise NotImplementedError
 
 
-def _check_column(instance: Any, attribute: Any, value: Any) -> None:
-    if type(value) is not str or not value:
-        raise ValidationError([(attribute.name, f"must be a column name, got {value!r}")])
+def whole_number(value: object, name: str) -> int:
+    """A whole number from 1 to 100,000 (days, edit distances)."""
+    from crmkit._args import whole
+
+    return whole(value, name, 1, 100_000)
 
 
 @attrs.frozen
@@ -68,8 +71,15 @@ class Exact(Comparison):
     on a common one (Winkler's frequency adjustment).
     """
 
-    column: str = attrs.field(validator=_check_column)
-    term_frequencies: bool = attrs.field(default=False, kw_only=True)
+    column: str
+    term_frequencies: bool = False
+
+    def __init__(self, column: str, *, term_frequencies: bool = False) -> None:
+        from crmkit._args import instance, text
+
+        self.__attrs_init__(  # type: ignore[attr-defined]
+            text(column, "column"), instance(term_frequencies, bool, "term_frequencies")
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -84,19 +94,6 @@ class Exact(Comparison):
         return out
 
 
-def _thresholds(instance: Any, attribute: Any, value: Any) -> None:
-    values = tuple(value)
-    if not values or sorted(values, reverse=instance.metric == "jaro_winkler") != list(values):
-        raise ValidationError(
-            [
-                (
-                    attribute.name,
-                    f"must be a non-empty sequence from strongest to weakest, got {value!r}",
-                )
-            ]
-        )
-
-
 @attrs.frozen
 class Text(Comparison):
     """Equal, then similar by steps, then different: for names, streets, cities.
@@ -109,17 +106,51 @@ class Text(Comparison):
     ``last_name`` and the other way round).
     """
 
-    column: str = attrs.field(validator=_check_column)
-    thresholds: tuple[float, ...] = attrs.field(
-        default=(0.92, 0.80), converter=tuple, validator=_thresholds, kw_only=True
-    )
-    metric: str = attrs.field(
-        default="jaro_winkler",
-        validator=attrs.validators.in_(("jaro_winkler", "levenshtein")),
-        kw_only=True,
-    )
-    swap: str | None = attrs.field(default=None, kw_only=True)
-    term_frequencies: bool = attrs.field(default=False, kw_only=True)
+    column: str
+    thresholds: tuple[float, ...]
+    metric: str
+    swap: str | None
+    term_frequencies: bool
+
+    def __init__(
+        self,
+        column: str,
+        *,
+        thresholds: Sequence[float] = (0.92, 0.80),
+        metric: str = "jaro_winkler",
+        swap: str | None = None,
+        term_frequencies: bool = False,
+    ) -> None:
+        from crmkit._args import choice, instance, items, number, text
+
+        metric = choice(metric, "metric", ("jaro_winkler", "levenshtein"))
+        if metric == "jaro_winkler":
+            steps = tuple(
+                number(t, f"thresholds[{i}]", 0, 1)
+                for i, t in enumerate(items(thresholds, "thresholds"))
+            )
+        else:
+            steps = tuple(
+                float(whole_number(t, f"thresholds[{i}]"))
+                for i, t in enumerate(items(thresholds, "thresholds"))
+            )
+        ordered = sorted(steps, reverse=metric == "jaro_winkler")
+        if not steps or ordered != list(steps) or len(set(steps)) != len(steps):
+            raise ValidationError(
+                [
+                    (
+                        "thresholds",
+                        "must run from the strongest agreement to the weakest, without repeats",
+                    )
+                ]
+            )
+        self.__attrs_init__(  # type: ignore[attr-defined]
+            text(column, "column"),
+            steps,
+            metric,
+            None if swap is None else text(swap, "swap"),
+            instance(term_frequencies, bool, "term_frequencies"),
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -170,21 +201,30 @@ class Date(Comparison):
     against ``2001-04-03``), a common keying error.
     """
 
-    column: str = attrs.field(validator=_check_column)
-    days: tuple[int, ...] = attrs.field(default=(31, 366), converter=tuple, kw_only=True)
-    swapped: bool = attrs.field(default=True, kw_only=True)
-    term_frequencies: bool = attrs.field(default=False, kw_only=True)
+    column: str
+    days: tuple[int, ...]
+    swapped: bool
+    term_frequencies: bool
 
-    @days.validator
-    def _check_days(self, attribute: Any, value: tuple[int, ...]) -> None:
-        if (
-            not value
-            or list(value) != sorted(set(value))
-            or any(type(d) is not int or d < 1 for d in value)
-        ):
-            raise ValidationError(
-                [("days", f"must be increasing whole numbers of days >= 1, got {value!r}")]
-            )
+    def __init__(
+        self,
+        column: str,
+        *,
+        days: Sequence[int] = (31, 366),
+        swapped: bool = True,
+        term_frequencies: bool = False,
+    ) -> None:
+        from crmkit._args import instance, items, text
+
+        steps = tuple(whole_number(d, f"days[{i}]") for i, d in enumerate(items(days, "days")))
+        if not steps or list(steps) != sorted(set(steps)):
+            raise ValidationError([("days", "must be increasing numbers of days, at least one")])
+        self.__attrs_init__(  # type: ignore[attr-defined]
+            text(column, "column"),
+            steps,
+            instance(swapped, bool, "swapped"),
+            instance(term_frequencies, bool, "term_frequencies"),
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:

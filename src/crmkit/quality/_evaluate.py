@@ -57,10 +57,16 @@ class Evaluation:
 
 
 def _labels(values: Any, name: str) -> np.ndarray:
-    array = np.asarray(values)
-    if array.ndim != 1 or array.size == 0:
-        raise ValidationError([(name, "must be a non-empty sequence of labels, one per record")])
-    return np.unique(array, return_inverse=True)[1].ravel()
+    """Labels as codes 0..k-1 (any hashable labels: numbers, text)."""
+    from crmkit._validation import as_array, factorize
+
+    array = as_array(values, name)
+    if array.size == 0:
+        raise ValidationError([(name, "must hold one label per record, got none")])
+    try:
+        return factorize(array)[1]
+    except (TypeError, ValueError):
+        raise ValidationError([(name, "must hold labels of one kind (numbers or text)")]) from None
 
 
 def evaluate(predicted: Any, truth: Any, *, candidates: Any = None) -> Evaluation:
@@ -91,7 +97,13 @@ def evaluate(predicted: Any, truth: Any, *, candidates: Any = None) -> Evaluatio
     cluster_recall = int(np.sum(exact)) / int(t.max() + 1)
     blocking = None
     if candidates is not None:
-        left, right = np.asarray(candidates.left), np.asarray(candidates.right)
+        from crmkit._args import instance
+        from crmkit.quality._block import Candidates
+
+        candidates = instance(candidates, Candidates, "candidates")
+        left, right = candidates.left, candidates.right
+        if left.size and int(max(left.max(), right.max())) >= t.size:
+            raise ValidationError([("candidates", "pair records beyond the labels given")])
         found = int(np.sum(t[left] == t[right]))
         blocking = found / true_pairs if true_pairs else 1.0
     return Evaluation(

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from crmkit._text import describe
 from crmkit.errors import InsufficientData, NotFittedError, ValidationError
 from crmkit.quality._block import Candidates, candidate_pairs
 from crmkit.quality._compare import MISSING, Comparison
@@ -96,6 +95,16 @@ class PairExplanation:
         return "\n".join(lines)
 
 
+def _positions(values: Any, name: str, n: int) -> np.ndarray:
+    """Record positions: whole numbers in ``0 .. n - 1``, one-dimensional."""
+    from crmkit._validation import as_numbers
+
+    array = as_numbers(values, name, ndim=1)
+    if not np.all((array >= 0) & (array < n) & (array == np.floor(array))):
+        raise ValidationError([(name, f"must hold record positions, whole numbers 0 to {n - 1}")])
+    return array.astype(np.int64)
+
+
 def _log_table(patterns: np.ndarray, tables: Sequence[np.ndarray]) -> np.ndarray:
     """Per pattern: the sum over comparisons of log(table[level]) (0 for a missing level)."""
     out = np.zeros(patterns.shape[0])
@@ -113,7 +122,6 @@ def _pattern_codes(levels: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
     return code
 
 
-@attrs.define
 class FellegiSunter:
     """Find duplicate records: blocking, comparisons, u from random pairs, m by EM.
 
@@ -132,34 +140,37 @@ class FellegiSunter:
     True
     """
 
-    comparisons: Sequence[Comparison] = attrs.field(converter=tuple)
-    blocking: Sequence[Any] = attrs.field(converter=tuple, kw_only=True)
-    u_pairs: int = attrs.field(default=1_000_000, kw_only=True)
-    max_iterations: int = attrs.field(default=500, kw_only=True)
+    def __init__(
+        self,
+        comparisons: Sequence[Comparison],
+        *,
+        blocking: Sequence[Any],
+        u_pairs: int = 1_000_000,
+        max_iterations: int = 500,
+    ) -> None:
+        from crmkit._args import items, whole
+        from crmkit.quality._block import Block, SortedNeighbourhood
 
-    _records: Records | None = attrs.field(default=None, init=False, repr=False)
-    _fitted: dict[str, Any] | None = attrs.field(default=None, init=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
+        self.comparisons: tuple[Comparison, ...] = tuple(
+            items(comparisons, "comparisons", Comparison)
+        )
+        self.blocking: tuple[Any, ...] = tuple(
+            items(blocking, "blocking", (Block, SortedNeighbourhood))
+        )
         if not self.comparisons:
             raise ValidationError([("comparisons", "must hold at least one comparison")])
-        for i, c in enumerate(self.comparisons):
-            if not isinstance(c, Comparison):
-                raise ValidationError(
-                    [(f"comparisons[{i}]", f"must be Exact, Text or Date, got {describe(c)}")]
-                )
         if not self.blocking:
             raise ValidationError([("blocking", "must hold at least one rule")])
-        for i, rule in enumerate(self.blocking):
-            if not hasattr(rule, "pairs"):
-                raise ValidationError(
-                    [
-                        (
-                            f"blocking[{i}]",
-                            f"must be Block or SortedNeighbourhood, got {describe(rule)}",
-                        )
-                    ]
-                )
+        self.u_pairs = whole(u_pairs, "u_pairs", 1000, 100_000_000)
+        self.max_iterations = whole(max_iterations, "max_iterations", 1, 100_000)
+        self._records: Records | None = None
+        self._fitted: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        columns = ", ".join(c.column for c in self.comparisons)
+        rules = "; ".join(r.name for r in self.blocking)
+        state = "fitted" if self._fitted is not None else "not fitted"
+        return f"FellegiSunter(comparing {columns}; blocking {rules}; {state})"
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, records: Any, *, seed: int | np.random.Generator | None = 0) -> FellegiSunter:
@@ -284,7 +295,9 @@ class FellegiSunter:
             for k, size in enumerate(sizes):
                 seen = patterns[:, k] != MISSING
                 mass = np.bincount(patterns[seen, k], weights=w[seen], minlength=size)
-                new_m.append((mass + 1e-6 / size) / (mass.sum() + 1e-6))
+                # One pseudo-observation spread over the levels (as for u): a level no
+                # match showed in these data is rare for matches, not impossible.
+                new_m.append((mass + 1 / size) / (mass.sum() + 1))
             new_share = float(np.clip(w.sum() / counts.sum(), 1e-9, 1 - 1e-9))
             change = max(
                 abs(new_share - share),
@@ -402,20 +415,23 @@ class FellegiSunter:
     def score_pairs(self, left: Any, right: Any) -> ScoredPairs:
         """Levels, weights and probabilities of any pairs of record positions of the fitted records."""
         self._fit_state()
-        n = len(self._records)  # type: ignore[arg-type]
-        left = np.asarray(left, dtype=np.int64)
-        right = np.asarray(right, dtype=np.int64)
-        if left.shape != right.shape or left.ndim != 1:
-            raise ValidationError([("right", "must have the shape of left")])
-        if left.size and (min(left.min(), right.min()) < 0 or max(left.max(), right.max()) >= n):
-            raise ValidationError([("left", f"positions must be in 0..{n - 1}")])
-        return self._score(left, right, self._levels(self._records, left, right))  # type: ignore[arg-type]
+        records = self._records
+        assert records is not None
+        left = _positions(left, "left", len(records))
+        right = _positions(right, "right", len(records))
+        if left.shape != right.shape:
+            raise ValidationError([("right", f"must hold {left.size} positions, as left does")])
+        return self._score(left, right, self._levels(records, left, right))
 
     def explain(self, left: int, right: int) -> PairExplanation:
         """The weight of each comparison for the pair of records at positions ``left``, ``right``."""
+        from crmkit._args import whole
+
         f = self._fit_state()
         records = self._records
         assert records is not None
+        left = whole(left, "left", 0, len(records) - 1)
+        right = whole(right, "right", 0, len(records) - 1)
         scored = self.score_pairs([left], [right])
         weights = self._weights(scored.left, scored.right, scored.levels)[0]
         terms = []

@@ -16,7 +16,17 @@ __all__ = ["Records", "as_records"]
 
 def _column(name: str, values: Any) -> np.ndarray:
     """An object array of ``str`` or ``None`` (blank text counts as missing)."""
-    array = np.asarray(values, dtype=object)
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    if isinstance(values, (str, bytes)):
+        raise ValidationError([(name, "must be a sequence of values, got text")])
+    try:
+        array = np.empty(len(values), dtype=object)
+        array[:] = list(values)
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        raise ValidationError(
+            [(name, f"must be a sequence of values, got {describe(values)}")]
+        ) from None
     if array.ndim != 1:
         raise ValidationError([(name, f"must be one-dimensional, got shape {array.shape}")])
     out = np.empty(array.size, dtype=object)
@@ -68,7 +78,16 @@ class Records:
                 )
             size = column.size
             checked[name] = column
-        ident = np.arange(size or 0) if ids is None else np.asarray(ids, dtype=object)
+        if ids is None:
+            ident = np.arange(size or 0)
+        else:
+            try:
+                ident = np.empty(len(ids), dtype=object)
+                ident[:] = list(ids)
+            except (TypeError, ValueError, OverflowError, RecursionError):
+                raise ValidationError(
+                    [("ids", f"must be a sequence, got {describe(ids)}")]
+                ) from None
         if ident.shape != (size,):
             raise ValidationError(
                 [("ids", f"must hold one id per record ({size}), got shape {ident.shape}")]
@@ -109,7 +128,11 @@ class Records:
         cls, rows: Iterable[Mapping[str, Any]], *, id_column: str | None = None
     ) -> Records:
         """Records from dicts (CSV or JSON Lines rows); ``id_column`` names the records."""
-        rows = list(rows)
+        from crmkit._args import items, text
+
+        rows = items(rows, "rows")
+        if id_column is not None:
+            id_column = text(id_column, "id_column")
         names: dict[str, None] = {}
         for i, row in enumerate(rows):
             if not isinstance(row, Mapping):
@@ -131,9 +154,10 @@ class Records:
         address), ``phone`` (E.164), ``street`` (the address lines),
         ``city``, ``postcode``, ``country`` and ``updated_at``.
         """
+        from crmkit._args import items
         from crmkit.entities import Contact
 
-        contacts = list(contacts)
+        contacts = items(contacts, "contacts")
         for i, c in enumerate(contacts):
             if not isinstance(c, Contact):
                 raise ValidationError([(f"contacts[{i}]", f"must be a Contact, got {describe(c)}")])
@@ -181,9 +205,10 @@ def as_records(data: Any) -> Records:
         raise ValidationError(
             [("records", f"must be records, columns, rows or contacts, got {describe(data)}")]
         )
-    items = list(data)
+    from crmkit._args import items
     from crmkit.entities import Contact
 
-    if items and isinstance(items[0], Contact):
-        return Records.from_contacts(items)
-    return Records.from_rows(items)
+    rows = items(data, "records")
+    if rows and isinstance(rows[0], Contact):
+        return Records.from_contacts(rows)
+    return Records.from_rows(rows)

@@ -236,14 +236,20 @@ def standardise(
     name (name): 1 changed, 0 unreadable; e.g. '  Dr. ＡＤＡ  Lovelace' -> 'ada lovelace'
     phone (phone): 1 changed, 1 unreadable; e.g. '020 7946 0958' -> '+442079460958'; 'not a number' -> None
     """
-    from crmkit._args import instance, texts
+    from crmkit._args import instance, text, texts
+    from crmkit.errors import ValidationError
 
     records = as_records(records)
     instance(dayfirst, bool, "dayfirst")
     if default_region is not None:
-        from crmkit.entities._values import upper_code
+        from crmkit.entities import Address
 
-        default_region = upper_code(default_region)
+        region = text(default_region, "default_region").upper()
+        if region not in Address.ISO_COUNTRIES:
+            raise ValidationError(
+                [("default_region", "must be an ISO 3166-1 alpha-2 code such as GB")]
+            )
+        default_region = region
     plan: list[tuple[str, str, Callable[[str], str | None]]] = []
     for kind, columns, fn in (
         ("email", emails, _email),
