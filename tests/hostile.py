@@ -746,7 +746,7 @@ def specs() -> list[Spec]:
                 "swap": "last_name",
                 "term_frequencies": False,
             },
-        ),  # fmt: skip
+        ),
         Spec("Date", qu.Date, ("date_of_birth",), {"days": (3, 30), "swapped": True}),
         Spec("Block", qu.Block, ("last_name", "postcode"), {"prefix": 3, "max_block": 50}),
         Spec("SortedNeighbourhood", qu.SortedNeighbourhood, ("street",), {"window": 4}),

@@ -25,7 +25,6 @@ from crmkit.quality import (
     evaluate,
     standardise,
 )
-from crmkit.quality._model import FellegiSunter as _FS
 
 pytest.importorskip("rapidfuzz")
 
@@ -230,7 +229,7 @@ def test_em_recovers_known_m_and_share_from_simulated_comparisons() -> None:
         ]
     ).astype(np.int8)
     comparisons = [Text("a", thresholds=(0.9,)), Exact("b"), Text("c", thresholds=(0.9,))]
-    model = _FS(comparisons, blocking=[Block("a")])
+    model = FellegiSunter(comparisons, blocking=[Block("a")])
     m, got_share, _ = model._em(levels, u_true, comparisons)
     assert got_share == pytest.approx(match.mean(), abs=0.005)
     for got, want in zip(m, m_true, strict=True):
