@@ -52,6 +52,7 @@ COMMANDS: dict[str, list[str]] = {
     "kano": ["kano", "{file}", "--features", "chat"],
     "clv": ["clv", "{file}", "--customer", "segment", "--date", "score"],
     "acsi": ["acsi", "{file}"],
+    "dedupe": ["dedupe", "{file}"],
 }
 
 
@@ -196,6 +197,15 @@ def _valid_files(tmp: Path) -> dict[str, str]:
         ),
         encoding="utf-8",
     )
+    people = tmp / "people.csv"
+    people.write_text(
+        "id,first_name,last_name,email,phone\n"
+        + "".join(
+            f"r{i},Ann{i % 40},Lee{i % 30},a{i % 50}@x.org,+4420794609{i % 60:02d}\n"
+            for i in range(120)
+        ),
+        encoding="utf-8",
+    )
     contacts = tmp / "contacts.json"
     contacts.write_text('[{"first_name": "Ada"}]', encoding="utf-8")
     db = f"sqlite:///{tmp / 'crm.db'}"
@@ -207,6 +217,7 @@ def _valid_files(tmp: Path) -> dict[str, str]:
         "clv": str(clv),
         "acsi": str(Path(__file__).parent / "data" / "ecsi_satisfaction.csv"),
         "contacts": str(contacts),
+        "people": str(people),
         "db": db,
     }
 
@@ -226,6 +237,10 @@ BASE: dict[str, tuple[list[str], list[str]]] = {
     "acsi": (
         ["acsi", "{acsi}", "--model", "ecsi", "--scale", "0,10"],
         ["--model", "--blocks", "--scheme", "--scale", "--by", "--bootstrap", "--seed", "--encoding"],
+    ),
+    "dedupe": (
+        ["dedupe", "{people}", "--region", "GB", "--top", "2"],
+        ["--threshold", "--region", "--id-column", "--top", "--seed", "--encoding"],
     ),
 }  # fmt: skip
 

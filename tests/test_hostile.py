@@ -67,6 +67,7 @@ NOT_CALLED: dict[str, str] = {
     "crmkit.quality.ScoredPairs": "a result of FellegiSunter.score_pairs",
     "crmkit.quality.Standardised": "a result of standardise",
     "crmkit.quality.Term": "a row of a PairExplanation",
+    "crmkit.quality.DuplicateReport": "a result of duplicate_report",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -336,3 +337,36 @@ def test_pair_counts_equal_brute_force(labels: list[tuple[int, int]]) -> None:
     assert e.pair_recall == pytest.approx(both / true if true else 1.0)
     same = evaluate(truth, truth)
     assert same.pair_f1 == same.cluster_f1 == 1.0
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_dedupe_command_on_csv_and_json_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+    import json
+
+    from crmkit.cli import main
+
+    people = synthetic_people(600, profile="hard", seed=9)
+    rows = people.rows()
+    path = tmp_path / "people.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["dedupe", str(path), "--region", "GB", "--top", "3"]) == 0
+    text = capsys.readouterr().out
+    assert "clusters of duplicates at probability >= 0.9" in text
+    assert "cluster 1" in text and "cluster 4" not in text and "match weight" in text
+    jsonl = tmp_path / "people.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert main(["dedupe", str(jsonl), "--region", "GB", "--json", "--threshold", "0.5"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    found = [c["records"] for c in report["clusters"]]
+    truth = {r["record_id"]: e for r, e in zip(rows, people.entity.tolist(), strict=True)}
+    right = sum(len({truth[i] for i in cluster}) == 1 for cluster in found)
+    assert right >= 0.95 * len(found)
+    assert report["records"] == 600 and report["candidate_pairs"] > 0

@@ -17,7 +17,7 @@ from typing import NoReturn, TextIO
 
 from crmkit._text import cap
 from crmkit._version import __version__
-from crmkit.cli import _acsi, _demo, _entities, _report, _satisfaction, _value
+from crmkit.cli import _acsi, _demo, _entities, _quality, _report, _satisfaction, _value
 from crmkit.errors import (
     ConvergenceError,
     CrmWarning,
@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     _satisfaction.add_parsers(sub)
     _value.add_parser(sub)
     _acsi.add_parser(sub)
+    _quality.add_parser(sub)
     return parser
 
 
@@ -94,6 +95,15 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         _say(args.command, "interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`crmkit ... | head`): stop quietly, as Unix tools do. Python
+        # would complain again when it flushes stdout at exit, so point stdout at nothing.
+        import contextlib
+        import os
+
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         if args.debug:
             raise

@@ -189,7 +189,7 @@ def _phone_variant(phone: str, rng: np.random.Generator) -> str:
 
 
 def _mistype_digit(phone: str, rng: np.random.Generator) -> str:
-    i = int(rng.integers(4, len(phone)))
+    i = int(rng.integers(6, len(phone)))  # after +447X: the number stays a valid mobile
     return phone[:i] + str(int(rng.integers(10))) + phone[i + 1 :]
 
 
@@ -314,7 +314,12 @@ def synthetic_people(
     lasts = rng.choice(names["last"][0], originals, p=names["last"][1])
     street_names = names["last"][0][:2000]
     addresses = [_address(rng, street_names) for _ in range(originals)]
-    phones = np.char.add("+447", rng.integers(100_000_000, 1_000_000_000, originals).astype(str))
+    # UK mobile numbers in ranges phonenumbers knows as valid (07[1-5,7,8] ...).
+    mobile = np.array(["+4471", "+4472", "+4473", "+4474", "+4475", "+4477", "+4478"])
+    phones = np.char.add(
+        mobile[rng.integers(mobile.size, size=originals)],
+        rng.integers(10_000_000, 100_000_000, originals).astype(str),
+    )
     births = np.datetime64("1940-01-01") + rng.integers(0, 65 * 365, originals).astype(
         "timedelta64[D]"
     )

@@ -10,6 +10,7 @@ from crmkit.quality._compare import MISSING, Comparison, Date, Exact, Text
 from crmkit.quality._evaluate import Evaluation, evaluate
 from crmkit.quality._model import FellegiSunter, PairExplanation, ScoredPairs, Term
 from crmkit.quality._records import Records, as_records
+from crmkit.quality._report import DuplicateReport, contact_model, duplicate_report
 from crmkit.quality._standardise import Change, Standardised, standardise
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Clusters",
     "Comparison",
     "Date",
+    "DuplicateReport",
     "Evaluation",
     "Exact",
     "FellegiSunter",
@@ -33,6 +35,8 @@ __all__ = [
     "Text",
     "as_records",
     "candidate_pairs",
+    "contact_model",
+    "duplicate_report",
     "evaluate",
     "standardise",
 ]

@@ -70,7 +70,7 @@ def _pairs_within(
     return order[left], order[right], skipped
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Block:
     """Pair the records that agree on every column (on the first ``prefix`` characters of each).
 
@@ -88,7 +88,7 @@ class Block:
     def __init__(self, *columns: str, prefix: int | None = None, max_block: int = 1000) -> None:
         from crmkit._args import texts, whole
 
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             texts(columns, "columns", min_length=1),
             None if prefix is None else whole(prefix, "prefix", 1, 1000),
             whole(max_block, "max_block", 2, 10_000_000),
@@ -111,7 +111,7 @@ class Block:
         return keep[left], keep[right], skipped
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class SortedNeighbourhood:
     """Pair each record with the ``window - 1`` records after it in the order of ``column``.
 
@@ -125,7 +125,7 @@ class SortedNeighbourhood:
     def __init__(self, column: str, *, window: int = 5) -> None:
         from crmkit._args import text, whole
 
-        self.__attrs_init__(text(column, "column"), whole(window, "window", 2, 1000))  # type: ignore[attr-defined]
+        self.__attrs_init__(text(column, "column"), whole(window, "window", 2, 1000))
 
     @property
     def name(self) -> str:

@@ -63,7 +63,7 @@ def whole_number(value: object, name: str) -> int:
     return whole(value, name, 1, 100_000)
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Exact(Comparison):
     """Equal or not: for keys such as an e-mail address, a phone number, a postcode.
 
@@ -77,7 +77,7 @@ class Exact(Comparison):
     def __init__(self, column: str, *, term_frequencies: bool = False) -> None:
         from crmkit._args import instance, text
 
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             text(column, "column"), instance(term_frequencies, bool, "term_frequencies")
         )
 
@@ -94,7 +94,7 @@ class Exact(Comparison):
         return out
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Text(Comparison):
     """Equal, then similar by steps, then different: for names, streets, cities.
 
@@ -144,7 +144,7 @@ class Text(Comparison):
                     )
                 ]
             )
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             text(column, "column"),
             steps,
             metric,
@@ -193,7 +193,7 @@ class Text(Comparison):
         return out
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Date(Comparison):
     """Equal, then within ``days`` by steps, then different; dates as ISO text (``YYYY-MM-DD``).
 
@@ -219,7 +219,7 @@ class Date(Comparison):
         steps = tuple(whole_number(d, f"days[{i}]") for i, d in enumerate(items(days, "days")))
         if not steps or list(steps) != sorted(set(steps)):
             raise ValidationError([("days", "must be increasing numbers of days, at least one")])
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             text(column, "column"),
             steps,
             instance(swapped, bool, "swapped"),

@@ -95,6 +95,11 @@ class PairExplanation:
         return "\n".join(lines)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy integer as a Python one (positions often come out of numpy arrays)."""
+    return int(value) if isinstance(value, np.integer) else value
+
+
 def _positions(values: Any, name: str, n: int) -> np.ndarray:
     """Record positions: whole numbers in ``0 .. n - 1``, one-dimensional."""
     from crmkit._validation import as_numbers
@@ -430,8 +435,8 @@ class FellegiSunter:
         f = self._fit_state()
         records = self._records
         assert records is not None
-        left = whole(left, "left", 0, len(records) - 1)
-        right = whole(right, "right", 0, len(records) - 1)
+        left = whole(_plain(left), "left", 0, len(records) - 1)
+        right = whole(_plain(right), "right", 0, len(records) - 1)
         scored = self.score_pairs([left], [right])
         weights = self._weights(scored.left, scored.right, scored.levels)[0]
         terms = []
@@ -447,8 +452,8 @@ class FellegiSunter:
                 )
             )
         return PairExplanation(
-            records.ids[left],
-            records.ids[right],
+            records.ids[[left]].tolist()[0],  # a Python value, not a numpy scalar
+            records.ids[[right]].tolist()[0],
             float(np.log2(f["prior"] / (1 - f["prior"]))),
             tuple(terms),
             float(scored.weight[0]),

@@ -22,7 +22,7 @@ def _column(name: str, values: Any) -> np.ndarray:
         raise ValidationError([(name, "must be a sequence of values, got text")])
     try:
         array = np.empty(len(values), dtype=object)
-        array[:] = list(values)
+        array[:] = values.tolist() if isinstance(values, np.ndarray) else list(values)
     except (TypeError, ValueError, OverflowError, RecursionError):
         raise ValidationError(
             [(name, f"must be a sequence of values, got {describe(values)}")]
@@ -83,7 +83,7 @@ class Records:
         else:
             try:
                 ident = np.empty(len(ids), dtype=object)
-                ident[:] = list(ids)
+                ident[:] = ids.tolist() if isinstance(ids, np.ndarray) else list(ids)
             except (TypeError, ValueError, OverflowError, RecursionError):
                 raise ValidationError(
                     [("ids", f"must be a sequence, got {describe(ids)}")]
