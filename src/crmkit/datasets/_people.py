@@ -260,7 +260,8 @@ def _change(
     elif kind == "swap_names":
         record["first_name"], record["last_name"] = last, first
     elif kind == "new_email" and first and last:
-        record["email"] = _email(first, last, rng)
+        local, domain = _email(first, last, rng).split("@")
+        record["email"] = f"{local}{int(rng.integers(100, 10_000))}@{domain}"  # a new address
     elif kind == "typo_email" and record["email"]:
         local, domain = record["email"].split("@")
         record["email"] = f"{_typo(local, rng)}@{domain}"
@@ -316,18 +317,30 @@ def synthetic_people(
     addresses = [_address(rng, street_names) for _ in range(originals)]
     # UK mobile numbers in ranges phonenumbers knows as valid (07[1-5,7,8] ...).
     mobile = np.array(["+4471", "+4472", "+4473", "+4474", "+4475", "+4477", "+4478"])
+    numbers = rng.choice(mobile.size * 90_000_000, size=originals, replace=False)  # distinct
     phones = np.char.add(
-        mobile[rng.integers(mobile.size, size=originals)],
-        rng.integers(10_000_000, 100_000_000, originals).astype(str),
+        mobile[numbers // 90_000_000], (10_000_000 + numbers % 90_000_000).astype(str)
     )
     births = np.datetime64("1940-01-01") + rng.integers(0, 65 * 365, originals).astype(
         "timedelta64[D]"
     )
+    # An address and a number belong to one person: a second john.smith@gmail.com gets a
+    # number, as mail providers make people choose.
+    emails = [_email(str(f), str(la), rng) for f, la in zip(firsts, lasts, strict=True)]
+    taken: set[str] = set()
+    for i, email in enumerate(emails):
+        local, domain = email.split("@")
+        k = 1
+        while email in taken:
+            k += 1
+            email = f"{local}{k}@{domain}"
+        taken.add(email)
+        emails[i] = email
     people: list[dict[str, Any]] = [
         {
             "first_name": str(firsts[i]),
             "last_name": str(lasts[i]),
-            "email": _email(str(firsts[i]), str(lasts[i]), rng) if rng.random() < 0.9 else None,
+            "email": emails[i] if rng.random() < 0.9 else None,
             "phone": str(phones[i]) if rng.random() < 0.85 else None,
             **addresses[i],
             "date_of_birth": str(births[i]) if rng.random() < 0.8 else None,
