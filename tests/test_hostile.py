@@ -60,7 +60,7 @@ NOT_CALLED: dict[str, str] = {
     "crmkit.quality.Candidates": "a result of candidate_pairs",
     "crmkit.quality.Change": "a row of a Standardised result",
     "crmkit.quality.Clusters": "a result of FellegiSunter.clusters",
-    "crmkit.quality.Comparison": "the base class; Exact, Text and Date have specs",
+    "crmkit.quality.FieldComparison": "the base class; Exact, Text and Date have specs",
     "crmkit.quality.Evaluation": "a result of evaluate",
     "crmkit.quality.LooseCluster": "a row of a Clusters result",
     "crmkit.quality.PairExplanation": "a result of FellegiSunter.explain",

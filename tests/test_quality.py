@@ -217,7 +217,7 @@ def test_oversized_blocks_are_skipped_and_reported() -> None:
 
 
 def test_em_recovers_known_m_and_share_from_simulated_comparisons() -> None:
-    """Comparison vectors drawn from a known Fellegi-Sunter model: EM finds its m and lambda."""
+    """FieldComparison vectors drawn from a known Fellegi-Sunter model: EM finds its m and lambda."""
     rng = np.random.default_rng(4)
     m_true = [np.array([0.85, 0.1, 0.05]), np.array([0.9, 0.1]), np.array([0.7, 0.2, 0.1])]
     u_true = [np.array([0.01, 0.04, 0.95]), np.array([0.02, 0.98]), np.array([0.05, 0.15, 0.8])]

@@ -6,7 +6,7 @@ new objects: nothing is rewritten in place. See docs/quality.md.
 
 from crmkit.quality._block import Block, Candidates, SortedNeighbourhood, candidate_pairs
 from crmkit.quality._cluster import Clusters, LooseCluster
-from crmkit.quality._compare import MISSING, Comparison, Date, Exact, Text
+from crmkit.quality._compare import MISSING, Date, Exact, FieldComparison, Text
 from crmkit.quality._evaluate import Evaluation, evaluate
 from crmkit.quality._model import FellegiSunter, PairExplanation, ScoredPairs, Term
 from crmkit.quality._records import Records, as_records
@@ -19,12 +19,12 @@ __all__ = [
     "Candidates",
     "Change",
     "Clusters",
-    "Comparison",
     "Date",
     "DuplicateReport",
     "Evaluation",
     "Exact",
     "FellegiSunter",
+    "FieldComparison",
     "LooseCluster",
     "PairExplanation",
     "Records",

@@ -26,20 +26,18 @@ __all__ = ["Block", "Candidates", "SortedNeighbourhood", "candidate_pairs"]
 
 
 def _key(records: Records, columns: Sequence[str], prefix: int | None) -> np.ndarray:
-    """One text key per record (``None`` where any key column is missing)."""
-    parts = []
-    missing = np.zeros(len(records), dtype=bool)
+    """One integer key per record from the codes of ``columns`` (-1 where any is missing)."""
+    key = np.zeros(len(records), dtype=np.int64)
     for column in columns:
-        values = records[column]
-        missing |= values == None  # noqa: E711 - elementwise on an object array
-        text = np.where(values == None, "", values).astype(str)  # noqa: E711
-        if prefix is not None:
-            text = text.astype(f"U{prefix}")  # the first `prefix` characters
-        parts.append(text)
-    key = parts[0].astype(object)
-    for part in parts[1:]:
-        key = key + "\x1f" + part.astype(object)
-    key[missing] = None
+        codes, values = records.codes(column)
+        if prefix is not None and values.size:  # codes of each distinct value's first characters
+            cut = values.astype(str).astype(f"U{prefix}")
+            _, of_value = np.unique(cut, return_inverse=True)
+            codes = np.where(codes >= 0, of_value.ravel()[np.maximum(codes, 0)], -1)
+        missing = (key < 0) | (codes < 0)
+        # Dense codes of the combination so far, so the product never overflows.
+        _, key = np.unique(key * (int(codes.max(initial=0)) + 2) + codes + 1, return_inverse=True)
+        key = np.where(missing, -1, key.ravel())
     return key
 
 
@@ -101,13 +99,12 @@ class Block:
 
     def pairs(self, records: Records) -> tuple[np.ndarray, np.ndarray, int]:
         key = _key(records, self.columns, self.prefix)
-        keep = np.flatnonzero(key != None)  # noqa: E711
+        keep = np.flatnonzero(key >= 0)
         if keep.size < 2:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, 0
-        _, codes = np.unique(key[keep].astype(str), return_inverse=True)
-        order = np.argsort(codes, kind="stable")
-        left, right, skipped = _pairs_within(codes, order, self.max_block)
+        order = np.argsort(key[keep], kind="stable")
+        left, right, skipped = _pairs_within(key[keep], order, self.max_block)
         return keep[left], keep[right], skipped
 
 
@@ -132,9 +129,9 @@ class SortedNeighbourhood:
         return f"sorted {self.column} (window {self.window})"
 
     def pairs(self, records: Records) -> tuple[np.ndarray, np.ndarray, int]:
-        values = records[self.column]
-        keep = np.flatnonzero(values != None)  # noqa: E711
-        order = keep[np.argsort(values[keep].astype(str), kind="stable")]
+        codes, _ = records.codes(self.column)  # codes sort as the values do
+        keep = np.flatnonzero(codes >= 0)
+        order = keep[np.argsort(codes[keep], kind="stable")]
         lefts, rights = [], []
         for d in range(1, min(self.window, order.size)):
             lefts.append(order[:-d])

@@ -19,7 +19,7 @@ import numpy as np
 from crmkit.errors import MissingDependency, ValidationError
 from crmkit.quality._records import Records
 
-__all__ = ["MISSING", "Comparison", "Date", "Exact", "Text"]
+__all__ = ["MISSING", "Date", "Exact", "FieldComparison", "Text"]
 
 MISSING = -1
 
@@ -34,12 +34,32 @@ def _rapidfuzz() -> Any:
     return rapidfuzz
 
 
-def _present(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    both: np.ndarray = (left != None) & (right != None)  # noqa: E711 - elementwise
-    return both
+def _pair_codes(
+    records: Records, column: str, left: np.ndarray, right: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of both sides, the distinct values, and the positions where both are present."""
+    codes, values = records.codes(column)
+    a, b = codes[left], codes[right]
+    return a, b, values, np.flatnonzero((a >= 0) & (b >= 0))
 
 
-class Comparison:
+def _recode(values: np.ndarray, into: np.ndarray) -> np.ndarray:
+    """The code of each of ``values`` among the sorted ``into`` (-2 where it is not there)."""
+    if into.size == 0:
+        return np.full(values.size, -2, dtype=np.int64)
+    where = np.minimum(np.searchsorted(into, values), into.size - 1)
+    return np.where(into[where] == values, where, -2)
+
+
+def _per_distinct_pair(
+    a: np.ndarray, b: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (a, b) code pairs and each row's index into them (a score per pair, not per row)."""
+    keys, inverse = np.unique(a * size + b, return_inverse=True)
+    return keys // size, keys % size, inverse.ravel()
+
+
+class FieldComparison:
     """Base of the comparisons: a column, its level labels and the levels of pairs."""
 
     column: str
@@ -64,7 +84,7 @@ def whole_number(value: object, name: str) -> int:
 
 
 @attrs.frozen(init=False)
-class Exact(Comparison):
+class Exact(FieldComparison):
     """Equal or not: for keys such as an e-mail address, a phone number, a postcode.
 
     With ``term_frequencies=True`` agreement on a rare value counts more than
@@ -86,16 +106,14 @@ class Exact(Comparison):
         return ("exact", "different")
 
     def levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        values = records[self.column]
-        a, b = values[left], values[right]
+        a, b, _, both = _pair_codes(records, self.column, left, right)
         out = np.full(a.size, MISSING, dtype=np.int8)
-        both = _present(a, b)
         out[both] = np.where(a[both] == b[both], 0, 1)
         return out
 
 
 @attrs.frozen(init=False)
-class Text(Comparison):
+class Text(FieldComparison):
     """Equal, then similar by steps, then different: for names, streets, cities.
 
     ``metric="jaro_winkler"`` with ``thresholds`` of similarity (default 0.92
@@ -161,23 +179,22 @@ class Text(Comparison):
 
     def levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         rf = _rapidfuzz()
-        values = records[self.column]
-        a, b = values[left], values[right]
+        a, b, values, both = _pair_codes(records, self.column, left, right)
         out = np.full(a.size, MISSING, dtype=np.int8)
-        both = np.flatnonzero(_present(a, b))
         equal = a[both] == b[both]
         out[both[equal]] = 0
         shift = 0
         if self.swap is not None:  # first and last names exchanged: each equals the other's
-            other = records[self.swap]
-            crossed = (a[both] == other[right][both]) & (other[left][both] == b[both]) & ~equal
+            other, other_values = records.codes(self.swap)
+            as_mine = np.where(other >= 0, _recode(other_values, values)[other], -2)
+            crossed = (a[both] == as_mine[right][both]) & (as_mine[left][both] == b[both]) & ~equal
             out[both[crossed]] = 1
             equal |= crossed
             shift = 1
         rest = both[~equal]
-        left, right = a, b
         if rest.size:
-            x, y = left[rest].tolist(), right[rest].tolist()
+            ua, ub, inverse = _per_distinct_pair(a[rest], b[rest], values.size)
+            x, y = values[ua].tolist(), values[ub].tolist()
             if self.metric == "jaro_winkler":
                 score = rf.process.cpdist(
                     x, y, scorer=rf.distance.JaroWinkler.normalized_similarity
@@ -186,15 +203,15 @@ class Text(Comparison):
             else:
                 score = rf.process.cpdist(x, y, scorer=rf.distance.Levenshtein.distance)
                 passed = [score <= t for t in self.thresholds]
-            level = np.full(rest.size, len(self.thresholds) + 1 + shift, dtype=np.int8)
+            level = np.full(ua.size, len(self.thresholds) + 1 + shift, dtype=np.int8)
             for i in range(len(self.thresholds) - 1, -1, -1):  # strongest last, so it wins
                 level[passed[i]] = i + 1 + shift
-            out[rest] = level
+            out[rest] = level[inverse]
         return out
 
 
 @attrs.frozen(init=False)
-class Date(Comparison):
+class Date(FieldComparison):
     """Equal, then within ``days`` by steps, then different; dates as ISO text (``YYYY-MM-DD``).
 
     ``swapped=True`` adds a level for day and month swapped (``2001-03-04``
@@ -232,21 +249,21 @@ class Date(Comparison):
         return ("exact", *swapped, *(f"within {d} days" for d in self.days), "different")
 
     def levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        values = records[self.column]
-        left, right = values[left], values[right]
-        out = np.full(left.size, MISSING, dtype=np.int8)
-        both = np.flatnonzero(_present(left, right))
+        a, b, values, both = _pair_codes(records, self.column, left, right)
+        out = np.full(a.size, MISSING, dtype=np.int8)
         if both.size == 0:
             return out
-        a = _dates(left[both], self.column)
-        b = _dates(right[both], self.column)
-        gap = np.abs((a - b).astype(np.int64))
+        dates = _dates(values, self.column)
+        gap = np.abs((dates[a[both]] - dates[b[both]]).astype(np.int64))
         level = np.full(both.size, len(self.labels) - 1, dtype=np.int8)
         first = 1 + int(self.swapped)
         for i in range(len(self.days) - 1, -1, -1):
             level[gap <= self.days[i]] = first + i
         if self.swapped:
-            level[_swapped(left[both], right[both])] = 1
+            close = np.flatnonzero((gap > 0) & (gap <= 366))  # a swap moves a date by under a year
+            if close.size:
+                ua, ub, inverse = _per_distinct_pair(a[both][close], b[both][close], values.size)
+                level[close[_swapped(values[ua], values[ub])[inverse]]] = 1
         level[gap == 0] = 0
         out[both] = level
         return out

@@ -38,7 +38,7 @@ import numpy as np
 
 from crmkit.errors import InsufficientData, NotFittedError, ValidationError
 from crmkit.quality._block import Candidates, candidate_pairs
-from crmkit.quality._compare import MISSING, Comparison
+from crmkit.quality._compare import MISSING, FieldComparison
 from crmkit.quality._records import Records, as_records
 
 if TYPE_CHECKING:
@@ -95,6 +95,22 @@ class PairExplanation:
         return "\n".join(lines)
 
 
+class _Clock:
+    """Seconds between laps, for ``timings_``."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        self.laps[name] = now - self._last
+        self._last = now
+
+
 def _plain(value: Any) -> Any:
     """A numpy integer as a Python one (positions often come out of numpy arrays)."""
     return int(value) if isinstance(value, np.integer) else value
@@ -147,7 +163,7 @@ class FellegiSunter:
 
     def __init__(
         self,
-        comparisons: Sequence[Comparison],
+        comparisons: Sequence[FieldComparison],
         *,
         blocking: Sequence[Any],
         u_pairs: int = 1_000_000,
@@ -156,8 +172,8 @@ class FellegiSunter:
         from crmkit._args import items, whole
         from crmkit.quality._block import Block, SortedNeighbourhood
 
-        self.comparisons: tuple[Comparison, ...] = tuple(
-            items(comparisons, "comparisons", Comparison)
+        self.comparisons: tuple[FieldComparison, ...] = tuple(
+            items(comparisons, "comparisons", FieldComparison)
         )
         self.blocking: tuple[Any, ...] = tuple(
             items(blocking, "blocking", (Block, SortedNeighbourhood))
@@ -192,14 +208,19 @@ class FellegiSunter:
             if getattr(c, "swap", None):
                 records[c.swap]  # type: ignore[attr-defined]
         rng = as_rng(seed)
+        clock = _Clock()
         candidates = candidate_pairs(records, self.blocking)
         if len(candidates) == 0:
             raise InsufficientData(
                 "the blocking rules paired no records: add rules or check the columns"
             )
+        clock.lap("block")
         u = self._estimate_u(records, rng)
+        clock.lap("u from random pairs")
         m, sessions = self._estimate_m(records, u, rng)
+        clock.lap("m by EM")
         levels = self._levels(records, candidates.left, candidates.right)
+        clock.lap("compare candidates")
         n = len(records)
         prior = self._estimate_prior(levels, m, u, n * (n - 1) / 2)
         self._records = records
@@ -212,6 +233,8 @@ class FellegiSunter:
             "frequencies": self._frequencies(records),
         }
         self._fitted["scores"] = self._score(candidates.left, candidates.right, levels)
+        clock.lap("score")
+        self._fitted["timings"] = clock.laps
         return self
 
     def _levels(self, records: Records, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -276,7 +299,7 @@ class FellegiSunter:
         return [np.mean(e, axis=0) for e in estimates], tuple(sessions)
 
     def _em(
-        self, levels: np.ndarray, u: list[np.ndarray], comparisons: Sequence[Comparison]
+        self, levels: np.ndarray, u: list[np.ndarray], comparisons: Sequence[FieldComparison]
     ) -> tuple[list[np.ndarray], float, int]:
         """EM for m and the share of matches on the distinct level patterns of some pairs."""
         sizes = [len(c.labels) for c in comparisons]
@@ -339,15 +362,14 @@ class FellegiSunter:
             prior = new
         return prior
 
-    def _frequencies(self, records: Records) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Sorted distinct values and the share of records holding each (term-frequency comparisons)."""
+    def _frequencies(self, records: Records) -> dict[int, np.ndarray]:
+        """Per term-frequency comparison: the share of the records holding each value (by code)."""
         out = {}
         for k, c in enumerate(self.comparisons):
             if c.term_frequencies:
-                values = records[c.column]
-                present = values[values != None].astype(str)  # noqa: E711
-                distinct, counts = np.unique(present, return_counts=True)
-                out[k] = (distinct, counts / max(present.size, 1))
+                codes, values = records.codes(c.column)
+                counts = np.bincount(codes[codes >= 0], minlength=values.size)
+                out[k] = counts / max(int(counts.sum()), 1)
         return out
 
     def _weights(self, left: np.ndarray, right: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -359,10 +381,9 @@ class FellegiSunter:
             seen = levels[:, k] != MISSING
             out[seen, k] = table[levels[seen, k]]
             if k in f["frequencies"]:
-                distinct, shares = f["frequencies"][k]
                 exact = np.flatnonzero(levels[:, k] == 0)
-                values = self._records[c.column][left[exact]].astype(str)  # type: ignore[index]
-                share = shares[np.searchsorted(distinct, values)]  # every value is among them
+                codes, _ = self._records.codes(c.column)  # type: ignore[union-attr]
+                share = f["frequencies"][k][codes[left[exact]]]
                 out[exact, k] += np.log2(f["u"][k][0] / share)
         return out
 
@@ -403,6 +424,11 @@ class FellegiSunter:
     def prior_(self) -> float:
         """P(two random records are the same person), the prior of every pair's match weight."""
         return float(self._fit_state()["prior"])
+
+    @property
+    def timings_(self) -> dict[str, float]:
+        """Seconds of each step of the fit: block, u, m by EM, compare, score."""
+        return dict(self._fit_state()["timings"])
 
     @property
     def sessions_(self) -> tuple[tuple[str, int, int], ...]:

@@ -61,7 +61,7 @@ class Records:
     (2, ['Ada', None])
     """
 
-    __slots__ = ("_columns", "_ids")
+    __slots__ = ("_codes", "_columns", "_ids")
 
     def __init__(self, columns: Mapping[str, Any], ids: Any = None) -> None:
         if not isinstance(columns, Mapping) or not columns:
@@ -94,6 +94,7 @@ class Records:
             )
         self._columns = MappingProxyType(checked)
         self._ids = ident
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def columns(self) -> Mapping[str, np.ndarray]:
@@ -118,6 +119,29 @@ class Records:
             raise ValidationError(
                 [("column", f"{describe(name)} is not a column ({', '.join(self.columns)})")]
             ) from None
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The column as integer codes (-1 where missing) and the sorted distinct values they index.
+
+        Matching compares codes, not strings: equal values have equal codes,
+        the order of the codes is the order of the values, and a similarity
+        is computed once per distinct pair of values. Worked out once per
+        column (the records never change).
+
+        >>> codes, values = Records({"n": ["b", None, "a", "b"]}).codes("n")
+        >>> codes.tolist(), values.tolist()
+        ([1, -1, 0, 1], ['a', 'b'])
+        """
+        found = self._codes.get(column)
+        if found is None:
+            values = self[column]
+            present = values != None  # noqa: E711 - elementwise on an object array
+            distinct, inverse = np.unique(values[present].astype(str), return_inverse=True)
+            codes = np.full(values.size, -1, dtype=np.int64)
+            codes[present] = inverse.ravel()
+            found = (codes, distinct.astype(object))
+            self._codes[column] = found
+        return found
 
     def with_columns(self, **columns: Any) -> Records:
         """A copy with ``columns`` added or replaced."""

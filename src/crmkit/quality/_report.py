@@ -10,7 +10,7 @@ import numpy as np
 
 from crmkit.errors import ValidationError
 from crmkit.quality._block import Block, SortedNeighbourhood
-from crmkit.quality._compare import Comparison, Date, Exact, Text
+from crmkit.quality._compare import Date, Exact, FieldComparison, Text
 from crmkit.quality._model import FellegiSunter, PairExplanation
 from crmkit.quality._records import Records
 
@@ -60,7 +60,7 @@ def contact_model(columns: Iterable[str], **options: Any) -> FellegiSunter:
             [("columns", f"must include at least two of {', '.join(CONTACT_COLUMNS)}")]
         )
     both_names = {"first_name", "last_name"} <= have
-    comparisons: list[Comparison] = []
+    comparisons: list[FieldComparison] = []
     for column in present:
         if column == "first_name":
             # The swap level on one of the two names only: when first and last are
