@@ -113,6 +113,11 @@ def ensure_env(env: Env) -> Path:
     requirements.append("threadpoolctl")
     stamp = env.path / "crmkit-bench-requirements.txt"
     wanted = "\n".join(requirements)
+    if env.crmkit:  # crmkit's own dependencies may change (a new extra in [test]): reinstall then
+        import hashlib
+
+        digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+        wanted += f"\n# pyproject.toml {digest}"
     python = _python(env)
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
