@@ -771,6 +771,12 @@ def specs() -> list[Spec]:
         Spec("FellegiSunter.clusters", x["dedupe"].clusters, (0.9,)),
         Spec("FellegiSunter.explain", x["dedupe"].explain, (0, 1)),
         Spec("FellegiSunter.score_pairs", x["dedupe"].score_pairs, ([0, 1], [2, 3])),
+        Spec(
+            "profile",
+            qu.profile,
+            (x["people"].columns,),
+            {"kinds": {"email": "email"}, "as_of": None, "default_region": "GB"},
+        ),
         Spec("contact_model", qu.contact_model, (["first_name", "email"],), {"u_pairs": 5000}),
         Spec("duplicate_report", qu.duplicate_report, (x["dedupe"], 0.9), {"top": 3}),
         Spec(

@@ -53,6 +53,7 @@ COMMANDS: dict[str, list[str]] = {
     "clv": ["clv", "{file}", "--customer", "segment", "--date", "score"],
     "acsi": ["acsi", "{file}"],
     "dedupe": ["dedupe", "{file}"],
+    "quality": ["quality", "{file}"],
 }
 
 
@@ -242,6 +243,7 @@ BASE: dict[str, tuple[list[str], list[str]]] = {
         ["dedupe", "{people}", "--region", "GB", "--top", "2"],
         ["--threshold", "--region", "--id-column", "--top", "--seed", "--encoding"],
     ),
+    "quality": (["quality", "{people}", "--region", "GB"], ["--region", "--id-column", "--encoding"]),
 }  # fmt: skip
 
 

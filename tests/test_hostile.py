@@ -68,6 +68,8 @@ NOT_CALLED: dict[str, str] = {
     "crmkit.quality.Standardised": "a result of standardise",
     "crmkit.quality.Term": "a row of a PairExplanation",
     "crmkit.quality.DuplicateReport": "a result of duplicate_report",
+    "crmkit.quality.Profile": "a result of profile",
+    "crmkit.quality.FieldProfile": "a row of a Profile",
 }
 
 

@@ -370,3 +370,70 @@ def test_dedupe_command_on_csv_and_json_lines(
     right = sum(len({truth[i] for i in cluster}) == 1 for cluster in found)
     assert right >= 0.95 * len(found)
     assert report["records"] == 600 and report["candidate_pairs"] > 0
+
+
+# -- profiling ------------------------------------------------------------------------------
+
+
+def test_profile_counts_completeness_validity_placeholders_shared_values_and_freshness() -> None:
+    from datetime import datetime, timezone
+
+    from crmkit.quality import profile
+
+    r = Records(
+        {
+            "email": ["ada@example.com", "TEST@test.com", None, "not an address", "x@y.org"],
+            "phone": ["+442079460958"] * 4 + ["020 7946 0000"],
+            "mail": ["a@b.org", "b@c.org", "N/A", "a@b.org", None],
+            "updated_at": [
+                "2026-01-01T00:00:00+00:00",
+                "2024-01-01T00:00:00+00:00",
+                None,
+                "2025-11-01T00:00:00+00:00",
+                "2026-06-01T00:00:00+00:00",
+            ],
+        }
+    )
+    p = profile(r, kinds={"mail": "email"}, as_of=datetime(2026, 12, 1, tzinfo=timezone.utc),
+                default_region="GB")  # fmt: skip
+    email = p["email"]
+    assert (email.present, email.completeness) == (4, 0.8)
+    assert email.validity == pytest.approx(3 / 4)  # "not an address"
+    assert email.suspicious == 1 and email.examples == ("TEST@test.com",)
+    phone = p["phone"]
+    assert phone.suspicious == 0 and phone.uniqueness == pytest.approx(2 / 5)
+    assert p["mail"].kind == "email" and p["mail"].suspicious == 1 and p["mail"].distinct == 3
+    assert p.median_age_days == pytest.approx(np.median([334, 1065, 395, 183]))
+    assert p.stale_share == pytest.approx(0.5)
+    assert "suspicious" in str(p) and p.to_dict()["fields"][0]["column"] == "email"
+    crowded = profile(Records({"phone": ["+442079460958"] * 6 + [None]}))
+    assert crowded["phone"].suspicious == 6  # one number for six records: not one person's
+    with pytest.raises(ValidationError, match="kinds"):
+        profile(r, kinds={"mail": "shoe size"})
+    with pytest.raises(ValidationError, match="updated_at"):
+        profile(Records({"a": ["x"], "updated_at": ["2026-01-01"]}),
+                as_of=datetime(2026, 12, 1, tzinfo=timezone.utc))  # fmt: skip
+
+
+def test_quality_command_and_the_report_section(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from datetime import datetime, timezone
+
+    from crmkit.cli import main
+    from crmkit.datasets import demo_customer_base
+    from crmkit.report import customer_base_report
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        '{"id": "1", "email": "a@b.org", "phone": "n/a"}\n{"id": "2", "email": "a@b.org"}\n',
+        encoding="utf-8",
+    )
+    assert main(["quality", str(path), "--id-column", "id", "--json"]) == 0
+    fields = {f["column"]: f for f in json.loads(capsys.readouterr().out)["fields"]}
+    assert fields["phone"]["suspicious"] == 1 and fields["email"]["uniqueness"] == 0.5
+    base = demo_customer_base(seed=3, retail_customers=30, accounts=3)
+    report = customer_base_report(base, as_of=datetime(2026, 7, 1, tzinfo=timezone.utc))
+    assert "Data quality of the contacts" in str(report)
+    assert report.to_dict()["data_quality"]["records"] == len(base.contacts)

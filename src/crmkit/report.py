@@ -90,6 +90,7 @@ class CustomerBaseReport:
     top_customers: list[dict[str, Any]]
     idic: Any
     notes: list[str]
+    quality: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         def d(x: Any) -> Any:
@@ -108,6 +109,7 @@ class CustomerBaseReport:
             else self.transaction_model.summary().to_dict(),
             "top_customers": self.top_customers,
             "idic": None if self.idic is None else self.idic.summary().to_dict(),
+            "data_quality": d(self.quality),
             "notes": self.notes,
         }
 
@@ -156,6 +158,8 @@ class CustomerBaseReport:
                     + "; ".join(self.idic.reasons(i, limit=2))
                 )
             parts.append(("IDIC (identify, differentiate, interact, customize)", "\n".join(lines)))
+        if self.quality is not None:
+            parts.append(("Data quality of the contacts", str(self.quality)))
         if self.notes:
             parts.append(("Notes", "\n".join(self.notes)))
         return parts
@@ -334,6 +338,11 @@ def customer_base_report(source: Any, *, as_of: datetime) -> CustomerBaseReport:
             survey_responses=data["survey_responses"],
             value=value,
         )
+    quality = None
+    if contacts:
+        from crmkit.quality import Records, profile
+
+        quality = profile(Records.from_contacts(contacts), as_of=as_of)
     return CustomerBaseReport(
         as_of=as_of,
         counts=counts,
@@ -348,4 +357,5 @@ def customer_base_report(source: Any, *, as_of: datetime) -> CustomerBaseReport:
         top_customers=top,
         idic=idic,
         notes=notes,
+        quality=quality,
     )

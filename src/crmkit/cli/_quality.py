@@ -50,6 +50,17 @@ def dedupe_command(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def quality_command(args: argparse.Namespace, out: TextIO) -> int:
+    from crmkit.quality import Records, profile
+
+    rows = _rows(args)
+    if not rows:
+        raise ValidationError([("file", f"{args.file} has no records")])
+    records = Records.from_rows(rows, id_column=args.id_column)
+    emit(profile(records, default_region=args.region), out, args.json)
+    return 0
+
+
 def _probability(text: str) -> float:
     try:
         value = float(text)
@@ -82,3 +93,14 @@ def add_parser(sub: Any) -> None:
     dd.add_argument("--seed", type=int, default=0, help="seed of the random pairs for u")
     dd.add_argument("--json", action="store_true", help="print JSON instead of text")
     dd.set_defaults(run=dedupe_command)
+
+    qu = sub.add_parser(
+        "quality",
+        help="profile a CSV or JSON Lines file: completeness, validity, uniqueness, placeholders",
+    )
+    qu.add_argument("file", help="a CSV file with a header row, or .jsonl/.json records")
+    add_encoding_option(qu)
+    qu.add_argument("--region", default=None, help="default region of phone numbers, e.g. GB")
+    qu.add_argument("--id-column", help="a column that names the records (not profiled)")
+    qu.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    qu.set_defaults(run=quality_command)

@@ -9,6 +9,7 @@ from crmkit.quality._cluster import Clusters, LooseCluster
 from crmkit.quality._compare import MISSING, Date, Exact, FieldComparison, Text
 from crmkit.quality._evaluate import Evaluation, evaluate
 from crmkit.quality._model import FellegiSunter, PairExplanation, ScoredPairs, Term
+from crmkit.quality._profile import FieldProfile, Profile, profile
 from crmkit.quality._records import Records, as_records
 from crmkit.quality._report import DuplicateReport, contact_model, duplicate_report
 from crmkit.quality._standardise import Change, Standardised, standardise
@@ -25,8 +26,10 @@ __all__ = [
     "Exact",
     "FellegiSunter",
     "FieldComparison",
+    "FieldProfile",
     "LooseCluster",
     "PairExplanation",
+    "Profile",
     "Records",
     "ScoredPairs",
     "SortedNeighbourhood",
@@ -38,5 +41,6 @@ __all__ = [
     "contact_model",
     "duplicate_report",
     "evaluate",
+    "profile",
     "standardise",
 ]

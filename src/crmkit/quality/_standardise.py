@@ -198,6 +198,20 @@ def _date(dayfirst: bool) -> Callable[[str], str | None]:
     return parse
 
 
+def region_code(value: object) -> str | None:
+    """An ISO 3166-1 alpha-2 region (for phone numbers), upper case; None stays None."""
+    from crmkit._args import text
+    from crmkit.entities import Address
+    from crmkit.errors import ValidationError
+
+    if value is None:
+        return None
+    region = text(value, "default_region").upper()
+    if region not in Address.ISO_COUNTRIES:
+        raise ValidationError([("default_region", "must be an ISO 3166-1 alpha-2 code such as GB")])
+    return region
+
+
 def _examples(
     before: np.ndarray, after: np.ndarray, mask: np.ndarray
 ) -> tuple[tuple[str, str | None], ...]:
@@ -236,20 +250,11 @@ def standardise(
     name (name): 1 changed, 0 unreadable; e.g. '  Dr. ＡＤＡ  Lovelace' -> 'ada lovelace'
     phone (phone): 1 changed, 1 unreadable; e.g. '020 7946 0958' -> '+442079460958'; 'not a number' -> None
     """
-    from crmkit._args import instance, text, texts
-    from crmkit.errors import ValidationError
+    from crmkit._args import instance, texts
 
     records = as_records(records)
     instance(dayfirst, bool, "dayfirst")
-    if default_region is not None:
-        from crmkit.entities import Address
-
-        region = text(default_region, "default_region").upper()
-        if region not in Address.ISO_COUNTRIES:
-            raise ValidationError(
-                [("default_region", "must be an ISO 3166-1 alpha-2 code such as GB")]
-            )
-        default_region = region
+    default_region = region_code(default_region)
     plan: list[tuple[str, str, Callable[[str], str | None]]] = []
     for kind, columns, fn in (
         ("email", emails, _email),
