@@ -399,6 +399,21 @@ def _quality_fixtures() -> dict[str, Any]:
     }
 
 
+def _in_uow(fn: Any, plan: Any, uow: Any, state: str) -> Any:
+    """Run a merge step in a fresh unit of work holding the plan's records (``uow`` None)."""
+    from crmkit.entities import Contact
+    from crmkit.entities.serde import from_dict
+    from crmkit.repository import InMemoryUnitOfWork
+
+    if uow is not None:
+        return fn(plan, uow)
+    unit = InMemoryUnitOfWork()
+    with unit:
+        for _kind, record in getattr(plan, state, ()):
+            unit.repository(Contact).add(from_dict(Contact, record))
+        return fn(plan, unit)
+
+
 def _with_ada(repo: Any, ada: Any) -> Any:
     repo.add(ada)
     return repo
@@ -776,6 +791,30 @@ def specs() -> list[Spec]:
             qu.profile,
             (x["people"].columns,),
             {"kinds": {"email": "email"}, "as_of": None, "default_region": "GB"},
+        ),
+        Spec(
+            "Survivorship",
+            qu.Survivorship,
+            ("most_recent",),
+            {"fields": {"email": "keep_all"}, "priority": ("crm",), "survivor": "oldest"},
+        ),
+        Spec(
+            "plan_merge",
+            qu.plan_merge,
+            ([x["ada"], x["ada"].evolve(id=__import__("uuid").uuid4())],),
+            {"related": [], "rules": qu.Survivorship(), "at": None},
+        ),
+        Spec(
+            "apply_merge",
+            lambda plan, uow: _in_uow(qu.apply_merge, plan, uow, "before"),
+            (qu.plan_merge([x["ada"], x["ada"].evolve(id=__import__("uuid").uuid4())]), None),
+            target=qu.apply_merge,
+        ),
+        Spec(
+            "unmerge",
+            lambda plan, uow: _in_uow(qu.unmerge, plan, uow, "after"),
+            (qu.plan_merge([x["ada"], x["ada"].evolve(id=__import__("uuid").uuid4())]), None),
+            target=qu.unmerge,
         ),
         Spec("contact_model", qu.contact_model, (["first_name", "email"],), {"u_pairs": 5000}),
         Spec("duplicate_report", qu.duplicate_report, (x["dedupe"], 0.9), {"top": 3}),

@@ -69,6 +69,8 @@ NOT_CALLED: dict[str, str] = {
     "crmkit.quality.Term": "a row of a PairExplanation",
     "crmkit.quality.DuplicateReport": "a result of duplicate_report",
     "crmkit.quality.Profile": "a result of profile",
+    "crmkit.quality.MergePlan": "a result of plan_merge",
+    "crmkit.quality.FieldChoice": "a row of a MergePlan",
     "crmkit.quality.FieldProfile": "a row of a Profile",
 }
 

@@ -437,3 +437,164 @@ def test_quality_command_and_the_report_section(
     report = customer_base_report(base, as_of=datetime(2026, 7, 1, tzinfo=timezone.utc))
     assert "Data quality of the contacts" in str(report)
     assert report.to_dict()["data_quality"]["records"] == len(base.contacts)
+
+
+# -- merging --------------------------------------------------------------------------------
+
+
+def _household() -> tuple[list[object], list[object]]:
+    from datetime import datetime, timedelta, timezone
+    from decimal import Decimal
+
+    from crmkit.entities import Consent, Money, Order, OrderLine
+
+    t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    old = Contact(first_name="Ada", last_name="Lovelace", email="ada@example.com",
+                  tags={"vip"}, created_at=t0, attributes={"source": "shop"})  # fmt: skip
+    new = Contact(
+        first_name="Ada", last_name="Lovelace", phone="+442079460958", job_title="Analyst",
+        email="ada.lovelace@example.org", tags={"newsletter"}, created_at=t0 + timedelta(days=30),
+        updated_at=t0 + timedelta(days=60), attributes={"source": "crm", "team": "engines"},
+    )  # fmt: skip
+    related = [
+        Order(contact_id=new.id, ordered_at=t0 + timedelta(days=40), currency="GBP",
+              lines=[OrderLine(description="Notes", quantity=1, unit_price=Money(Decimal("9.5"), "GBP"))]),
+        Consent(contact_id=new.id, purpose="marketing_email", granted_at=t0,
+                withdrawn_at=t0 + timedelta(days=5)),
+        Consent(contact_id=old.id, purpose="marketing_email", granted_at=t0 + timedelta(days=10)),
+        Consent(contact_id=old.id, purpose="analytics", granted_at=t0),
+    ]  # fmt: skip
+    return [old, new], related
+
+
+def test_merge_plan_survivorship_repointing_and_restrictive_consent() -> None:
+    from datetime import datetime, timezone
+
+    from crmkit.quality import Survivorship, plan_merge
+
+    (old, new), related = _household()
+    at = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    plan = plan_merge([new, old], related=related, at=at,
+                      rules=Survivorship(fields={"email": "keep_all"}))  # fmt: skip
+    assert plan.survivor == old.id and plan.merged == (new.id,)  # the oldest survives
+    after = {(k, r["id"]): r for k, r in plan.after}
+    survivor = after[("Contact", str(old.id))]
+    assert survivor["email"] == "ada@example.com"  # keep_all: the survivor's own
+    assert survivor["attributes"]["merged_values"] == {"email": ["ada.lovelace@example.org"]}
+    assert survivor["phone"] == "+442079460958" and survivor["job_title"] == "Analyst"
+    assert sorted(survivor["tags"]) == ["newsletter", "vip"]
+    assert (
+        survivor["attributes"]["source"] == "shop" and survivor["attributes"]["team"] == "engines"
+    )
+    assert after[("Contact", str(new.id))]["attributes"]["merged_into"] == str(old.id)
+    order, withdrawn, granted, analytics = related
+    assert after[("Order", str(order.id))]["contact_id"] == str(old.id)
+    assert after[("Consent", str(withdrawn.id))]["contact_id"] == str(old.id)
+    # The survivor's active marketing consent is withdrawn: another record of her withdrew it.
+    assert after[("Consent", str(granted.id))]["withdrawn_at"] == at.isoformat()
+    assert ("Consent", str(analytics.id)) not in after  # nothing to change
+    text = str(plan)
+    assert "merge 1 contact(s) into" in text and "email" in text and "1 Order" in text
+    by_source = plan_merge(
+        [new, old], rules=Survivorship(default="priority", priority=("crm",)), at=at
+    )
+    first = dict(by_source.after)["Contact"]
+    assert first["email"] == "ada.lovelace@example.org"  # the crm record ranks first
+    with pytest.raises(ValidationError, match="two or more"):
+        plan_merge([old])
+    with pytest.raises(ValidationError, match="rules"):
+        plan_merge([old, new], rules="newest")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="fields"):
+        Survivorship(fields={"id": "most_recent"})
+
+
+def test_merge_then_unmerge_gives_back_the_stored_records() -> None:
+    from datetime import datetime, timezone
+
+    from crmkit.entities import Consent, Order
+    from crmkit.entities.serde import to_dict
+    from crmkit.errors import ConcurrencyError
+    from crmkit.quality import apply_merge, plan_merge, unmerge
+    from crmkit.repository import InMemoryRepository, InMemoryStore, InMemoryUnitOfWork, Query
+
+    contacts, related = _household()
+    store = InMemoryStore()
+    with InMemoryUnitOfWork(store) as uow:
+        for entity in [*contacts, *related]:
+            uow.repository(type(entity)).add(entity)
+        uow.commit()
+
+    def snapshot() -> dict[str, dict[str, object]]:
+        out = {}
+        for kind in (Contact, Order, Consent):
+            for e in InMemoryRepository(kind, store).query(Query(kind)).items:
+                d = to_dict(e)
+                out[f"{kind.__name__} {d['id']}"] = {
+                    k: v for k, v in d.items() if k not in ("version", "updated_at")
+                }
+        return out
+
+    stored = snapshot()
+    plan = plan_merge(contacts, related=related, at=datetime(2026, 6, 1, tzinfo=timezone.utc))
+    with InMemoryUnitOfWork(store) as uow:
+        event = apply_merge(plan, uow)
+        assert list(uow.commit()) == [event] and event["event"] == "contacts_merged"
+    merged = snapshot()
+    assert merged != stored
+    assert merged[f"Contact {plan.merged[0]}"]["attributes"]["merged_into"] == str(plan.survivor)
+    assert len(merged) == len(stored)  # nothing deleted
+    with InMemoryUnitOfWork(store) as uow:
+        assert unmerge(plan, uow)["event"] == "contacts_unmerged"
+        uow.commit()
+    assert snapshot() == stored
+    # A record changed after the plan was made: the merge refuses and stages nothing.
+    plan = plan_merge(contacts, related=related)
+    with InMemoryUnitOfWork(store) as uow:
+        repo = uow.repository(Contact)
+        repo.save(repo.get(contacts[0].id).evolve(job_title="Countess"))
+        uow.commit()
+    before = snapshot()
+    with InMemoryUnitOfWork(store) as uow, pytest.raises(ConcurrencyError, match="make a new plan"):
+        apply_merge(plan, uow)
+    assert snapshot() == before
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(__import__("crmkit.testing.strategies", fromlist=["contacts"]).contacts(),
+                min_size=2, max_size=4, unique_by=lambda c: c.id))  # fmt: skip
+def test_any_merge_round_trips(group: list[Contact]) -> None:
+    """For generated contacts: the plan applies, every record is kept, unmerge restores them all."""
+    from hypothesis import assume
+
+    from crmkit.entities.serde import to_dict
+    from crmkit.quality import apply_merge, plan_merge, unmerge
+    from crmkit.repository import InMemoryRepository, InMemoryStore, InMemoryUnitOfWork, Query
+
+    assume(all(c.erased_at is None and "merged_into" not in c.attributes for c in group))
+    store = InMemoryStore()
+    with InMemoryUnitOfWork(store) as uow:
+        for c in group:
+            uow.repository(Contact).add(c)
+        uow.commit()
+
+    def contents() -> dict[str, dict[str, object]]:
+        items = InMemoryRepository(Contact, store).query(Query(Contact)).items
+        return {
+            str(c.id): {k: v for k, v in to_dict(c).items() if k not in ("version", "updated_at")}
+            for c in items
+        }
+
+    stored = contents()
+    plan = plan_merge(group)
+    with InMemoryUnitOfWork(store) as uow:
+        apply_merge(plan, uow)
+        uow.commit()
+    merged = contents()
+    assert set(merged) == set(stored)
+    assert sum("merged_into" in r["attributes"] for r in merged.values()) == len(group) - 1
+    survivor = merged[str(plan.survivor)]
+    assert set(survivor["tags"]) == set().union(*(set(r["tags"]) for r in stored.values()))
+    with InMemoryUnitOfWork(store) as uow:
+        unmerge(plan, uow)
+        uow.commit()
+    assert contents() == stored

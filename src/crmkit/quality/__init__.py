@@ -8,6 +8,14 @@ from crmkit.quality._block import Block, Candidates, SortedNeighbourhood, candid
 from crmkit.quality._cluster import Clusters, LooseCluster
 from crmkit.quality._compare import MISSING, Date, Exact, FieldComparison, Text
 from crmkit.quality._evaluate import Evaluation, evaluate
+from crmkit.quality._merge import (
+    FieldChoice,
+    MergePlan,
+    Survivorship,
+    apply_merge,
+    plan_merge,
+    unmerge,
+)
 from crmkit.quality._model import FellegiSunter, PairExplanation, ScoredPairs, Term
 from crmkit.quality._profile import FieldProfile, Profile, profile
 from crmkit.quality._records import Records, as_records
@@ -25,22 +33,28 @@ __all__ = [
     "Evaluation",
     "Exact",
     "FellegiSunter",
+    "FieldChoice",
     "FieldComparison",
     "FieldProfile",
     "LooseCluster",
+    "MergePlan",
     "PairExplanation",
     "Profile",
     "Records",
     "ScoredPairs",
     "SortedNeighbourhood",
     "Standardised",
+    "Survivorship",
     "Term",
     "Text",
+    "apply_merge",
     "as_records",
     "candidate_pairs",
     "contact_model",
     "duplicate_report",
     "evaluate",
+    "plan_merge",
     "profile",
     "standardise",
+    "unmerge",
 ]

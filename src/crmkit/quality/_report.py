@@ -93,7 +93,13 @@ def contact_model(columns: Iterable[str], **options: Any) -> FellegiSunter:
 
 @attrs.frozen
 class DuplicateReport:
-    """The duplicate clusters a fitted model finds, each with the explanation of its links."""
+    """The duplicate clusters a fitted model finds, each with the explanation of its links.
+
+    ``plans`` holds, for each cluster shown, the record to keep (the most
+    complete) and the ``(column, record id)`` of each value it lacks that
+    another member has: a preview, for records that are not yet contacts, of
+    what :func:`~crmkit.quality.plan_merge` does with contacts.
+    """
 
     records: int
     candidate_pairs: int
@@ -103,6 +109,7 @@ class DuplicateReport:
     links: tuple[tuple[PairExplanation, ...], ...]  # per cluster: its strongest links
     loose: tuple[int, ...]  # positions in ``clusters`` of clusters whose members do not all match
     shown: int
+    plans: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = ()  # per cluster shown
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +123,10 @@ class DuplicateReport:
                 {
                     "records": [str(i) for i in ids],
                     "all_members_match": k not in self.loose,
+                    "keep": None if k >= len(self.plans) else str(self.plans[k][0]),
+                    "fill": None
+                    if k >= len(self.plans)
+                    else {c: str(i) for c, i in self.plans[k][1]},
                     "links": [
                         {
                             "left": str(e.left),
@@ -156,8 +167,25 @@ class DuplicateReport:
             mark = " *" if k in self.loose else ""
             lines.append("")
             lines.append(f"cluster {k + 1}{mark}: records {', '.join(str(i) for i in ids)}")
+            if k < len(self.plans):
+                keep, fill = self.plans[k]
+                taken = "; ".join(f"{c} from {i}" for c, i in fill)
+                lines.append(f"  merge plan: keep {keep}" + (f", taking {taken}" if taken else ""))
             lines.extend("  " + line for e in links for line in str(e).splitlines())
         return "\n".join(lines)
+
+
+def _fill_plan(records: Records, members: np.ndarray) -> tuple[Any, tuple[tuple[str, Any], ...]]:
+    """Keep the member with the most values; fill each of its gaps from the first member with one."""
+    present = np.column_stack([records[c][members] != None for c in records.columns])  # noqa: E711
+    keep = int(members[int(np.argmax(present.sum(axis=1)))])
+    fill = []
+    for j, column in enumerate(records.columns):
+        if records[column][keep] is None and present[:, j].any():
+            fill.append(
+                (column, records.ids[[int(members[int(np.argmax(present[:, j]))])]].tolist()[0])
+            )
+    return records.ids[[keep]].tolist()[0], tuple(fill)
 
 
 def duplicate_report(
@@ -192,6 +220,7 @@ def duplicate_report(
     last = np.searchsorted(owner[by_owner], multi, side="right")
     ids: list[tuple[Any, ...]] = []
     links: list[tuple[PairExplanation, ...]] = []
+    plans: list[tuple[Any, tuple[tuple[str, Any], ...]]] = []
     loose: list[int] = []
     for k, label in enumerate(multi.tolist()):
         members = by_label[starts[label] : starts[label] + sizes[label]]
@@ -217,6 +246,7 @@ def duplicate_report(
                 part[a] = b
                 chosen.append(model.explain(int(scores.left[i]), int(scores.right[i])))
         links.append(tuple(chosen))
+        plans.append(_fill_plan(records, members))
     return DuplicateReport(
         len(records),
         len(scores),
@@ -226,4 +256,5 @@ def duplicate_report(
         tuple(links),
         tuple(loose),
         top,
+        tuple(plans),
     )
