@@ -824,6 +824,32 @@ def specs() -> list[Spec]:
             (x["dedupe"].clusters(0.9).labels, x["people"].entity),
             {"candidates": x["dedupe"].candidates_},
         ),
+        # -- value: covariates
+        Spec(
+            "ParetoNBDCovariates.fit",
+            lambda *a, **k: va.ParetoNBDCovariates().fit(*a, **k),
+            (x["f"], x["r"], x["T"]),
+            {
+                "purchase": {"z": np.linspace(0, 1, len(x["f"]))},
+                "dropout": None,
+                "reference": None,
+                "weights": None,
+                "penalty": 0.0,
+            },
+            target=va.ParetoNBDCovariates,
+        ),
+        Spec(
+            "ParetoNBDCovariates.from_params",
+            va.ParetoNBDCovariates.from_params,
+            (),
+            {"r": 0.5, "alpha": 10.0, "s": 0.6, "beta": 12.0, "purchase": {"z": 0.1}},
+        ),
+        Spec(
+            "design_matrix",
+            va.design_matrix,
+            ({"c": ["a", "b"]}, 2, "purchase"),
+            {"reference": None},
+        ),
         # -- value
         Spec(
             "BetaGeo.fit",

@@ -1,0 +1,107 @@
+"""Pareto/NBD with time-invariant covariates: equal to the Pareto/NBD without them, recovers known effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crmkit.datasets import load_cdnow_summary
+from crmkit.errors import ValidationError
+from crmkit.value import ParetoNBD, ParetoNBDCovariates, design_matrix
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = load_cdnow_summary()
+    return d["frequency"], d["recency"], d["T"]
+
+
+def test_without_covariates_it_is_the_pareto_nbd(cdnow: tuple[np.ndarray, ...]) -> None:
+    x, tx, T = cdnow
+    base = ParetoNBD().fit(x, tx, T)
+    cov = ParetoNBDCovariates().fit(x, tx, T)
+    for name, value in base.params_.items():
+        assert cov.params_[name] == pytest.approx(value, rel=1e-6)
+    assert cov.log_likelihood_ == pytest.approx(base.log_likelihood_, abs=1e-6)
+    # Published: r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669, LL -9595.0 (Fader et al. 2005).
+    assert cov.log_likelihood_ == pytest.approx(-9595.0, abs=0.05)
+    # At the same parameters the predictions are the same functions.
+    same = ParetoNBDCovariates.from_params(**base.params_)
+    np.testing.assert_allclose(
+        same.probability_alive(x, tx, T), base.probability_alive(x, tx, T), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        same.conditional_expected_purchases(39, x, tx, T),
+        base.conditional_expected_purchases(39, x, tx, T),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        same.expected_purchases(52.0), base.expected_purchases(52.0), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        same.log_likelihood(x, tx, T), base.log_likelihood(x, tx, T), rtol=1e-12
+    )
+
+
+def test_zero_coefficients_change_nothing(cdnow: tuple[np.ndarray, ...]) -> None:
+    x, tx, T = cdnow
+    base = ParetoNBD.from_params(r=0.55, alpha=10.6, s=0.61, beta=11.7)
+    z = np.linspace(-1, 1, x.size)
+    zero = ParetoNBDCovariates.from_params(
+        r=0.55, alpha=10.6, s=0.61, beta=11.7, purchase={"z": 0.0}, dropout={"z": 0.0}
+    )
+    np.testing.assert_allclose(
+        zero.probability_alive(x, tx, T, purchase={"z": z}, dropout={"z": z}),
+        base.probability_alive(x, tx, T),
+        rtol=1e-12,
+    )
+
+
+def test_known_effects_are_recovered_within_their_intervals() -> None:
+    rng = np.random.default_rng(3)
+    n = 8000
+    gender = rng.integers(0, 2, n).astype(float)
+    channel = np.where(rng.random(n) < 0.4, "web", "shop")
+    truth = {"r": 0.8, "alpha": 10.0, "s": 0.7, "beta": 12.0}
+    model = ParetoNBDCovariates.from_params(
+        **truth, purchase={"gender": 0.4}, dropout={"gender": -0.5}
+    )
+    sim = model.simulate(
+        np.full(n, 52.0), purchase={"gender": gender}, dropout={"gender": gender}, seed=1
+    )
+    fit = ParetoNBDCovariates().fit(
+        sim["frequency"], sim["recency"], sim["T"],
+        purchase={"gender": gender, "channel": channel}, dropout={"gender": gender},
+    )  # fmt: skip
+    want = {**truth, "purchase.gender": 0.4, "purchase.channel[web]": 0.0, "dropout.gender": -0.5}
+    se = fit.standard_errors_
+    for name, value in want.items():
+        assert abs(fit.params_[name] - value) < 3 * se[name], (name, fit.params_[name], se[name])
+    low, high = fit.confidence_intervals()["dropout.gender"]
+    assert low < -0.5 < high and high < 0  # a coefficient's interval may be negative
+    # Customers with gender = 1 buy more: their expected purchases as prospects are higher.
+    new = fit.expected_purchases(52.0, purchase={"gender": [0.0, 1.0], "channel": ["shop", "shop"]},
+                                 dropout={"gender": [0.0, 1.0]}, customers=2)  # fmt: skip
+    assert new[1] > new[0]
+    # An L2 penalty shrinks the coefficients towards 0.
+    shrunk = ParetoNBDCovariates().fit(
+        sim["frequency"], sim["recency"], sim["T"], purchase={"gender": gender},
+        dropout={"gender": gender}, penalty=5000.0,
+    )  # fmt: skip
+    assert abs(shrunk.params_["purchase.gender"]) < abs(fit.params_["purchase.gender"]) / 2
+
+
+def test_design_matrix_codes_categories_against_a_reference() -> None:
+    z, names, levels = design_matrix(
+        {"channel": ["web", "shop", "app", "web"], "age": [30, 41, 25, 60]}, 4, "purchase",
+        reference={"channel": "web"},
+    )  # fmt: skip
+    assert names == ("channel[app]", "channel[shop]", "age")
+    assert z[:, 0].tolist() == [0, 0, 1, 0] and z[:, 1].tolist() == [0, 1, 0, 0]
+    assert levels == {"channel": ("app", "shop", "web")}
+    with pytest.raises(ValidationError, match="did not see"):
+        design_matrix({"channel": ["fax"]}, 1, "purchase", None, levels)
+    with pytest.raises(ValidationError, match="one value per customer"):
+        design_matrix({"age": [1, 2]}, 3, "purchase")
+    with pytest.raises(ValidationError, match="finite"):
+        design_matrix({"age": [1.0, float("nan")]}, 2, "purchase")
