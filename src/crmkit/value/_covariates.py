@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from crmkit._numeric import dot
+from crmkit._numeric import dot, matvec, vecmat
 from crmkit._text import describe
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 from crmkit.value._fitting import Array, Model
@@ -314,9 +314,13 @@ class ParetoNBDCovariates(Model):
     def _scales(theta: Array, zp: Array, zd: Array) -> tuple[Array, Array]:
         """log alpha_i and log beta_i."""
         kp, kd = zp.shape[1], zd.shape[1]
-        log_alpha = theta[1] - zp @ theta[4 : 4 + kp] if kp else np.full(zp.shape[0], theta[1])
+        log_alpha = (
+            theta[1] - matvec(zp, theta[4 : 4 + kp]) if kp else np.full(zp.shape[0], theta[1])
+        )
         log_beta = (
-            theta[3] - zd @ theta[4 + kp : 4 + kp + kd] if kd else np.full(zd.shape[0], theta[3])
+            theta[3] - matvec(zd, theta[4 + kp : 4 + kp + kd])
+            if kd
+            else np.full(zd.shape[0], theta[3])
         )
         return log_alpha, log_beta
 
@@ -356,12 +360,12 @@ class ParetoNBDCovariates(Model):
         grad = np.concatenate(
             [
                 [dot(w, d_r), float(wa.sum()), dot(w, d_s), float(wb.sum())],
-                -(wa @ zp) if kp else np.zeros(0),
-                -(wb @ zd) if zd.shape[1] else np.zeros(0),
+                -vecmat(wa, zp) if kp else np.zeros(0),
+                -vecmat(wb, zd) if zd.shape[1] else np.zeros(0),
             ]
         )
         grad[4:] -= 2 * penalty * coef
-        return float(dot(w, rows)) - penalty * float(coef @ coef), grad
+        return float(dot(w, rows)) - penalty * float(np.sum(coef * coef)), grad
 
     def _hessian_fd(self, theta: Array, data: tuple[Any, ...]) -> Array:
         k = theta.size
@@ -410,8 +414,8 @@ class ParetoNBDCovariates(Model):
             )
         gp = np.array([p[f"purchase.{c}"] for c in self._purchase])
         gd = np.array([p[f"dropout.{c}"] for c in self._dropout])
-        alpha = p["alpha"] * np.exp(-(zp @ gp)) if gp.size else np.full(n, p["alpha"])
-        beta = p["beta"] * np.exp(-(zd @ gd)) if gd.size else np.full(n, p["beta"])
+        alpha = p["alpha"] * np.exp(-matvec(zp, gp)) if gp.size else np.full(n, p["alpha"])
+        beta = p["beta"] * np.exp(-matvec(zd, gd)) if gd.size else np.full(n, p["beta"])
         return p["r"], alpha, p["s"], beta
 
     def log_likelihood(self, frequency: Any, recency: Any = None, T: Any = None, *,  # type: ignore[override]
