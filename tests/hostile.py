@@ -850,6 +850,13 @@ def specs() -> list[Spec]:
             ({"c": ["a", "b"]}, 2, "purchase"),
             {"reference": None},
         ),
+        Spec(
+            "BetaGeoCovariates.fit",
+            lambda *a, **k: va.BetaGeoCovariates().fit(*a, **k),
+            (x["f"], x["r"], x["T"]),
+            {"purchase": {"z": np.linspace(0, 1, len(x["f"]))}, "dropout": None, "penalty": 0.0},
+            target=va.BetaGeoCovariates,
+        ),
         # -- value
         Spec(
             "BetaGeo.fit",

@@ -105,3 +105,64 @@ def test_design_matrix_codes_categories_against_a_reference() -> None:
         design_matrix({"age": [1, 2]}, 3, "purchase")
     with pytest.raises(ValidationError, match="finite"):
         design_matrix({"age": [1.0, float("nan")]}, 2, "purchase")
+
+
+def test_bg_nbd_without_covariates_is_the_bg_nbd(cdnow: tuple[np.ndarray, ...]) -> None:
+    from crmkit.value import BetaGeo, BetaGeoCovariates
+
+    x, tx, T = cdnow
+    base = BetaGeo().fit(x, tx, T)
+    cov = BetaGeoCovariates().fit(x, tx, T)
+    for name, value in base.params_.items():
+        assert cov.params_[name] == pytest.approx(value, rel=1e-6)
+    # Published: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL -9582.4 (FHL 2005).
+    assert cov.log_likelihood_ == pytest.approx(-9582.43, abs=0.01)
+    same = BetaGeoCovariates.from_params(**base.params_)
+    np.testing.assert_allclose(
+        same.probability_alive(x, tx, T), base.probability_alive(x, tx, T), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        same.conditional_expected_purchases(39, x, tx, T),
+        base.conditional_expected_purchases(39, x, tx, T),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        same.expected_purchases(39.0), base.expected_purchases(39.0), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        same.log_likelihood(x, tx, T), base.log_likelihood(x, tx, T), rtol=1e-12
+    )
+
+
+def test_bg_nbd_covariates_move_the_mean_dropout_and_are_recovered() -> None:
+    from crmkit.value import BetaGeo, BetaGeoCovariates
+
+    # The simulator first: without covariates, BG/NBD recovers its parameters.
+    plain = BetaGeoCovariates.from_params(r=0.8, alpha=8.0, a=0.9, b=3.0)
+    sim = plain.simulate(np.full(20_000, 52.0), seed=2)
+    fitted = BetaGeo().fit(sim["frequency"], sim["recency"], sim["T"])
+    se = fitted.standard_errors_
+    for name, value in plain.params_.items():
+        assert abs(fitted.params_[name] - value) < 3 * se[name], name
+    rng = np.random.default_rng(5)
+    g = rng.integers(0, 2, 10_000).astype(float)
+    truth = BetaGeoCovariates.from_params(
+        r=0.8, alpha=8.0, a=0.9, b=3.0, purchase={"g": 0.5}, dropout={"g": (0.6, -0.4)}
+    )
+    sim = truth.simulate(np.full(g.size, 52.0), purchase={"g": g}, dropout={"g": g}, seed=3)
+    fit = BetaGeoCovariates().fit(
+        sim["frequency"], sim["recency"], sim["T"], purchase={"g": g}, dropout={"g": g}
+    )
+    want = {"r": 0.8, "alpha": 8.0, "a": 0.9, "b": 3.0, "purchase.g": 0.5,
+            "dropout_a.g": 0.6, "dropout_b.g": -0.4}  # fmt: skip
+    se = fit.standard_errors_
+    for name, value in want.items():
+        assert abs(fit.params_[name] - value) < 3 * se[name], (name, fit.params_[name], se[name])
+    # CLVTools' shared coefficient cannot move the mean dropout: here it fits far worse.
+    shared = BetaGeoCovariates(shared_dropout=True).fit(
+        sim["frequency"], sim["recency"], sim["T"], purchase={"g": g}, dropout={"g": g}
+    )
+    assert "dropout.g" in shared.params_
+    assert shared.log_likelihood_ < fit.log_likelihood_ - 50
+    with pytest.raises(ValidationError, match="pair"):
+        BetaGeoCovariates.from_params(r=1, alpha=1, a=1, b=1, dropout={"g": 0.5})

@@ -6,7 +6,7 @@ numpy and scipy load when this package is imported, not with ``import crmkit``.
 from crmkit.value._bgnbd import BetaGeo
 from crmkit.value._clv import clv, discounted_cash_flows
 from crmkit.value._contractual import BetaGeoBetaBinom, ShiftedBetaGeo
-from crmkit.value._covariates import ParetoNBDCovariates, design_matrix
+from crmkit.value._covariates import BetaGeoCovariates, ParetoNBDCovariates, design_matrix
 from crmkit.value._fitting import FitSummary
 from crmkit.value._frames import score
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
@@ -40,6 +40,7 @@ __all__ = [
     "WEEKS_PER_MONTH",
     "BetaGeo",
     "BetaGeoBetaBinom",
+    "BetaGeoCovariates",
     "CompressedSummary",
     "Concentration",
     "FitSummary",

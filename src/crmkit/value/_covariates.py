@@ -41,7 +41,7 @@ from crmkit._text import describe
 from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
 from crmkit.value._fitting import Array, Model
 
-__all__ = ["ParetoNBDCovariates", "design_matrix"]
+__all__ = ["BetaGeoCovariates", "ParetoNBDCovariates", "design_matrix"]
 
 _H = 1e-5  # step of the central differences in log alpha_i, log beta_i, log r, log s
 
@@ -166,63 +166,92 @@ def _rows(r: float, alpha: Array, s: float, beta: Array, x: Array, tx: Array, T:
     return out
 
 
-class ParetoNBDCovariates(Model):
-    """Pareto/NBD with covariates on the purchase and the dropout process (see the module docs).
+class _Block:
+    """A coefficient block: its name prefix, the covariate set it reads, the scales it moves."""
 
-    ``fit(frequency, recency, T, purchase={...}, dropout={...})`` with each
-    covariate set a mapping of names to one value per customer (numbers,
-    or category labels dummy-coded against ``reference``). Fitted
-    attributes: ``params_`` (r, alpha, s, beta, then ``purchase.<name>`` and
-    ``dropout.<name>`` coefficients), ``log_likelihood_``,
-    ``standard_errors_``, ``covariance_``, ``n_customers_``; ``summary()``.
+    def __init__(self, prefix: str, source: str, targets: tuple[tuple[str, int], ...]) -> None:
+        self.prefix = prefix
+        self.source = source  # "purchase" or "dropout"
+        self.targets = targets  # (base parameter, sign): log p_i = log p0 + sign * z_i' gamma
+
+
+class _CovariateModel(Model):
+    """Shared machinery of the models with time-invariant covariates (see the module docs).
+
+    A subclass names its base parameters, the coefficient blocks that move
+    them, the model without covariates that gives the start, and its
+    per-customer log-likelihood with per-customer parameters.
     """
 
-    label = "Pareto/NBD with covariates"
-    base_names = ("r", "alpha", "s", "beta")
+    base_names: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
-        self._purchase: tuple[str, ...] = ()
-        self._dropout: tuple[str, ...] = ()
-        self._levels: tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]] = ({}, {})
-        self._reference: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+        self._columns: dict[str, tuple[str, ...]] = {"purchase": (), "dropout": ()}
+        self._levels: dict[str, dict[str, tuple[Any, ...]]] = {"purchase": {}, "dropout": {}}
+        self._reference: dict[str, Any] = {}
 
+    # -- what a subclass says ----------------------------------------------------------------
+    def _blocks(self) -> tuple[_Block, ...]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _rows_of(p: dict[str, Any], x: Array, tx: Array, T: Array) -> Array:
+        raise NotImplementedError
+
+    def _base_fit(self, x: Array, tx: Array, t: Array, w: Array) -> dict[str, float]:
+        raise NotImplementedError
+
+    # -- given parameters ------------------------------------------------------------------
     @classmethod
     def from_params(  # type: ignore[override]
         cls,
         *,
-        r: float,
-        alpha: float,
-        s: float,
-        beta: float,
-        purchase: Mapping[str, float] | None = None,
-        dropout: Mapping[str, float] | None = None,
-    ) -> ParetoNBDCovariates:
-        """A model with given parameters and coefficients of numeric covariates (for simulation)."""
+        purchase: Mapping[str, Any] | None = None,
+        dropout: Mapping[str, Any] | None = None,
+        **params: float,
+    ) -> Any:
+        """A model with given parameters and coefficients of numeric covariates (for simulation).
+
+        ``purchase`` and ``dropout`` map covariate names to coefficients
+        (for a BG/NBD with separate dropout coefficients, ``dropout`` maps
+        each name to a pair: its coefficient on a and on b).
+        """
         from crmkit._args import number
         from crmkit.value._fitting import check_params
 
-        base = check_params(
-            ("r", "alpha", "s", "beta"), {"r": r, "alpha": alpha, "s": s, "beta": beta}, cls.label
-        )
         model = cls()
-        params = dict(base)
-        for prefix, given in (("purchase", purchase), ("dropout", dropout)):
-            if given is None:
+        values = dict(check_params(cls.base_names, params, cls.label))
+        given = {"purchase": purchase, "dropout": dropout}
+        for block in model._blocks():
+            coefs = given[block.source]
+            if coefs is None:
                 continue
-            if not isinstance(given, Mapping):
+            if not isinstance(coefs, Mapping):
                 raise ValidationError(
-                    [(prefix, f"must map covariate names to coefficients, got {describe(given)}")]
+                    [
+                        (
+                            block.source,
+                            f"must map covariate names to coefficients, got {describe(coefs)}",
+                        )
+                    ]
                 )
-            for key, value in given.items():
+            for key, given_value in coefs.items():
+                value: Any = given_value
                 if type(key) is not str or not key.strip():
                     raise ValidationError(
-                        [(prefix, f"covariate names must be text, got {describe(key)}")]
+                        [(block.source, f"covariate names must be text, got {describe(key)}")]
                     )
-                params[f"{prefix}.{key}"] = number(value, f"{prefix}[{key}]", -50, 50)
-        model._purchase = tuple(k for k in (purchase or {}))
-        model._dropout = tuple(k for k in (dropout or {}))
-        model._params = params
+                if block.prefix.endswith("_a") or block.prefix.endswith("_b"):
+                    pair = value if isinstance(value, (tuple, list)) and len(value) == 2 else None
+                    if pair is None:
+                        raise ValidationError(
+                            [(f"{block.source}[{key}]", "must be a pair: (on a, on b)")]
+                        )
+                    value = pair[0] if block.prefix.endswith("_a") else pair[1]
+                values[f"{block.prefix}.{key}"] = number(value, f"{block.source}[{key}]", -50, 50)
+            model._columns[block.source] = tuple(coefs)
+        model._params = values
         model._given = True
         return model
 
@@ -238,43 +267,41 @@ class ParetoNBDCovariates(Model):
         reference: Mapping[str, Any] | None = None,
         weights: Any = None,
         penalty: float = 0.0,
-    ) -> ParetoNBDCovariates:
+    ) -> Any:
         """Maximum likelihood; ``penalty`` adds ``-penalty * sum(coefficients^2)`` (an L2 penalty)."""
         from scipy.optimize import minimize
 
         from crmkit._args import number
         from crmkit._threads import one_blas_thread
         from crmkit._validation import as_weights
-        from crmkit.value._pareto import ParetoNBD
         from crmkit.value._predict import customers
 
-        x, tx, t = (a.astype(float) for a in customers(frequency, recency, T))
-        x, tx, t = x.ravel(), tx.ravel(), t.ravel()
+        x, tx, t = (a.astype(float).ravel() for a in customers(frequency, recency, T))
         n = x.size
         w = np.ones(n) if weights is None else as_weights(weights, "weights", n)
         penalty = number(penalty, "penalty", 0, 1e12)
-        zp, self._purchase, lp = design_matrix(purchase, n, "purchase", reference)
-        zd, self._dropout, ld = design_matrix(dropout, n, "dropout", reference)
-        self._levels = (lp, ld)
-        self._reference = (dict(reference or {}), dict(reference or {}))  # checked above
-        if w.sum() < 2 + zp.shape[1] + zd.shape[1]:
-            raise InsufficientData(f"{self.label} needs more customers than parameters")
-        # Start at the Pareto/NBD without covariates (crmkit's robust fit), coefficients 0.
-        base = ParetoNBD().fit(x, tx, t, weights=w)
-        p0 = base.params_
+        designs = {}
+        for source, given in (("purchase", purchase), ("dropout", dropout)):
+            z, names, levels = design_matrix(given, n, source, reference)
+            designs[source] = z
+            self._columns[source] = names
+            self._levels[source] = levels
+        self._reference = dict(reference or {})
+        blocks = self._blocks()
+        k = len(self.base_names) + sum(designs[b.source].shape[1] for b in blocks)
+        if w.sum() < 2 + k:
+            raise InsufficientData(f"{self.label} needs more customers than parameters ({k})")
+        p0 = self._base_fit(x, tx, t, w)
         if not all(math.isfinite(v) and v > 0 for v in p0.values()):
             raise ConvergenceError(
-                f"{self.label}: the model without covariates is a limit model ({base.limit_}); "
+                f"{self.label}: the model without covariates is a limit model; "
                 "covariates cannot be estimated around it"
             )
         start = np.concatenate(
-            [
-                np.log([p0["r"], p0["alpha"], p0["s"], p0["beta"]]),
-                np.zeros(zp.shape[1] + zd.shape[1]),
-            ]
+            [np.log([p0[name] for name in self.base_names]), np.zeros(k - len(self.base_names))]
         )
         total = float(w.sum())
-        data = (x, tx, t, w, zp, zd, penalty)
+        data = (x, tx, t, w, designs, penalty)
 
         def objective(theta: Array) -> tuple[float, Array]:
             value, grad = self._value_grad(theta, data)
@@ -286,22 +313,23 @@ class ParetoNBDCovariates(Model):
             res = minimize(objective, start, jac=True, method="L-BFGS-B",
                            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})  # fmt: skip
             theta = np.asarray(res.x, dtype=float)
-            value = -float(res.fun) * total
-            if not np.isfinite(value) or value < -1e299:
+            if not np.isfinite(res.fun) or res.fun >= 1e299:
                 raise ConvergenceError(f"{self.label} fit did not converge: {res.message}")
             hessian = self._hessian_fd(theta, data)
-        names = (*self.base_names, *(f"purchase.{c}" for c in self._purchase),
-                 *(f"dropout.{c}" for c in self._dropout))  # fmt: skip
-        natural = np.concatenate([np.exp(theta[:4]), theta[4:]])
+        names = (*self.base_names, *(
+            f"{b.prefix}.{c}" for b in blocks for c in self._columns[b.source]
+        ))  # fmt: skip
+        nb = len(self.base_names)
+        natural = np.concatenate([np.exp(theta[:nb]), theta[nb:]])
         self._params = dict(zip(names, natural.tolist(), strict=True))
         self._given = False
-        self._log_likelihood = float(dot(w, self._row_values(theta, data)))
+        self._log_likelihood = float(dot(w, self._rows_at(theta, data)))
         self._n = total
         self._iterations = int(res.nit)
         cov = None
         try:
             cov_theta = np.linalg.inv(-(hessian + hessian.T) / 2)
-            jac = np.concatenate([natural[:4], np.ones(natural.size - 4)])
+            jac = np.concatenate([natural[:nb], np.ones(natural.size - nb)])
             cov = cov_theta * jac[:, None] * jac[None, :]
             if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
                 cov = None
@@ -310,62 +338,50 @@ class ParetoNBDCovariates(Model):
         self._estimated = (names, natural, cov)
         return self
 
-    @staticmethod
-    def _scales(theta: Array, zp: Array, zd: Array) -> tuple[Array, Array]:
-        """log alpha_i and log beta_i."""
-        kp, kd = zp.shape[1], zd.shape[1]
-        log_alpha = (
-            theta[1] - matvec(zp, theta[4 : 4 + kp]) if kp else np.full(zp.shape[0], theta[1])
+    def _log_params(self, theta: Array, designs: Mapping[str, Array], n: int) -> dict[str, Any]:
+        """log of each base parameter: a scalar, or per customer where covariates move it."""
+        logs: dict[str, Any] = dict(
+            zip(self.base_names, theta[: len(self.base_names)].tolist(), strict=True)
         )
-        log_beta = (
-            theta[3] - matvec(zd, theta[4 + kp : 4 + kp + kd])
-            if kd
-            else np.full(zd.shape[0], theta[3])
-        )
-        return log_alpha, log_beta
+        at = len(self.base_names)
+        for block in self._blocks():
+            z = designs[block.source]
+            if z.shape[1] == 0:
+                continue
+            shift = matvec(z, theta[at : at + z.shape[1]])
+            at += z.shape[1]
+            for name, sign in block.targets:
+                logs[name] = logs[name] + sign * shift
+        return logs
 
-    def _row_values(self, theta: Array, data: tuple[Any, ...]) -> Array:
-        x, tx, t, _, zp, zd, _ = data
-        log_alpha, log_beta = self._scales(theta, zp, zd)
-        return _rows(
-            math.exp(theta[0]), np.exp(log_alpha), math.exp(theta[2]), np.exp(log_beta), x, tx, t
-        )
+    def _rows_at(self, theta: Array, data: tuple[Any, ...]) -> Array:
+        x, tx, t, _, designs, _ = data
+        logs = self._log_params(theta, designs, x.size)
+        return self._rows_of({k: np.exp(v) for k, v in logs.items()}, x, tx, t)
 
     def _value_grad(self, theta: Array, data: tuple[Any, ...]) -> tuple[float, Array]:
-        x, tx, t, w, zp, zd, penalty = data
-        kp = zp.shape[1]
-        log_alpha, log_beta = self._scales(theta, zp, zd)
-        r, s = math.exp(theta[0]), math.exp(theta[2])
-        alpha, beta = np.exp(log_alpha), np.exp(log_beta)
-        rows = _rows(r, alpha, s, beta, x, tx, t)
+        x, tx, t, w, designs, penalty = data
+        logs = self._log_params(theta, designs, x.size)
+        p = {k: np.exp(v) for k, v in logs.items()}
+        rows = self._rows_of(p, x, tx, t)
         up, down = math.exp(_H), math.exp(-_H)
-
-        def diff(f_up: Array, f_down: Array) -> Array:
-            return (f_up - f_down) / (2 * _H)
-
-        d_r = diff(
-            _rows(r * up, alpha, s, beta, x, tx, t), _rows(r * down, alpha, s, beta, x, tx, t)
-        )
-        d_a = diff(
-            _rows(r, alpha * up, s, beta, x, tx, t), _rows(r, alpha * down, s, beta, x, tx, t)
-        )
-        d_s = diff(
-            _rows(r, alpha, s * up, beta, x, tx, t), _rows(r, alpha, s * down, beta, x, tx, t)
-        )
-        d_b = diff(
-            _rows(r, alpha, s, beta * up, x, tx, t), _rows(r, alpha, s, beta * down, x, tx, t)
-        )
-        wa, wb = w * d_a, w * d_b
-        coef = theta[4:]
-        grad = np.concatenate(
-            [
-                [dot(w, d_r), float(wa.sum()), dot(w, d_s), float(wb.sum())],
-                -vecmat(wa, zp) if kp else np.zeros(0),
-                -vecmat(wb, zd) if zd.shape[1] else np.zeros(0),
-            ]
-        )
-        grad[4:] -= 2 * penalty * coef
-        return float(dot(w, rows)) - penalty * float(np.sum(coef * coef)), grad
+        slopes = {}  # d row / d log p, per customer
+        for name in self.base_names:
+            hi = self._rows_of({**p, name: p[name] * up}, x, tx, t)
+            lo = self._rows_of({**p, name: p[name] * down}, x, tx, t)
+            slopes[name] = (hi - lo) / (2 * _H)
+        grad = [dot(w, slopes[name]) for name in self.base_names]
+        for block in self._blocks():
+            z = designs[block.source]
+            if z.shape[1] == 0:
+                continue
+            pull = sum(sign * w * slopes[name] for name, sign in block.targets)
+            grad.extend(vecmat(pull, z).tolist())
+        g = np.array(grad, dtype=float)
+        nb = len(self.base_names)
+        coef = theta[nb:]
+        g[nb:] -= 2 * penalty * coef
+        return float(dot(w, rows)) - penalty * float(np.sum(coef * coef)), g
 
     def _hessian_fd(self, theta: Array, data: tuple[Any, ...]) -> Array:
         k = theta.size
@@ -379,7 +395,7 @@ class ParetoNBDCovariates(Model):
         return hess
 
     def confidence_intervals(self, confidence: float = 0.95) -> dict[str, tuple[float, float]]:
-        """Wald intervals: on the log scale for r, alpha, s, beta, plain for the coefficients."""
+        """Wald intervals: on the log scale for the base parameters, plain for the coefficients."""
         from scipy.stats import norm
 
         from crmkit._validation import check_confidence
@@ -396,37 +412,73 @@ class ParetoNBDCovariates(Model):
         return out
 
     # -- predictions -----------------------------------------------------------------------
-    def _customer_scales(
+    def _customer_params(
         self, n: int, purchase: Mapping[str, Any] | None, dropout: Mapping[str, Any] | None
-    ) -> tuple[float, Array, float, Array]:
-        """r, alpha_i, s, beta_i for ``n`` customers with these covariates (coded as in the fit)."""
+    ) -> dict[str, Any]:
+        """Each base parameter for ``n`` customers with these covariates (coded as in the fit)."""
         p = self.params_
-        zp, names_p, _ = design_matrix(purchase, n, "purchase", self._reference[0], self._levels[0])
-        zd, names_d, _ = design_matrix(dropout, n, "dropout", self._reference[1], self._levels[1])
-        if names_p != self._purchase or names_d != self._dropout:
-            raise ValidationError(
-                [
-                    (
-                        "purchase",
-                        f"must give the covariates of the fit: {', '.join(self._purchase + self._dropout) or 'none'}",
-                    )
-                ]
-            )
-        gp = np.array([p[f"purchase.{c}"] for c in self._purchase])
-        gd = np.array([p[f"dropout.{c}"] for c in self._dropout])
-        alpha = p["alpha"] * np.exp(-matvec(zp, gp)) if gp.size else np.full(n, p["alpha"])
-        beta = p["beta"] * np.exp(-matvec(zd, gd)) if gd.size else np.full(n, p["beta"])
-        return p["r"], alpha, p["s"], beta
+        designs = {}
+        for source, given in (("purchase", purchase), ("dropout", dropout)):
+            z, names, _ = design_matrix(given, n, source, self._reference, self._levels[source])
+            if names != self._columns[source]:
+                expected = ", ".join(self._columns[source]) or "none"
+                raise ValidationError(
+                    [(source, f"must give the covariates of the fit: {expected}")]
+                )
+            designs[source] = z
+        theta = np.concatenate(
+            [
+                np.log([p[name] for name in self.base_names]),
+                [p[f"{b.prefix}.{c}"] for b in self._blocks() for c in self._columns[b.source]],
+            ]
+        )
+        logs = self._log_params(theta, designs, n)
+        return {k: np.broadcast_to(np.exp(v), (n,)).astype(float) for k, v in logs.items()}
+
+    def _customers(self, frequency: Any, recency: Any, T: Any) -> tuple[Array, Array, Array]:
+        from crmkit.value._predict import customers
+
+        x, tx, t = (a.astype(float).ravel() for a in customers(frequency, recency, T))
+        return x, tx, t
 
     def log_likelihood(self, frequency: Any, recency: Any = None, T: Any = None, *,  # type: ignore[override]
                        purchase: Mapping[str, Any] | None = None,
                        dropout: Mapping[str, Any] | None = None) -> Array:  # fmt: skip
-        """Each customer's log-likelihood at the fitted parameters."""
-        from crmkit.value._predict import customers
+        """Each customer's log-likelihood at the model's parameters."""
+        x, tx, t = self._customers(frequency, recency, T)
+        return self._rows_of(self._customer_params(x.size, purchase, dropout), x, tx, t)
 
-        x, tx, t = (a.astype(float).ravel() for a in customers(frequency, recency, T))
-        r, alpha, s, beta = self._customer_scales(x.size, purchase, dropout)
-        return _rows(r, alpha, s, beta, x, tx, t)
+
+class ParetoNBDCovariates(_CovariateModel):
+    """Pareto/NBD with covariates on the purchase and the dropout process (see the module docs).
+
+    ``fit(frequency, recency, T, purchase={...}, dropout={...})`` with each
+    covariate set a mapping of names to one value per customer (numbers,
+    or category labels dummy-coded against ``reference``). Fitted
+    attributes: ``params_`` (r, alpha, s, beta, then ``purchase.<name>`` and
+    ``dropout.<name>`` coefficients), ``log_likelihood_``,
+    ``standard_errors_``, ``covariance_``, ``n_customers_``; ``summary()``.
+    alpha_i = alpha exp(-purchase' z_i), beta_i = beta exp(-dropout' w_i).
+    """
+
+    label = "Pareto/NBD with covariates"
+    base_names = ("r", "alpha", "s", "beta")
+
+    def _blocks(self) -> tuple[_Block, ...]:
+        return (
+            _Block("purchase", "purchase", (("alpha", -1),)),
+            _Block("dropout", "dropout", (("beta", -1),)),
+        )
+
+    @staticmethod
+    def _rows_of(p: dict[str, Any], x: Array, tx: Array, T: Array) -> Array:
+        return _rows(float(np.asarray(p["r"]).flat[0]), np.broadcast_to(p["alpha"], x.shape),
+                     float(np.asarray(p["s"]).flat[0]), np.broadcast_to(p["beta"], x.shape), x, tx, T)  # fmt: skip
+
+    def _base_fit(self, x: Array, tx: Array, t: Array, w: Array) -> dict[str, float]:
+        from crmkit.value._pareto import ParetoNBD
+
+        return ParetoNBD().fit(x, tx, t, weights=w).params_
 
     def probability_alive(self, frequency: Any, recency: Any = None, T: Any = None, *,
                           purchase: Mapping[str, Any] | None = None,
@@ -435,10 +487,10 @@ class ParetoNBDCovariates(Model):
         from scipy.special import expit
 
         from crmkit.value._pareto import _log_f
-        from crmkit.value._predict import customers
 
-        x, tx, t = (a.astype(float).ravel() for a in customers(frequency, recency, T))
-        r, alpha, s, beta = self._customer_scales(x.size, purchase, dropout)
+        x, tx, t = self._customers(frequency, recency, T)
+        p = self._customer_params(x.size, purchase, dropout)
+        r, s, alpha, beta = float(p["r"][0]), float(p["s"][0]), p["alpha"], p["beta"]
         a = r + s + x
         ge = alpha >= beta
         other = np.where(ge, r + x, s + 1.0)
@@ -463,13 +515,14 @@ class ParetoNBDCovariates(Model):
                                        dropout: Mapping[str, Any] | None = None) -> Array:  # fmt: skip
         """E[Y(t) | x, t_x, T, covariates] = (r + x)/(alpha_i + T) * time alive in t * P(alive)."""
         from crmkit.value._pareto import _time_alive
-        from crmkit.value._predict import as_times, customers
+        from crmkit.value._predict import as_times
 
-        x, tx, T_ = (a.astype(float).ravel() for a in customers(frequency, recency, T))
+        x, tx, T_ = self._customers(frequency, recency, T)
         horizon = as_times(t, "t")
-        r, alpha, s, beta = self._customer_scales(x.size, purchase, dropout)
-        rate = (r + x) / (alpha + T_)
-        post_mu = s / (beta + T_)  # the alive customer's death rate: Gamma(s, beta + T)
+        p = self._customer_params(x.size, purchase, dropout)
+        r, s = float(p["r"][0]), float(p["s"][0])
+        rate = (r + x) / (p["alpha"] + T_)
+        post_mu = s / (p["beta"] + T_)  # the alive customer's death rate: Gamma(s, beta_i + T)
         alive = self.probability_alive(x, tx, T_, purchase=purchase, dropout=dropout)
         return rate * _time_alive(post_mu, 1 / s, horizon) * alive
 
@@ -482,8 +535,9 @@ class ParetoNBDCovariates(Model):
 
         n = whole(customers, "customers", 1, 10_000_000)
         horizon = as_times(t, "t")
-        r, alpha, s, beta = self._customer_scales(n, purchase, dropout)
-        return r / alpha * _time_alive(s / beta, 1 / s, horizon)
+        p = self._customer_params(n, purchase, dropout)
+        r, s = float(p["r"][0]), float(p["s"][0])
+        return r / p["alpha"] * _time_alive(s / p["beta"], 1 / s, horizon)
 
     def simulate(self, T: Any, *, purchase: Mapping[str, Any] | None = None,
                  dropout: Mapping[str, Any] | None = None, seed: Any = None) -> dict[str, Array]:  # fmt: skip
@@ -492,11 +546,143 @@ class ParetoNBDCovariates(Model):
         from crmkit.value._predict import as_times
 
         t = np.asarray(as_times(T, "T"), dtype=float).ravel()
-        r, alpha, s, beta = self._customer_scales(t.size, purchase, dropout)
+        p = self._customer_params(t.size, purchase, dropout)
         rng = rng_of(seed)
-        lam = rng.gamma(r, 1 / alpha)
-        mu = rng.gamma(s, 1 / beta)
+        lam = rng.gamma(p["r"], 1 / p["alpha"])
+        mu = rng.gamma(p["s"], 1 / p["beta"])
         active = np.minimum(rng.exponential(1 / mu), t)
         n = rng.poisson(lam * active)
         tx = np.where(n > 0, active * rng.random(t.size) ** (1 / np.maximum(n, 1)), 0.0)
         return {"frequency": n.astype(np.int64), "recency": tx, "T": t}
+
+
+def _bg_rows(r: Any, alpha: Array, a: Array, b: Array, x: Array, tx: Array, T: Array) -> Array:
+    """Each customer's BG/NBD log-likelihood with its own alpha_i, a_i, b_i (Fader, Hardie & Lee 2005)."""
+    from scipy.special import betaln, gammaln
+
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    alive = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        died = np.where(
+            x > 0,
+            betaln(a + 1, np.maximum(b + x - 1, 1e-300))
+            - betaln(a, b)
+            - (r + x) * np.log(alpha + tx),
+            -np.inf,
+        )
+    out: Array = head + np.logaddexp(alive, died)
+    return out
+
+
+class BetaGeoCovariates(_CovariateModel):
+    """BG/NBD with covariates: alpha_i = alpha exp(-purchase' z_i); a_i, b_i moved by dropout covariates.
+
+    By default a and b have separate coefficients (``dropout_a.<name>``,
+    ``dropout_b.<name>``: a_i = a exp(gamma_a' w_i), b_i = b exp(gamma_b' w_i),
+    Fader & Hardie 2007), so a covariate can move the mean dropout
+    probability a_i / (a_i + b_i). ``shared_dropout=True`` is CLVTools'
+    form, one coefficient (``dropout.<name>``) on both, which moves the
+    spread of the dropout probability but not its mean.
+    """
+
+    label = "BG/NBD with covariates"
+    base_names = ("r", "alpha", "a", "b")
+
+    def __init__(self, *, shared_dropout: bool = False) -> None:
+        from crmkit._args import instance
+
+        super().__init__()
+        self.shared_dropout = instance(shared_dropout, bool, "shared_dropout")
+
+    def _blocks(self) -> tuple[_Block, ...]:
+        purchase = _Block("purchase", "purchase", (("alpha", -1),))
+        if self.shared_dropout:
+            return (purchase, _Block("dropout", "dropout", (("a", 1), ("b", 1))))
+        return (
+            purchase,
+            _Block("dropout_a", "dropout", (("a", 1),)),
+            _Block("dropout_b", "dropout", (("b", 1),)),
+        )
+
+    @staticmethod
+    def _rows_of(p: dict[str, Any], x: Array, tx: Array, T: Array) -> Array:
+        return _bg_rows(float(np.asarray(p["r"]).flat[0]), p["alpha"], p["a"], p["b"], x, tx, T)
+
+    def _base_fit(self, x: Array, tx: Array, t: Array, w: Array) -> dict[str, float]:
+        from crmkit.value._bgnbd import BetaGeo
+
+        return BetaGeo().fit(x, tx, t, weights=w).params_
+
+    def probability_alive(self, frequency: Any, recency: Any = None, T: Any = None, *,
+                          purchase: Mapping[str, Any] | None = None,
+                          dropout: Mapping[str, Any] | None = None) -> Array:  # fmt: skip
+        """P(active at T | x, t_x, T, covariates) = 1 / (1 + a_i / (b_i + x - 1) ((alpha_i + T) / (alpha_i + t_x))^(r + x))."""
+        from scipy.special import expit
+
+        x, tx, t = self._customers(frequency, recency, T)
+        p = self._customer_params(x.size, purchase, dropout)
+        r = float(p["r"][0])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_odds = (
+                np.log(p["a"]) - np.log(np.maximum(p["b"] + x - 1, 1e-300))
+                + (r + x) * (np.log(p["alpha"] + t) - np.log(p["alpha"] + tx))
+            )  # fmt: skip
+        return np.where(x > 0, expit(-log_odds), 1.0)
+
+    def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any = None,
+                                       T: Any = None, *,
+                                       purchase: Mapping[str, Any] | None = None,
+                                       dropout: Mapping[str, Any] | None = None) -> Array:  # fmt: skip
+        """E[Y(t) | x, t_x, T, covariates] (Fader, Hardie & Lee 2005, eq. 10, each customer's parameters)."""
+        from scipy.special import hyp2f1
+
+        from crmkit.value._predict import as_times
+
+        x, tx, T_ = self._customers(frequency, recency, T)
+        horizon = as_times(t, "t")
+        p = self._customer_params(x.size, purchase, dropout)
+        r, alpha, a, b = float(p["r"][0]), p["alpha"], p["a"], p["b"]
+        z = horizon / (alpha + T_ + horizon)
+        with np.errstate(all="ignore"):
+            bracket = 1 - (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+            head = (a + b + x - 1) / (a - 1) * bracket
+        return head * self.probability_alive(x, tx, T_, purchase=purchase, dropout=dropout)
+
+    def expected_purchases(self, t: Any, *, purchase: Mapping[str, Any] | None = None,
+                           dropout: Mapping[str, Any] | None = None, customers: int = 1) -> Array:  # fmt: skip
+        """E[X(t)] of new customers with known covariates: (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]."""
+        from scipy.special import hyp2f1
+
+        from crmkit._args import whole
+        from crmkit.value._predict import as_times
+
+        n = whole(customers, "customers", 1, 10_000_000)
+        horizon = as_times(t, "t")
+        p = self._customer_params(n, purchase, dropout)
+        r, alpha, a, b = float(p["r"][0]), p["alpha"], p["a"], p["b"]
+        z = horizon / (alpha + horizon)
+        out: Array = (
+            (a + b - 1)
+            / (a - 1)
+            * (1 - (alpha / (alpha + horizon)) ** r * hyp2f1(r, b, a + b - 1, z))
+        )
+        return out
+
+    def simulate(self, T: Any, *, purchase: Mapping[str, Any] | None = None,
+                 dropout: Mapping[str, Any] | None = None, seed: Any = None) -> dict[str, Array]:  # fmt: skip
+        """Draw one customer per entry of ``T``: lambda_i ~ Gamma(r, alpha_i), p_i ~ Beta(a_i, b_i), drop after each purchase with p_i."""
+        from crmkit.value._fitting import rng_of
+        from crmkit.value._predict import as_times
+
+        t = np.asarray(as_times(T, "T"), dtype=float).ravel()
+        p = self._customer_params(t.size, purchase, dropout)
+        rng = rng_of(seed)
+        lam = rng.gamma(p["r"], 1 / p["alpha"])
+        drop = rng.beta(p["a"], p["b"])
+        # Repeat purchases arrive as a Poisson process; after each, the customer drops out with
+        # probability p_i (never before the first repeat purchase): x = min(N(T), G), G geometric.
+        n = rng.poisson(lam * t)
+        x = np.minimum(n, rng.geometric(np.clip(drop, 1e-12, 1.0)))
+        # The x-th of n uniform arrival times on (0, T] is T times a Beta(x, n - x + 1).
+        tx = np.where(x > 0, t * rng.beta(np.maximum(x, 1), np.maximum(n - x + 1, 1)), 0.0)
+        return {"frequency": x.astype(np.int64), "recency": tx, "T": t}
