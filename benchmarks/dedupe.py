@@ -31,22 +31,14 @@ def main() -> None:
     h.single(("rapidfuzz", "phonenumbers"))
 
     from crmkit.datasets import synthetic_people
-    from crmkit.quality import contact_model, evaluate, standardise
+    from crmkit.quality import contact_model, evaluate, standardise_contacts
 
     steps: dict[str, float] = {}
     t = time.perf_counter()
     people = synthetic_people(args.records, profile=args.profile, seed=args.seed)
     steps["generate"] = time.perf_counter() - t
     t = time.perf_counter()
-    clean = standardise(
-        people.columns,
-        names=["first_name", "last_name"],
-        emails=["email"],
-        phones=["phone"],
-        postcodes=["postcode"],
-        dates=["date_of_birth"],
-        default_region="GB",
-    ).records
+    clean = standardise_contacts(people.columns, default_region="GB").records
     steps["standardise"] = time.perf_counter() - t
     model = contact_model(clean.columns).fit(clean)
     steps.update(model.timings_)

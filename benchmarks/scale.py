@@ -102,6 +102,18 @@ def generate(path: Path, transactions: int, customers: int, seed: int = 2026) ->
     writer.close()
 
 
+def _stopwatch(steps: dict[str, Any]) -> Any:
+    """``lap(name)`` records the seconds since the previous lap (or since the stopwatch began)."""
+    last = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        steps[name] = now - last[0]
+        last[0] = now
+
+    return lap
+
+
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -126,13 +138,7 @@ def run_engine(engine: str, parquet: Path, out: Path) -> dict[str, Any]:
 
     end = START + np.timedelta64(DAYS - 1, "D")
     steps: dict[str, Any] = {}
-    t = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        steps[name] = now - t
-        t = now
+    lap = _stopwatch(steps)
 
     spark = None
     if engine == "duckdb":
@@ -210,13 +216,7 @@ def run_accelerator(parquet: Path, out: Path) -> dict[str, Any]:
 
     end = START + np.timedelta64(DAYS - 1, "D")
     steps: dict[str, Any] = {}
-    t = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal t
-        now = time.perf_counter()
-        steps[name] = now - t
-        t = now
+    lap = _stopwatch(steps)
 
     log = pd.read_parquet(parquet)
     summary = summary_data_from_transaction_data(

@@ -750,6 +750,12 @@ def specs() -> list[Spec]:
                 "dayfirst": True,
             },
         ),
+        Spec(
+            "standardise_contacts",
+            qu.standardise_contacts,
+            (x["people"].columns,),
+            {"default_region": "GB"},
+        ),
         Spec("Exact", qu.Exact, ("email",), {"term_frequencies": True}),
         Spec(
             "Text",

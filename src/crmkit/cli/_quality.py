@@ -24,8 +24,8 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def dedupe_command(args: argparse.Namespace, out: TextIO) -> int:
-    from crmkit.quality import Records, contact_model, duplicate_report, standardise
-    from crmkit.quality._report import CONTACT_COLUMNS
+    from crmkit.quality import Records, contact_model, duplicate_report, standardise_contacts
+    from crmkit.quality._records import CONTACT_COLUMNS
 
     rows = _rows(args)
     if not rows:
@@ -35,16 +35,7 @@ def dedupe_command(args: argparse.Namespace, out: TextIO) -> int:
     )
     records = Records.from_rows(rows, id_column=id_column)
     present = [c for c in CONTACT_COLUMNS if c in records.columns]
-    names = [c for c in ("first_name", "last_name") if c in present]
-    clean = standardise(
-        records,
-        names=names,
-        emails=[c for c in ("email",) if c in present],
-        phones=[c for c in ("phone",) if c in present],
-        postcodes=[c for c in ("postcode",) if c in present],
-        dates=[c for c in ("date_of_birth",) if c in present],
-        default_region=args.region,
-    ).records
+    clean = standardise_contacts(records, default_region=args.region).records
     model = contact_model(present).fit(clean, seed=args.seed)
     emit(duplicate_report(model, args.threshold, top=args.top), out, args.json)
     return 0

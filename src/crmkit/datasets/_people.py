@@ -28,17 +28,12 @@ from typing import Any
 import attrs
 import numpy as np
 
+from crmkit.quality._records import CONTACT_COLUMNS
+
 __all__ = ["NICKNAMES", "SyntheticPeople", "synthetic_people"]
 
 COLUMNS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street",
-    "city",
-    "postcode",
-    "date_of_birth",
+    CONTACT_COLUMNS  # first_name, last_name, email, phone, street, city, postcode, date_of_birth
 )
 
 #: Common English given names and their nicknames (each nickname maps back to one name).

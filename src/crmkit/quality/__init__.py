@@ -20,7 +20,7 @@ from crmkit.quality._model import FellegiSunter, PairExplanation, ScoredPairs, T
 from crmkit.quality._profile import FieldProfile, Profile, profile
 from crmkit.quality._records import Records, as_records
 from crmkit.quality._report import DuplicateReport, contact_model, duplicate_report
-from crmkit.quality._standardise import Change, Standardised, standardise
+from crmkit.quality._standardise import Change, Standardised, standardise, standardise_contacts
 
 __all__ = [
     "MISSING",
@@ -56,5 +56,6 @@ __all__ = [
     "plan_merge",
     "profile",
     "standardise",
+    "standardise_contacts",
     "unmerge",
 ]

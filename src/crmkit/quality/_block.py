@@ -168,11 +168,16 @@ def candidate_pairs(records: Any, rules: Sequence[Any]) -> Candidates:
 
     records = as_records(records)
     rules = items(rules, "rules", (Block, SortedNeighbourhood))
-    n = len(records)
+    return union_of(len(records), rules, [rule.pairs(records) for rule in rules])
+
+
+def union_of(
+    n: int, rules: Sequence[Any], pairs: Sequence[tuple[np.ndarray, np.ndarray, int]]
+) -> Candidates:
+    """The candidates from each rule's ``(left, right, skipped blocks)`` over ``n`` records."""
     keys = [np.empty(0, dtype=np.int64)]
     report = []
-    for rule in rules:
-        left, right, skipped = rule.pairs(records)
+    for rule, (left, right, skipped) in zip(rules, pairs, strict=True):
         lo, hi = np.minimum(left, right), np.maximum(left, right)
         keys.append(lo.astype(np.int64) * n + hi)
         report.append((rule.name, int(lo.size), skipped))

@@ -322,23 +322,28 @@ def _stage(
         repo.save(from_dict(types[kind], {**state, "version": version}))
 
 
+def _carry_out(plan: Any, uow: Any, event: str, *, forward: bool) -> dict[str, Any]:
+    from crmkit._args import instance
+
+    instance(plan, MergePlan, "plan")
+    states, expected = (plan.after, plan.before) if forward else (plan.before, plan.after)
+    _stage(uow, states, expected)
+    record = {
+        "event": event,
+        "survivor": str(plan.survivor),
+        "merged": [str(m) for m in plan.merged],
+        "at": plan.at.isoformat(),
+    }
+    uow.record(record)
+    return record
+
+
 def apply_merge(plan: MergePlan, uow: Any) -> dict[str, Any]:
     """Stage the merge in the open unit of work ``uow`` and record its event; the caller commits.
 
     Refuses, staging nothing, when a record changed since the plan was made.
     """
-    from crmkit._args import instance
-
-    instance(plan, MergePlan, "plan")
-    _stage(uow, plan.after, plan.before)
-    event = {
-        "event": "contacts_merged",
-        "survivor": str(plan.survivor),
-        "merged": [str(m) for m in plan.merged],
-        "at": plan.at.isoformat(),
-    }
-    uow.record(event)
-    return event
+    return _carry_out(plan, uow, "contacts_merged", forward=True)
 
 
 def unmerge(plan: MergePlan, uow: Any) -> dict[str, Any]:
@@ -347,15 +352,4 @@ def unmerge(plan: MergePlan, uow: Any) -> dict[str, Any]:
     Refuses, staging nothing, when a record changed after the merge (its
     change would be lost).
     """
-    from crmkit._args import instance
-
-    instance(plan, MergePlan, "plan")
-    _stage(uow, plan.before, plan.after)
-    event = {
-        "event": "contacts_unmerged",
-        "survivor": str(plan.survivor),
-        "merged": [str(m) for m in plan.merged],
-        "at": plan.at.isoformat(),
-    }
-    uow.record(event)
-    return event
+    return _carry_out(plan, uow, "contacts_unmerged", forward=False)

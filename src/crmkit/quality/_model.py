@@ -37,7 +37,7 @@ import attrs
 import numpy as np
 
 from crmkit.errors import InsufficientData, NotFittedError, ValidationError
-from crmkit.quality._block import Candidates, candidate_pairs
+from crmkit.quality._block import Candidates, union_of
 from crmkit.quality._compare import MISSING, FieldComparison
 from crmkit.quality._records import Records, as_records
 
@@ -209,7 +209,8 @@ class FellegiSunter:
                 records[c.swap]  # type: ignore[attr-defined]
         rng = as_rng(seed)
         clock = _Clock()
-        candidates = candidate_pairs(records, self.blocking)
+        by_rule = [rule.pairs(records) for rule in self.blocking]  # for candidates and for EM
+        candidates = union_of(len(records), self.blocking, by_rule)
         if len(candidates) == 0:
             raise InsufficientData(
                 "the blocking rules paired no records: add rules or check the columns"
@@ -217,7 +218,7 @@ class FellegiSunter:
         clock.lap("block")
         u = self._estimate_u(records, rng)
         clock.lap("u from random pairs")
-        m, sessions = self._estimate_m(records, u, rng)
+        m, sessions = self._estimate_m(records, u, rng, by_rule)
         clock.lap("m by EM")
         levels = self._levels(records, candidates.left, candidates.right)
         clock.lap("compare candidates")
@@ -261,7 +262,11 @@ class FellegiSunter:
         return u
 
     def _estimate_m(
-        self, records: Records, u: list[np.ndarray], rng: np.random.Generator
+        self,
+        records: Records,
+        u: list[np.ndarray],
+        rng: np.random.Generator,
+        by_rule: Sequence[tuple[np.ndarray, np.ndarray, int]],
     ) -> tuple[list[np.ndarray], tuple[tuple[str, int, int], ...]]:
         """m by EM, one session per blocking rule, as Splink trains.
 
@@ -274,8 +279,7 @@ class FellegiSunter:
         """
         estimates: list[list[np.ndarray]] = [[] for _ in self.comparisons]
         sessions = []
-        for rule in self.blocking:
-            left, right, _ = rule.pairs(records)
+        for rule, (left, right, _) in zip(self.blocking, by_rule, strict=True):
             if left.size > self.u_pairs:  # a sample is as good and bounds the work
                 pick = rng.choice(left.size, self.u_pairs, replace=False)
                 left, right = left[pick], right[pick]

@@ -11,7 +11,19 @@ import numpy as np
 from crmkit._text import describe
 from crmkit.errors import ValidationError
 
-__all__ = ["Records", "as_records"]
+__all__ = ["CONTACT_COLUMNS", "Records", "as_records"]
+
+#: The contact columns the ready-made pieces know (contact_model, crmkit dedupe, synthetic_people).
+CONTACT_COLUMNS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "postcode",
+    "date_of_birth",
+)
 
 
 def _column(name: str, values: Any) -> np.ndarray:

@@ -12,21 +12,9 @@ from crmkit.errors import ValidationError
 from crmkit.quality._block import Block, SortedNeighbourhood
 from crmkit.quality._compare import Date, Exact, FieldComparison, Text
 from crmkit.quality._model import FellegiSunter, PairExplanation
-from crmkit.quality._records import Records
+from crmkit.quality._records import CONTACT_COLUMNS, Records
 
 __all__ = ["DuplicateReport", "contact_model", "duplicate_report"]
-
-#: The columns :func:`contact_model` knows, and how it compares and blocks on each.
-CONTACT_COLUMNS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street",
-    "city",
-    "postcode",
-    "date_of_birth",
-)
 
 
 def contact_model(columns: Iterable[str], **options: Any) -> FellegiSunter:

@@ -27,7 +27,7 @@ import numpy as np
 
 from crmkit.quality._records import Records, as_records
 
-__all__ = ["Change", "Standardised", "standardise"]
+__all__ = ["Change", "Standardised", "standardise", "standardise_contacts"]
 
 HONORIFICS = frozenset(
     [
@@ -289,4 +289,34 @@ def _change(column: str, kind: str, before: np.ndarray, after: np.ndarray) -> Ch
         int(np.sum(changed)),
         int(np.sum(invalid)),
         _examples(before, after, changed) + _examples(before, after, invalid),
+    )
+
+
+def standardise_contacts(records: object, *, default_region: str | None = None) -> Standardised:
+    """:func:`standardise` of whichever contact columns are present, each as what its name says.
+
+    ``first_name``/``last_name`` as names, ``email``, ``phone`` (read with
+    ``default_region``), ``postcode``, ``country``, ``date_of_birth``: the
+    columns :func:`~crmkit.quality.contact_model` compares.
+
+    >>> from crmkit.quality import Records, standardise_contacts
+    >>> s = standardise_contacts(Records({"last_name": [" SMITH "], "phone": ["020 7946 0958"]}),
+    ...                          default_region="GB")
+    >>> s.records["last_name"].tolist(), s.records["phone"].tolist()
+    (['smith'], ['+442079460958'])
+    """
+    records = as_records(records)
+
+    def have(*columns: str) -> list[str]:
+        return [c for c in columns if c in records.columns]
+
+    return standardise(
+        records,
+        names=have("first_name", "last_name"),
+        emails=have("email"),
+        phones=have("phone"),
+        postcodes=have("postcode"),
+        countries=have("country"),
+        dates=have("date_of_birth"),
+        default_region=default_region,
     )

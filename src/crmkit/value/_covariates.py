@@ -144,24 +144,31 @@ def design_matrix(
     return z, tuple(names), found
 
 
-def _rows(r: float, alpha: Array, s: float, beta: Array, x: Array, tx: Array, T: Array) -> Array:
-    """Each customer's Pareto/NBD log-likelihood with its own alpha_i and beta_i (vectorised)."""
-    from scipy.special import gammaln
-
+def _log_a0(r: float, alpha: Array, s: float, beta: Array, x: Array, tx: Array, T: Array) -> Array:
+    """log A0 of the Pareto/NBD (the died-before-T term) with per-customer alpha_i, beta_i."""
     from crmkit.value._pareto import _log_f
 
     a = r + s + x
-    ge = alpha >= beta
+    ge = alpha >= beta  # the form whose hypergeometric argument stays below 1, per customer
     other = np.where(ge, r + x, s + 1.0)
     d = np.abs(alpha - beta)
     shift = np.where(ge, alpha, beta)
     with np.errstate(divide="ignore", invalid="ignore"):
         f_tx = _log_f(a, other, a + 1, d, shift + tx)
         f_T = _log_f(a, other, a + 1, d, shift + T)
-        log_a0 = f_tx + np.log1p(-np.exp(f_T - f_tx))
+        out: Array = f_tx + np.log1p(-np.exp(f_T - f_tx))
+    return out
+
+
+def _rows(r: float, alpha: Array, s: float, beta: Array, x: Array, tx: Array, T: Array) -> Array:
+    """Each customer's Pareto/NBD log-likelihood with its own alpha_i and beta_i (vectorised)."""
+    from scipy.special import gammaln
+
+    log_a0 = _log_a0(r, alpha, s, beta, x, tx, T)
+    with np.errstate(divide="ignore", invalid="ignore"):
         head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        died = np.where(tx < T, np.log(s) - np.log(a) + log_a0, -np.inf)
+        died = np.where(tx < T, np.log(s) - np.log(r + s + x) + log_a0, -np.inf)
         out: Array = head + np.logaddexp(alive, died)
     return out
 
@@ -486,27 +493,15 @@ class ParetoNBDCovariates(_CovariateModel):
         """P(alive at T | x, t_x, T, covariates), the Pareto/NBD's with each customer's scales."""
         from scipy.special import expit
 
-        from crmkit.value._pareto import _log_f
-
         x, tx, t = self._customers(frequency, recency, T)
         p = self._customer_params(x.size, purchase, dropout)
         r, s, alpha, beta = float(p["r"][0]), float(p["s"][0]), p["alpha"], p["beta"]
-        a = r + s + x
-        ge = alpha >= beta
-        other = np.where(ge, r + x, s + 1.0)
-        d = np.abs(alpha - beta)
-        shift = np.where(ge, alpha, beta)
+        log_a0 = _log_a0(r, alpha, s, beta, x, tx, t)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f_tx = _log_f(a, other, a + 1, d, shift + tx)
-            f_T = _log_f(a, other, a + 1, d, shift + t)
-            log_a0 = f_tx + np.log1p(-np.exp(f_T - f_tx))
             log_odds = (
-                math.log(s)
-                - np.log(a)
-                + (r + x) * np.log(alpha + t)
-                + s * np.log(beta + t)
-                + log_a0
-            )
+                math.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + t)
+                + s * np.log(beta + t) + log_a0
+            )  # fmt: skip
         return np.where(tx < t, expit(-log_odds), 1.0)
 
     def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any = None,
