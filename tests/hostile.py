@@ -863,6 +863,19 @@ def specs() -> list[Spec]:
             {"purchase": {"z": np.linspace(0, 1, len(x["f"]))}, "dropout": None, "penalty": 0.0},
             target=va.BetaGeoCovariates,
         ),
+        Spec(
+            "GammaGammaCovariates.fit",
+            lambda *a, **k: va.GammaGammaCovariates().fit(*a, **k),
+            (x["f"], np.where(np.asarray(x["f"]) > 0, np.linspace(5.0, 80.0, len(x["f"])), 0.0)),
+            {"spend": {"z": np.linspace(0, 1, len(x["f"]))}, "reference": None, "penalty": 0.0},
+            target=va.GammaGammaCovariates,
+        ),
+        Spec(
+            "GammaGammaCovariates.from_params",
+            va.GammaGammaCovariates.from_params,
+            (),
+            {"p": 6.0, "q": 4.0, "gamma": 15.0, "spend": {"z": 0.1}},
+        ),
         # -- value
         Spec(
             "BetaGeo.fit",

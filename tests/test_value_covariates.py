@@ -166,3 +166,111 @@ def test_bg_nbd_covariates_move_the_mean_dropout_and_are_recovered() -> None:
     assert shared.log_likelihood_ < fit.log_likelihood_ - 50
     with pytest.raises(ValidationError, match="pair"):
         BetaGeoCovariates.from_params(r=1, alpha=1, a=1, b=1, dropout={"g": 0.5})
+
+
+def test_gamma_gamma_without_covariates_is_the_gamma_gamma() -> None:
+    from crmkit.value import GammaGamma, GammaGammaCovariates
+
+    d = load_cdnow_summary()
+    x, m = d["frequency"], d["monetary_value"]
+    base = GammaGamma().fit(x, m)
+    cov = GammaGammaCovariates().fit(x, m)
+    for name, value in base.params_.items():
+        assert cov.params_[name] == pytest.approx(value, rel=1e-6)
+    # Published: p = 6.25, q = 3.74, gamma = 15.44 (Fader, Hardie & Lee 2005).
+    assert cov.params_["p"] == pytest.approx(6.25, abs=0.01)
+    assert cov.log_likelihood_ == pytest.approx(base.log_likelihood_, abs=1e-6)
+    same = GammaGammaCovariates.from_params(**base.params_)
+    np.testing.assert_allclose(
+        same.conditional_expected_spend(x, m), base.conditional_expected_spend(x, m), rtol=1e-12
+    )
+    repeat = x > 0
+    np.testing.assert_allclose(
+        same.log_likelihood(x, m), base.log_likelihood(x[repeat], m[repeat]), rtol=1e-12
+    )
+    assert same.expected_spend()[0] == pytest.approx(base.expected_spend(), rel=1e-12)
+
+
+def test_gamma_gamma_covariates_move_the_mean_spend_and_are_recovered() -> None:
+    from crmkit.value import GammaGammaCovariates
+
+    rng = np.random.default_rng(11)
+    n = 6000
+    g = rng.integers(0, 2, n).astype(float)
+    region = np.where(rng.random(n) < 0.3, "north", "south")
+    truth = GammaGammaCovariates.from_params(p=6.0, q=4.0, gamma=15.0, spend={"g": 0.3})
+    # Every customer's mean spend is exp(0.3) = 1.35 times higher with g = 1.
+    means = truth.expected_spend(spend={"g": [0.0, 1.0]}, customers=2)
+    assert means[1] / means[0] == pytest.approx(np.exp(0.3))
+    assert means[0] == pytest.approx(6.0 * 15.0 / 3.0)
+    sim = truth.simulate(rng.integers(1, 10, n), spend={"g": g}, seed=2)
+    # Customers without repeat purchases are left out of the fit, with their covariates.
+    freq = np.append(sim["frequency"], [0, 0])
+    spend = np.append(sim["monetary_value"], [0.0, 0.0])
+    fit = GammaGammaCovariates().fit(
+        freq, spend, spend={"g": np.append(g, [1.0, 0.0]), "region": np.append(region, ["n", "n"])},
+        reference={"region": "south"},
+    )  # fmt: skip
+    assert fit.n_customers_ == n
+    se = fit.standard_errors_
+    want = {"p": 6.0, "q": 4.0, "gamma": 15.0, "spend.g": 0.3, "spend.region[north]": 0.0}
+    for name, value in want.items():
+        assert abs(fit.params_[name] - value) < 3 * se[name], (name, fit.params_[name], se[name])
+    # A customer's own history pulls its expected spend away from its covariates' mean.
+    own = fit.conditional_expected_spend(
+        [0, 5, 50], [0.0, 100.0, 100.0], spend={"g": [1.0] * 3, "region": ["south"] * 3}
+    )
+    prior = fit.expected_spend(spend={"g": [1.0], "region": ["south"]})[0]
+    assert own[0] == pytest.approx(prior)
+    assert prior < own[1] < own[2] < 100.0
+
+
+def test_pareto_nbd_equality_constraint_shares_one_coefficient() -> None:
+    rng = np.random.default_rng(3)
+    n = 6000
+    g = rng.integers(0, 2, n).astype(float)
+    truth = ParetoNBDCovariates.from_params(r=0.8, alpha=10.0, s=0.7, beta=12.0, both={"g": 0.4})
+    sim = truth.simulate(np.full(n, 52.0), purchase={"g": g}, dropout={"g": g}, seed=1)
+    args = (sim["frequency"], sim["recency"], sim["T"])
+    fit = ParetoNBDCovariates().fit(*args, purchase={"g": g}, dropout={"g": g}, constrain="g")
+    assert set(fit.params_) == {"r", "alpha", "s", "beta", "both.g"}
+    assert abs(fit.params_["both.g"] - 0.4) < 3 * fit.standard_errors_["both.g"]
+    free = ParetoNBDCovariates().fit(*args, purchase={"g": g}, dropout={"g": g})
+    # One parameter fewer: the constrained likelihood is lower, but not significantly (truth holds).
+    assert 0 <= free.log_likelihood_ - fit.log_likelihood_ < 3.84 / 2
+    with pytest.raises(ValidationError, match="same values"):
+        ParetoNBDCovariates().fit(*args, purchase={"g": g}, dropout={"g": 1 - g}, constrain="g")
+    with pytest.raises(ValidationError, match="every constrained covariate"):
+        ParetoNBDCovariates().fit(*args, purchase={"g": g}, constrain=["g"])
+
+
+def test_compression_groups_by_covariate_pattern(cdnow: tuple[np.ndarray, ...]) -> None:
+    from crmkit.value import GammaGammaCovariates, compress
+
+    d = load_cdnow_summary()
+    n = len(d["frequency"])
+    rng = np.random.default_rng(0)
+    channel = np.where(rng.random(n) < 0.4, "web", "shop")
+    g = rng.integers(0, 2, n).astype(float)
+    full = ParetoNBDCovariates().fit(
+        d["frequency"], d["recency"], d["T"], purchase={"channel": channel}, dropout={"g": g}
+    )
+    c = compress(d, covariates={"channel": channel, "g": g})
+    assert len(c) < n and c.weights.sum() == n and c.covariates is not None
+    np.testing.assert_array_equal(c.expand(c.covariates["channel"]), channel)
+    small = ParetoNBDCovariates().fit(
+        c.frequency, c.recency, c.T, purchase={"channel": c.covariates["channel"]},
+        dropout={"g": c.covariates["g"]}, weights=c.weights,
+    )  # fmt: skip
+    assert small.log_likelihood_ == pytest.approx(full.log_likelihood_, abs=1e-6)
+    for name, value in full.params_.items():
+        assert small.params_[name] == pytest.approx(value, rel=1e-5, abs=1e-7)
+    cs = compress(d, spend=True, covariates={"channel": channel})
+    a = GammaGammaCovariates().fit(d["frequency"], d["monetary_value"], spend={"channel": channel})
+    b = GammaGammaCovariates().fit(
+        cs.frequency, cs.monetary_value, spend=cs.covariates, weights=cs.weights
+    )
+    assert b.log_likelihood_ == pytest.approx(a.log_likelihood_, abs=1e-6)
+    assert "channel" in str(c) and "covariates" in c.to_dict()
+    with pytest.raises(ValidationError, match="one value per customer"):
+        compress(d, covariates={"g": g[:5]})

@@ -6,7 +6,12 @@ numpy and scipy load when this package is imported, not with ``import crmkit``.
 from crmkit.value._bgnbd import BetaGeo
 from crmkit.value._clv import clv, discounted_cash_flows
 from crmkit.value._contractual import BetaGeoBetaBinom, ShiftedBetaGeo
-from crmkit.value._covariates import BetaGeoCovariates, ParetoNBDCovariates, design_matrix
+from crmkit.value._covariates import (
+    BetaGeoCovariates,
+    GammaGammaCovariates,
+    ParetoNBDCovariates,
+    design_matrix,
+)
 from crmkit.value._fitting import FitSummary
 from crmkit.value._frames import score
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
@@ -45,6 +50,7 @@ __all__ = [
     "Concentration",
     "FitSummary",
     "GammaGamma",
+    "GammaGammaCovariates",
     "HoldoutReport",
     "IdicResult",
     "IdicSummary",

@@ -126,20 +126,28 @@ class CompressedSummary:
     inverse: IntArray | None = None
     #: With ``compress(..., spend=True)``: each row's mean spend (recency and T are then zero).
     monetary_value: Array | None = None
+    #: With ``compress(..., covariates=...)``: each row's covariate values, by name.
+    covariates: dict[str, npt.NDArray[Any]] | None = None
 
     def __len__(self) -> int:
         return int(self.frequency.shape[0])
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "frequency": self.frequency.tolist(),
             "recency": self.recency.tolist(),
             "T": self.T.tolist(),
             "weights": self.weights.tolist(),
         }
+        if self.monetary_value is not None:
+            out["monetary_value"] = self.monetary_value.tolist()
+        if self.covariates is not None:
+            out["covariates"] = {k: v.tolist() for k, v in self.covariates.items()}
+        return out
 
     def __str__(self) -> str:
         n = len(self)
+        extra = "".join(f", {k}" for k in self.covariates or {})
         head = [
             (
                 int(self.frequency[i]),
@@ -153,7 +161,7 @@ class CompressedSummary:
             ("frequency", "recency", "T", "customers"),
             head,
             formats=(",", ".2f", ".2f", ",.0f"),
-            title=f"{n:,} distinct (frequency, recency, T) rows for {self.weights.sum():,.0f} customers",
+            title=f"{n:,} distinct (frequency, recency, T{extra}) rows for {self.weights.sum():,.0f} customers",
             notes=[f"... {n - 5:,} more"] if n > 5 else [],
         )
 
@@ -478,8 +486,19 @@ def rfm_summary_from_orders(
     )
 
 
-def compress(summary: RfmSummary | Mapping[str, Any], *, spend: bool = False) -> CompressedSummary:
+def compress(
+    summary: RfmSummary | Mapping[str, Any],
+    *,
+    spend: bool = False,
+    covariates: Mapping[str, Any] | None = None,
+) -> CompressedSummary:
     """The distinct ``(frequency, recency, T)`` rows with a weight each (their number of customers).
+
+    With ``covariates`` (a mapping of names to one value per customer) a
+    row is a distinct ``(frequency, recency, T, covariates...)`` pattern and
+    ``CompressedSummary.covariates`` holds each row's values, for the
+    models with covariates (``fit(..., purchase={k: c.covariates[k]},
+    weights=c.weights)``). In-memory summaries only.
 
     ``summary.expand(predictions)`` maps per-row results back to customers.
     A data frame (pandas, Polars, DuckDB, Spark) is compressed by its own
@@ -490,10 +509,14 @@ def compress(summary: RfmSummary | Mapping[str, Any], *, spend: bool = False) ->
     from crmkit._validation import as_finite
     from crmkit.value._frames import compress_frame, is_frame
 
-    if is_frame(summary):
+    if is_frame(summary) and covariates is None:
         return compress_frame(summary, spend=spend)
+    if is_frame(summary):
+        raise ValidationError(
+            [("covariates", "compress a data frame with covariates after to_numpy() (in memory)")]
+        )
     if spend:
-        return _compress_spend(summary)
+        return _compress_spend(summary, covariates)
     if not isinstance(summary, (RfmSummary, Mapping)):
         raise ValidationError(
             [("summary", f"must be an RfmSummary or a mapping of columns, got {shown(summary)}")]
@@ -505,42 +528,97 @@ def compress(summary: RfmSummary | Mapping[str, Any], *, spend: bool = False) ->
     T = as_finite(get("T"), "T", n)
     if n == 0:
         raise InsufficientData("nothing to compress")
-    order, starts = distinct_rows(x, tx, T)
+    codes, uniques = _covariate_codes(covariates, n)
+    order, starts = distinct_rows(x, tx, T, *codes)
     group = np.zeros(n, dtype=np.int64)
     group[starts[1:]] = 1
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.cumsum(group)
     counts = np.diff(np.append(starts, n)).astype(float)
     first = order[starts]
-    return CompressedSummary(x[first].astype(np.int64), tx[first], T[first], counts, inverse)
+    patterns = {key: values[c[first]] for c, (key, values) in zip(codes, uniques, strict=True)}
+    return CompressedSummary(
+        x[first].astype(np.int64), tx[first], T[first], counts, inverse,
+        covariates=patterns if covariates is not None else None,
+    )  # fmt: skip
 
 
-def _compress_spend(summary: Any) -> CompressedSummary:
+def _compress_spend(summary: Any, covariates: Mapping[str, Any] | None) -> CompressedSummary:
     from crmkit._validation import as_finite
 
     get = summary.get if isinstance(summary, Mapping) else lambda k: getattr(summary, k)
     x = as_finite(get("frequency"), "frequency")
     m = as_finite(get("monetary_value"), "monetary_value", x.shape[0])
-    repeat = x > 0
-    if not repeat.any():
+    codes, uniques = _covariate_codes(covariates, x.shape[0])
+    repeat = np.flatnonzero(x > 0)
+    if not repeat.size:
         raise InsufficientData("no repeat customer: nothing for a spend model")
-    pairs, counts = np.unique(np.stack([x[repeat], m[repeat]], axis=1), axis=0, return_counts=True)
+    order, starts = distinct_rows(x[repeat], m[repeat], *(c[repeat] for c in codes))
+    first = repeat[order[starts]]
+    counts = np.diff(np.append(starts, repeat.size)).astype(float)
     zeros = np.zeros(len(counts))
+    patterns = {key: values[c[first]] for c, (key, values) in zip(codes, uniques, strict=True)}
     return CompressedSummary(
-        pairs[:, 0].astype(np.int64), zeros, zeros, counts.astype(float), None, pairs[:, 1]
-    )
+        x[first].astype(np.int64), zeros, zeros, counts, None, m[first],
+        covariates=patterns if covariates is not None else None,
+    )  # fmt: skip
 
 
 def distinct_rows(
-    x: npt.NDArray[Any], tx: npt.NDArray[Any], T: npt.NDArray[Any]
+    *columns: npt.NDArray[Any],
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """The rows sorted by ``(x, t_x, T)`` (``order``) and where each distinct row starts in it.
+    """The rows sorted by their columns (``order``, first column first) and where each distinct row starts.
 
     Shared by :func:`compress` and the models' own merging of equal rows.
     """
-    order = np.lexsort((T, tx, x))
-    xs, txs, Ts = x[order], tx[order], T[order]
-    new = np.empty(order.size, dtype=bool)
+    order = np.lexsort(columns[::-1])
+    new = np.zeros(order.size, dtype=bool)
     new[:1] = True
-    new[1:] = (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (Ts[1:] != Ts[:-1])
+    for column in columns:
+        ordered = column[order]
+        new[1:] |= ordered[1:] != ordered[:-1]
     return order, np.flatnonzero(new)
+
+
+def _covariate_codes(
+    covariates: Mapping[str, Any] | None, n: int
+) -> tuple[list[npt.NDArray[np.intp]], list[tuple[str, npt.NDArray[Any]]]]:
+    """Each covariate column as integer codes (for grouping) and its distinct values."""
+    if covariates is None:
+        return [], []
+    if not isinstance(covariates, Mapping):
+        raise ValidationError(
+            [
+                (
+                    "covariates",
+                    f"must map covariate names to one value per customer, got {shown(covariates)}",
+                )
+            ]
+        )
+    codes, uniques = [], []
+    for key, values in covariates.items():
+        if type(key) is not str:
+            raise ValidationError(
+                [("covariates", f"covariate names must be text, got {shown(key)}")]
+            )
+        column = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+        if column.shape != (n,):
+            raise ValidationError(
+                [
+                    (
+                        f"covariates[{key}]",
+                        f"must hold one value per customer ({n}), got shape {column.shape}",
+                    )
+                ]
+            )
+        try:
+            distinct, inverse = np.unique(column, return_inverse=True)
+        except TypeError:
+            raise ValidationError(
+                [(f"covariates[{key}]", "must hold numbers or category labels of one kind")]
+            ) from None
+        if distinct.dtype.kind == "f" and not np.all(np.isfinite(distinct)):
+            raise ValidationError([(f"covariates[{key}]", "must be finite numbers")])
+        codes.append(inverse.ravel())
+        uniques.append((key, distinct))
+    return codes, uniques
