@@ -876,6 +876,15 @@ def specs() -> list[Spec]:
             (),
             {"p": 6.0, "q": 4.0, "gamma": 15.0, "spend": {"z": 0.1}},
         ),
+        Spec(
+            "prediction_interval",
+            va.prediction_interval,
+            (
+                lambda m: m.expected_purchases(10.0),
+                va.BetaGeo().fit(x["f"], x["r"], x["T"]),
+            ),
+            {"method": "delta", "confidence": 0.9, "scale": "auto"},
+        ),
         # -- value
         Spec(
             "BetaGeo.fit",

@@ -23,6 +23,7 @@ from crmkit.value._idic import (
     idic_from_entities,
     idic_scores,
 )
+from crmkit.value._intervals import PredictionInterval, prediction_interval
 from crmkit.value._pareto import ParetoNBD
 from crmkit.value._report import WEEKS_PER_MONTH, ValueReport, value_report
 from crmkit.value._segments import (
@@ -57,6 +58,7 @@ __all__ = [
     "IdicWeights",
     "ParetoNBD",
     "ParetoNBDCovariates",
+    "PredictionInterval",
     "RfmScores",
     "RfmSummary",
     "ShiftedBetaGeo",
@@ -71,6 +73,7 @@ __all__ = [
     "holdout_report",
     "idic_from_entities",
     "idic_scores",
+    "prediction_interval",
     "rfm_scores",
     "rfm_summary",
     "rfm_summary_from_orders",

@@ -31,6 +31,7 @@ the rest. Standard errors come from differences of that gradient.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from crmkit._numeric import dot, matvec, vecmat
 from crmkit._text import describe
-from crmkit.errors import ConvergenceError, InsufficientData, ValidationError
+from crmkit.errors import BoundaryWarning, ConvergenceError, InsufficientData, ValidationError
 from crmkit.value._fitting import Array, Model
 
 __all__ = ["BetaGeoCovariates", "GammaGammaCovariates", "ParetoNBDCovariates", "design_matrix"]
@@ -320,7 +321,9 @@ class _CovariateModel(Model):
         k = len(self.base_names) + sum(designs[b.source].shape[1] for b in blocks)
         if w.sum() < 2 + k:
             raise InsufficientData(f"{self.label} needs more customers than parameters ({k})")
-        p0 = self._base_fit(data, w)
+        with warnings.catch_warnings():  # a limit model is refused just below
+            warnings.simplefilter("ignore", BoundaryWarning)
+            p0 = self._base_fit(data, w)
         if not all(math.isfinite(v) and v > 0 for v in p0.values()):
             raise ConvergenceError(
                 f"{self.label}: the model without covariates is a limit model; "
