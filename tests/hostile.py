@@ -885,6 +885,24 @@ def specs() -> list[Spec]:
             ),
             {"method": "delta", "confidence": 0.9, "scale": "auto"},
         ),
+        Spec(
+            "ParetoNBDDynamic.fit",
+            lambda *a, **k: va.ParetoNBDDynamic().fit(*a, **k),
+            (x["f"], x["r"], x["T"]),
+            {
+                "birth": np.zeros(len(x["f"])),
+                "dropout": {"z": np.linspace(0, 1, int(np.ceil(max(x["T"]))) + 1)},
+                "period_length": 1.0,
+                "penalty": 0.0,
+            },
+            target=va.ParetoNBDDynamic,
+        ),
+        Spec(
+            "ParetoNBDDynamic.from_params",
+            va.ParetoNBDDynamic.from_params,
+            (),
+            {"r": 0.5, "alpha": 10.0, "s": 0.6, "beta": 12.0, "purchase": {"z": 0.1}},
+        ),
         # -- value
         Spec(
             "BetaGeo.fit",

@@ -12,6 +12,7 @@ from crmkit.value._covariates import (
     ParetoNBDCovariates,
     design_matrix,
 )
+from crmkit.value._dynamic import ParetoNBDDynamic
 from crmkit.value._fitting import FitSummary
 from crmkit.value._frames import score
 from crmkit.value._gamma import GammaGamma, customer_lifetime_value
@@ -58,6 +59,7 @@ __all__ = [
     "IdicWeights",
     "ParetoNBD",
     "ParetoNBDCovariates",
+    "ParetoNBDDynamic",
     "PredictionInterval",
     "RfmScores",
     "RfmSummary",

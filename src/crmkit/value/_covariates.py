@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -194,6 +194,8 @@ class _CovariateModel(Model):
 
     base_names: tuple[str, ...] = ()
     sources: tuple[str, ...] = ("purchase", "dropout")
+    #: L-BFGS-B's stopping rules (on the mean log-likelihood per customer).
+    _tolerances: ClassVar[Mapping[str, float]] = {"ftol": 1e-15, "gtol": 1e-9}
 
     def __init__(self) -> None:
         super().__init__()
@@ -296,10 +298,7 @@ class _CovariateModel(Model):
         constrain: Any = (),
     ) -> Any:
         """Maximum likelihood; ``penalty`` adds ``-penalty * sum(coefficients^2)`` (an L2 penalty)."""
-        from scipy.optimize import minimize
-
         from crmkit._args import number
-        from crmkit._threads import one_blas_thread
         from crmkit._validation import as_weights
 
         n = data[0].size
@@ -317,8 +316,12 @@ class _CovariateModel(Model):
             )
         self._reference = dict(reference or {})
         designs = self._designs(covariates, n, fitted=False)
-        blocks = self._blocks()
-        k = len(self.base_names) + sum(designs[b.source].shape[1] for b in blocks)
+        return self._optimise(data, w, (data, w, designs, penalty))
+
+    def _start_values(self, data: tuple[Array, ...], w: Array) -> dict[str, float]:
+        """The fit of the model without covariates: where the coefficients start from 0."""
+        nb = len(self.base_names)
+        k = nb + sum(len(self._columns[b.source]) for b in self._blocks())
         if w.sum() < 2 + k:
             raise InsufficientData(f"{self.label} needs more customers than parameters ({k})")
         with warnings.catch_warnings():  # a limit model is refused just below
@@ -329,11 +332,27 @@ class _CovariateModel(Model):
                 f"{self.label}: the model without covariates is a limit model; "
                 "covariates cannot be estimated around it"
             )
-        start = np.concatenate(
-            [np.log([p0[name] for name in self.base_names]), np.zeros(k - len(self.base_names))]
-        )
+        return p0
+
+    def _optimise(
+        self,
+        data: tuple[Array, ...],
+        w: Array,
+        state: tuple[Any, ...],
+        p0: dict[str, float] | None = None,
+    ) -> Any:
+        """Maximise ``_value_grad`` from the model without covariates; Hessian covariance."""
+        from scipy.optimize import minimize
+
+        from crmkit._threads import one_blas_thread
+
+        blocks = self._blocks()
+        nb = len(self.base_names)
+        k = nb + sum(len(self._columns[b.source]) for b in blocks)
+        if p0 is None:
+            p0 = self._start_values(data, w)
+        start = np.concatenate([np.log([p0[name] for name in self.base_names]), np.zeros(k - nb)])
         total = float(w.sum())
-        state = (data, w, designs, penalty)
 
         def objective(theta: Array) -> tuple[float, Array]:
             value, grad = self._value_grad(theta, state)
@@ -343,7 +362,7 @@ class _CovariateModel(Model):
 
         with one_blas_thread(), np.errstate(all="ignore"):
             res = minimize(objective, start, jac=True, method="L-BFGS-B",
-                           options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9})  # fmt: skip
+                           options={"maxiter": 5000, **self._tolerances})  # fmt: skip
             theta = np.asarray(res.x, dtype=float)
             if not np.isfinite(res.fun) or res.fun >= 1e299:
                 raise ConvergenceError(f"{self.label} fit did not converge: {res.message}")
@@ -351,7 +370,6 @@ class _CovariateModel(Model):
         names = (*self.base_names, *(
             f"{b.prefix}.{c}" for b in blocks for c in self._columns[b.source]
         ))  # fmt: skip
-        nb = len(self.base_names)
         natural = np.concatenate([np.exp(theta[:nb]), theta[nb:]])
         self._params = dict(zip(names, natural.tolist(), strict=True))
         self._given = False
