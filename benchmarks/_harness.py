@@ -293,7 +293,8 @@ def run(
     json_path: str | None = None,
 ) -> list[dict[str, Any]]:
     """Time every case, alternating between the environments' workers; print and return the rows."""
-    workers = {e.name: Worker(e, script) for e in envs}
+    used = {env for case in cases for env, _ in case.runs.values()}
+    workers = {e.name: Worker(e, script) for e in envs if e.name in used}
     rows: list[dict[str, Any]] = []
     try:
         reports = {name: w.ask({"do": "report"}) for name, w in workers.items()}

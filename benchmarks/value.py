@@ -32,7 +32,12 @@ LIFETIMES = h.Env(
     requirements=("lifetimes==0.11.3", "numpy<2", "pandas<2.2", "scipy<1.13"),
     packages=("lifetimes", "numpy", "scipy", "pandas", "autograd"),
 )
-ENVS = [h.crmkit_env(), LIFETIMES]
+PYMC = h.Env(
+    "pymc",
+    requirements=("pymc-marketing",),
+    packages=("pymc-marketing", "pymc", "pytensor", "numpy", "scipy", "pandas"),
+)
+ENVS = [h.crmkit_env(), LIFETIMES, PYMC]
 ORDER = {
     "bgnbd": ("r", "alpha", "a", "b"),
     "pareto": ("r", "alpha", "s", "beta"),
@@ -110,7 +115,114 @@ def lifetimes_rfm(d: dict[str, Any]) -> Any:
     return {"customers": len(s)}
 
 
+# -- PyMC-Marketing's side (covariates; its own environment) ------------------------------------
+
+#: The covariates of the simulated customer base: purchase (g, age), dropout (g).
+COVARIATES = {"purchase": ("g", "age"), "dropout": ("g",)}
+
+
+def _pymc_fit(d: dict[str, Any], model: str) -> Any:
+    import warnings
+
+    import pandas as pd
+    from pymc_marketing import clv
+
+    warnings.filterwarnings("ignore")
+    frame = pd.DataFrame(
+        {
+            "customer_id": range(len(d["frequency"])),
+            **{k: d[k] for k in ("frequency", "recency", "T", "g", "age")},
+        }
+    )
+    config = {
+        "purchase_covariate_cols": list(COVARIATES["purchase"]),
+        "dropout_covariate_cols": list(COVARIATES["dropout"]),
+    }
+    cls = clv.ParetoNBDModel if model == "pareto" else clv.BetaGeoModel
+    fitted = cls(data=frame, model_config=config)
+    fitted.fit(method="map", progressbar=False)
+    post = fitted.idata.posterior
+
+    def values(name: str) -> list[float]:
+        return [float(v) for v in post[name].values.ravel()]
+
+    if model == "pareto":
+        names = (
+            "r",
+            "alpha_scale",
+            "s",
+            "beta_scale",
+            "purchase_coefficient",
+            "dropout_coefficient",
+        )
+    else:
+        names = ("r", "alpha_scale", "a_scale", "b_scale", "purchase_coefficient_alpha",
+                 "dropout_coefficient_a", "dropout_coefficient_b")  # fmt: skip
+    return {"params": [v for name in names for v in values(name)]}
+
+
+def pymc_pareto_cov(d: dict[str, Any]) -> Any:
+    return _pymc_fit(d, "pareto")
+
+
+def pymc_bgnbd_cov(d: dict[str, Any]) -> Any:
+    return _pymc_fit(d, "bgnbd")
+
+
 # -- crmkit's side ----------------------------------------------------------------------------
+
+
+def _crmkit_cov(d: dict[str, Any], model: str) -> Any:
+    from crmkit.value import BetaGeoCovariates, ParetoNBDCovariates
+
+    cls = ParetoNBDCovariates if model == "pareto" else BetaGeoCovariates
+    fitted = cls().fit(
+        d["frequency"], d["recency"], d["T"],
+        purchase={k: d[k] for k in COVARIATES["purchase"]},
+        dropout={k: d[k] for k in COVARIATES["dropout"]},
+    )  # fmt: skip
+    se = fitted.standard_errors_
+    return {"params": list(fitted.params_.values()), "se": [se[k] for k in fitted.params_]}
+
+
+def crmkit_pareto_cov(d: dict[str, Any]) -> Any:
+    return _crmkit_cov(d, "pareto")
+
+
+def crmkit_bgnbd_cov(d: dict[str, Any]) -> Any:
+    return _crmkit_cov(d, "bgnbd")
+
+
+def covariate_customers(model: str, n: int, seed: int = 0) -> dict[str, Any]:
+    """Customers simulated from known effects of both signs (crmkit's simulator)."""
+    import numpy as np
+
+    from crmkit.value import BetaGeoCovariates, ParetoNBDCovariates
+
+    rng = np.random.default_rng(seed)
+    g, age = rng.integers(0, 2, n).astype(float), rng.standard_normal(n)
+    if model == "pareto":
+        truth = ParetoNBDCovariates.from_params(
+            r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"g": 0.4, "age": -0.3},
+            dropout={"g": -0.5},
+        )  # fmt: skip
+    else:
+        truth = BetaGeoCovariates.from_params(
+            r=0.8, alpha=8.0, a=0.9, b=3.0, purchase={"g": 0.4, "age": -0.3},
+            dropout={"g": (0.6, -0.4)},
+        )  # fmt: skip
+    sim = truth.simulate(
+        np.full(n, 52.0), purchase={"g": g, "age": age}, dropout={"g": g}, seed=seed
+    )
+    return {**sim, "g": g, "age": age}
+
+
+def _within_errors(results: dict[str, Any]) -> str:
+    ours, theirs = results["crmkit"], results["pymc-marketing"]
+    gaps = [
+        abs(a - b) / s for a, b, s in zip(ours["params"], theirs["params"], ours["se"], strict=True)
+    ]
+    return f"estimates agree within {max(gaps):.2f} standard errors"
 
 
 def crmkit_bgnbd(d: dict[str, Any]) -> Any:
@@ -158,7 +270,7 @@ def _fit_quietly(name: str, d: dict[str, Any], summary: bool = False) -> Any:
 FUNCTIONS = {
     name: fn
     for name, fn in globals().items()
-    if name.startswith(("lifetimes_", "crmkit_")) and callable(fn)
+    if name.startswith(("lifetimes_", "crmkit_", "pymc_")) and callable(fn)
 }
 FUNCTIONS.update(
     crmkit_predict=w.bgnbd_predict,
@@ -188,6 +300,8 @@ def plan(args: argparse.Namespace) -> tuple[dict[str, Any], list[h.Case]]:
         "spend1m": lambda: w.simulated_spend(1_000_000),
         "steady": lambda: steady(100_000),
         "transactions": lambda: w.transactions(1_000_000),
+        "pareto_cov": lambda: covariate_customers("pareto", 5_000),
+        "bgnbd_cov": lambda: covariate_customers("bgnbd", 5_000),
     }
     r = args.repeat
 
@@ -244,6 +358,20 @@ def plan(args: argparse.Namespace) -> tuple[dict[str, Any], list[h.Case]]:
             *fits("1,000,000 simulated", "pareto1m", 1, ("pareto",)),
             *fits("1,000,000 simulated", "spend1m", 2, ("gamma",)),
         ]
+    cases += [
+        h.Case(
+            f"{label} with covariates (MAP vs ML + SEs), 5,000 simulated",
+            f"{model}_cov",
+            {
+                "crmkit": ("crmkit", f"crmkit_{model}_cov"),
+                "pymc-marketing": ("pymc", f"pymc_{model}_cov"),
+            },
+            repeat=max(2, r // 2),
+            note=_within_errors,
+            timeout=900.0,
+        )
+        for model, label in (("pareto", "Pareto/NBD"), ("bgnbd", "BG/NBD"))
+    ]
     steady_cases = fits("steady buyers (issue 15), 100,000", "steady", 1, ("bgnbd", "pareto"))
     cases += [dataclasses.replace(c, timeout=900.0) for c in steady_cases]
     return datasets, cases
@@ -267,4 +395,6 @@ if __name__ == "__main__":
     )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--large", action="store_true", help="also fit 1,000,000 customers")
-    h.main(ENVS, FUNCTIONS, plan, title="crmkit vs lifetimes 0.11.3", parser=parser)
+    h.main(
+        ENVS, FUNCTIONS, plan, title="crmkit vs lifetimes 0.11.3 and PyMC-Marketing", parser=parser
+    )

@@ -274,3 +274,26 @@ def test_compression_groups_by_covariate_pattern(cdnow: tuple[np.ndarray, ...]) 
     assert "channel" in str(c) and "covariates" in c.to_dict()
     with pytest.raises(ValidationError, match="one value per customer"):
         compress(d, covariates={"g": g[:5]})
+
+
+def test_closed_form_slopes_equal_differences(cdnow: tuple[np.ndarray, ...]) -> None:
+    """BG/NBD and Gamma-Gamma differentiate their rows in closed form: check it per customer."""
+    from crmkit.value import BetaGeoCovariates, GammaGammaCovariates
+    from crmkit.value._covariates import _CovariateModel
+
+    x, tx, T = (a.astype(float) for a in cdnow)
+    m = load_cdnow_summary()["monetary_value"]
+    rng = np.random.default_rng(0)
+    cases = (
+        (BetaGeoCovariates(), {"r": 0.3, "alpha": 4.0, "a": 0.8, "b": 2.5}, (x, tx, T)),
+        (GammaGammaCovariates(), {"p": 6.0, "q": 3.7, "gamma": 15.0}, (x[x > 0], m[x > 0])),
+    )
+    for model, base, data in cases:
+        n = data[0].size
+        p = {k: v * np.exp(0.1 * rng.standard_normal(n)) if k in ("alpha", "a", "b", "gamma") else v
+             for k, v in base.items()}  # fmt: skip
+        rows, slopes = model._rows_slopes(p, data)
+        rows_fd, slopes_fd = _CovariateModel._rows_slopes(model, p, data)
+        np.testing.assert_array_equal(rows, rows_fd)
+        for name in base:
+            np.testing.assert_allclose(slopes[name], slopes_fd[name], rtol=1e-5, atol=1e-5)

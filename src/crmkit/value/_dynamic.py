@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -249,21 +249,6 @@ class ParetoNBDDynamic(_CovariateModel):
 
     label = "Pareto/NBD with time-varying covariates"
     base_names = ("r", "alpha", "s", "beta")
-    # Each evaluation sums over every (customer, period): stop when the log-likelihood moves by
-    # less than 1e-12 of itself (its last digits; the estimates then sit within 1e-3 standard
-    # errors of the maximum) rather than polishing for twenty more evaluations.
-    _tolerances: ClassVar[Mapping[str, float]] = {"ftol": 1e-12, "gtol": 1e-7}
-
-    def _hessian_fd(self, theta: Array, state: tuple[Any, ...]) -> Array:
-        """Forward differences of the analytic gradient (one evaluation per parameter)."""
-        k = theta.size
-        here = self._value_grad(theta, state)[1]
-        hess = np.empty((k, k))
-        for i in range(k):
-            up = theta.copy()
-            up[i] += 1e-5
-            hess[i] = (self._value_grad(up, state)[1] - here) / 1e-5
-        return hess
 
     def __init__(self) -> None:
         super().__init__()
