@@ -596,3 +596,18 @@ def test_gamma_gamma_analytic_hessian() -> None:
         dn[i] -= step
         num = (g._objective(up, data, w)[1] - g._objective(dn, data, w)[1]) / (2 * step)
         np.testing.assert_allclose(h[i], num, rtol=1e-5)
+
+
+def test_a_maximum_found_near_the_boundary_predicts_on_the_closed_space() -> None:
+    """Found by hypothesis: the closed-space search ended inside, at s = 2e4, beta = 1e15 (the
+    dropout rate s / beta ~ 2e-11), where the natural formulas cancel to NaN; predictions of a
+    fit that ended on the closed space use its formulas."""
+    x = np.array([0.0, 0, 0, 11, 28])
+    T = np.array([1.0, 1.0, 34.0, 16.1875, 18.0])
+    tx = np.where(x > 0, np.array([1.0, 1.0, 1.0, 0.9999999999999999, 0.984375]) * T, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        model = ParetoNBD().fit(x, tx, T)
+    p = model.probability_alive(x, tx, T)
+    assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
+    assert np.all(np.isfinite(model.conditional_expected_purchases(10, x, tx, T)))

@@ -515,8 +515,10 @@ class Model:
         return self._to_phi(self._theta(params))
 
     def _on_limit(self, params: Mapping[str, Any] | None) -> bool:
-        """Predictions at the fitted limit model (not at given parameters)."""
-        return params is None and self._limit is not None
+        """Predictions on the closed space: a fit that ended there (a limit model, or a maximum
+        found near the boundary, where the natural parameters are extreme and the natural
+        formulas cancel catastrophically), not given parameters."""
+        return params is None and self._phi is not None
 
     def _stage1(
         self,
@@ -613,12 +615,19 @@ class Model:
                     bounds=list(zip([-_LOG_BOUND] * k, upper, strict=True)),
                     options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
                 )
-            if np.all(np.isfinite(res.x)) and res.fun < _PENALTY / 2:
-                # L-BFGS-B stops where the likelihood no longer moves in its last digits, which
-                # along a flat ridge (or with differenced gradients) leaves the estimates ~1e-5
-                # from the maximum: one Newton step with a differenced Hessian lands on it.
-                polished = self._newton_step(objective, res.x, data, weights)
-                if polished is not None and polished[1] <= res.fun:
+            if not self.has_gradient and np.all(np.isfinite(res.x)) and res.fun < _PENALTY / 2:
+                # With differenced gradients L-BFGS-B stops ~1e-5 from the maximum along a flat
+                # ridge (BG/BB on the donations data): one Newton step with a Hessian from
+                # differences of the value (cheap: such models fit a few distinct rows) lands
+                # on it. Taken only when it stays in the search box and improves the fit.
+                with np.errstate(all="ignore"):
+                    polished = self._newton_step(objective, res.x)
+                if (
+                    polished is not None
+                    and polished[1] <= res.fun
+                    and np.all(polished[0] > -_LOG_BOUND + 1)
+                    and np.all(polished[0] < upper - 1)
+                ):
                     res.x, res.fun = polished
         value = float(res.fun)
         # Line searches that end at an optimum reached to rounding ("ABNORMAL", "precision loss")
@@ -638,38 +647,33 @@ class Model:
         theta = np.exp(res.x) if np.all(np.isfinite(res.x)) else start
         return theta, -value * total, int(res.nit), converged
 
-    def _newton_step(
-        self, objective: Callable[[Array], Any], logp: Array, data: tuple[Any, ...], weights: Array
-    ) -> tuple[Array, float] | None:
-        """One Newton step from ``logp`` on the mean negative log-likelihood, or None."""
+    @staticmethod
+    def _newton_step(objective: Callable[[Array], Any], logp: Array) -> tuple[Array, float] | None:
+        """One Newton step from ``logp`` on ``objective`` (a value), by central differences."""
 
         def value(at: Array) -> float:
             out = objective(at)
             return float(out[0] if isinstance(out, tuple) else out)
 
+        k, h = logp.size, 1e-4
+        eye = np.eye(k) * h
+        gradient = np.array([(value(logp + e) - value(logp - e)) / (2 * h) for e in eye])
+        curvature = np.empty((k, k))
+        for i in range(k):
+            for j in range(i, k):
+                curvature[i, j] = curvature[j, i] = (
+                    value(logp + eye[i] + eye[j]) - value(logp + eye[i] - eye[j])
+                    - value(logp - eye[i] + eye[j]) + value(logp - eye[i] - eye[j])
+                ) / (4 * h * h)  # fmt: skip
+        if not (np.all(np.isfinite(curvature)) and np.all(np.isfinite(gradient))):
+            return None
         try:
-            if self.has_gradient:
-                curvature = self._curvature(logp, data, weights)
-                gradient = np.asarray(objective(logp)[1], dtype=float)
-            else:  # central differences of the value (models without a gradient fit few rows)
-                k, h = logp.size, 1e-4
-                eye = np.eye(k) * h
-                gradient = np.array([(value(logp + e) - value(logp - e)) / (2 * h) for e in eye])
-                curvature = np.empty((k, k))
-                for i in range(k):
-                    for j in range(i, k):
-                        curvature[i, j] = curvature[j, i] = (
-                            value(logp + eye[i] + eye[j]) - value(logp + eye[i] - eye[j])
-                            - value(logp - eye[i] + eye[j]) + value(logp - eye[i] - eye[j])
-                        ) / (4 * h * h)  # fmt: skip
-                if not np.all(np.isfinite(curvature)) or np.any(np.linalg.eigvalsh(curvature) <= 0):
-                    return None
-            if curvature is None:
+            if np.any(np.linalg.eigvalsh(curvature) <= 0):
                 return None
             moved = logp + np.linalg.solve(curvature, -gradient)
-            moved_value = value(moved)
-        except (_LeftBox, np.linalg.LinAlgError):
+        except np.linalg.LinAlgError:
             return None
+        moved_value = value(moved)
         if not (np.all(np.isfinite(moved)) and np.isfinite(moved_value)):
             return None
         return moved, moved_value

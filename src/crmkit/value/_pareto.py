@@ -72,14 +72,19 @@ __all__ = ["ParetoNBD"]
 def _log_f(a: Array, b_other: Array, c: Array, d: Any, u: Array) -> Array:
     """log of 2F1(a, b; c; d / u) / u^a with c = a + 1, through Euler's transformation.
 
-    ``b_other`` is c - b, the second parameter after the transformation.
+    ``b_other`` is c - b, the second parameter after the transformation;
+    ``u - d`` (the smaller scale plus t) is positive, so 1 - z = (u - d) / u
+    is taken from it rather than from z, which rounds to 1 when one scale
+    is 1e16 times the other.
     """
     from scipy.special import hyp2f1
 
     z = d / u
     # 2F1(a, b; a + 1; z) = (1 - z)^(1 - b) 2F1(1, a + 1 - b; a + 1; z)
     b = c - b_other
-    return (1 - b) * np.log1p(-z) + np.log(hyp2f1(1.0, b_other, c, z)) - a * np.log(u)
+    with np.errstate(divide="ignore"):
+        log_rest = np.where(z < 0.5, np.log1p(-z), np.log(np.maximum(u - d, 0.0)) - np.log(u))
+    return (1 - b) * log_rest + np.log(hyp2f1(1.0, b_other, c, z)) - a * np.log(u)
 
 
 #: Below this z the series of 2F1(1, b; c; z) converges fast enough (z^k, with (b + k) < (c + k))
