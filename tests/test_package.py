@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import os
 import re
 import subprocess
 import sys
@@ -33,11 +34,15 @@ def test_import_stays_light(module: str) -> None:
 
 
 def _import_time_us(module: str) -> int:
+    # As users import it: from byte-code caches (pip writes them at install; an environment with
+    # PYTHONDONTWRITEBYTECODE would time the compiler instead). The first run writes them.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     for line in proc.stderr.splitlines():
         parts = [p.strip() for p in line.split("|")]
@@ -48,7 +53,9 @@ def _import_time_us(module: str) -> int:
 
 @pytest.mark.parametrize("module", ["crmkit", "crmkit.entities"])
 def test_import_time_under_100_ms(module: str) -> None:
-    # Best of three runs: the figure is about the code, not a busy machine.
+    # Best of three runs after one that fills the caches: the figure is about the code, not a
+    # busy machine.
+    _import_time_us(module)
     best = min(_import_time_us(module) for _ in range(3))
     assert best < 100_000, f"import {module} took {best / 1000:.1f} ms"
 
