@@ -834,9 +834,9 @@ def specs() -> list[Spec]:
         Spec(
             "ParetoNBDCovariates.fit",
             lambda *a, **k: va.ParetoNBDCovariates().fit(*a, **k),
-            (x["f"], x["r"], x["T"]),
+            (x["f"][:200], x["r"][:200], x["T"][:200]),
             {
-                "purchase": {"z": np.linspace(0, 1, len(x["f"]))},
+                "purchase": {"z": np.linspace(0, 1, len(x["f"][:200]))},
                 "dropout": None,
                 "reference": None,
                 "weights": None,
@@ -859,15 +859,28 @@ def specs() -> list[Spec]:
         Spec(
             "BetaGeoCovariates.fit",
             lambda *a, **k: va.BetaGeoCovariates().fit(*a, **k),
-            (x["f"], x["r"], x["T"]),
-            {"purchase": {"z": np.linspace(0, 1, len(x["f"]))}, "dropout": None, "penalty": 0.0},
+            (x["f"][:200], x["r"][:200], x["T"][:200]),
+            {
+                "purchase": {"z": np.linspace(0, 1, len(x["f"][:200]))},
+                "dropout": None,
+                "penalty": 0.0,
+            },
             target=va.BetaGeoCovariates,
         ),
         Spec(
             "GammaGammaCovariates.fit",
             lambda *a, **k: va.GammaGammaCovariates().fit(*a, **k),
-            (x["f"], np.where(np.asarray(x["f"]) > 0, np.linspace(5.0, 80.0, len(x["f"])), 0.0)),
-            {"spend": {"z": np.linspace(0, 1, len(x["f"]))}, "reference": None, "penalty": 0.0},
+            (
+                x["f"][:200],
+                np.where(
+                    np.asarray(x["f"][:200]) > 0, np.linspace(5.0, 80.0, len(x["f"][:200])), 0.0
+                ),
+            ),
+            {
+                "spend": {"z": np.linspace(0, 1, len(x["f"][:200]))},
+                "reference": None,
+                "penalty": 0.0,
+            },
             target=va.GammaGammaCovariates,
         ),
         Spec(
@@ -881,17 +894,17 @@ def specs() -> list[Spec]:
             va.prediction_interval,
             (
                 lambda m: m.expected_purchases(10.0),
-                va.BetaGeo().fit(x["f"], x["r"], x["T"]),
+                va.BetaGeo().fit(x["f"][:200], x["r"][:200], x["T"][:200]),
             ),
             {"method": "delta", "confidence": 0.9, "scale": "auto"},
         ),
         Spec(
             "ParetoNBDDynamic.fit",
             lambda *a, **k: va.ParetoNBDDynamic().fit(*a, **k),
-            (x["f"], x["r"], x["T"]),
+            (x["f"][:200], x["r"][:200], x["T"][:200]),
             {
-                "birth": np.zeros(len(x["f"])),
-                "dropout": {"z": np.linspace(0, 1, int(np.ceil(max(x["T"]))) + 1)},
+                "birth": np.zeros(len(x["f"][:200])),
+                "dropout": {"z": np.linspace(0, 1, int(np.ceil(max(x["T"][:200]))) + 1)},
                 "period_length": 1.0,
                 "penalty": 0.0,
             },

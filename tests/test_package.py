@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import os
+import pkgutil
 import re
 import subprocess
 import sys

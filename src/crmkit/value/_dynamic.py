@@ -43,7 +43,6 @@ closed form period by period.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -379,6 +378,7 @@ class ParetoNBDDynamic(_CovariateModel):
         _, wts, (x, _, _, cells, zc, wc, at_purchases), penalty = state
         nb = len(self.base_names)
         kz = zc.shape[1]
+        _, log_alpha, log_s, log_beta = theta[:nb]
         r, alpha, s, beta = np.exp(theta[:nb])
         gamma, delta = theta[nb : nb + kz], theta[nb + kz :]
         a = np.exp(matvec(zc, gamma)) if kz else np.ones(cells.d.size)
@@ -396,7 +396,7 @@ class ParetoNBDDynamic(_CovariateModel):
         big_b += bb[nc] * no
         ln_a, ln_b = np.log(big_a), np.log(big_b)
         m_node = cells.node_x + r
-        log_node = (math.log(s) + log_b)[nc]
+        log_node = (log_s + log_b)[nc]
         log_node += cells.log_weight
         log_node -= m_node * ln_a
         log_node -= (s + 1) * ln_b
@@ -414,8 +414,8 @@ class ParetoNBDDynamic(_CovariateModel):
             (matvec(at_purchases, gamma) if kz else np.zeros(x.size))
             + gammaln(m)
             - gammaln(r)
-            + r * math.log(alpha)
-            + s * math.log(beta)
+            + r * log_alpha
+            + s * log_beta
             + top
             + np.log(total)
         )
@@ -428,7 +428,7 @@ class ParetoNBDDynamic(_CovariateModel):
         pn = w_node
         pn *= (wts / total)[cust]
         g_r = (
-            dot(wts, digamma(m) - digamma(r) + math.log(alpha))
+            dot(wts, digamma(m) - digamma(r) + log_alpha)
             - dot(pa, np.log(alpha + a_T))
             - dot(pn, ln_a)
         )
@@ -437,7 +437,7 @@ class ParetoNBDDynamic(_CovariateModel):
         k_a = pa * m / (alpha + a_T)
         g_alpha = float(wts.sum()) * r / alpha - float(k_a.sum()) - float(q_a.sum())
         g_s = (
-            float(wts.sum()) * math.log(beta)
+            float(wts.sum()) * log_beta
             + float(pn.sum()) / s
             - dot(pn, ln_b)
             - dot(pa, np.log(beta + b_T))

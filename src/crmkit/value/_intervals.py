@@ -27,7 +27,6 @@ block-diagonal covariance.
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -130,10 +129,11 @@ def _at(models: tuple[Any, ...], u: Array, spans: list[tuple[int, tuple[str, ...
     out = []
     for model, (at, names) in zip(models, spans, strict=True):
         values = u[at : at + len(names)]
-        natural = [
-            math.exp(v) if "." not in name else float(v)
-            for name, v in zip(names, values.tolist(), strict=True)
-        ]
+        with np.errstate(over="ignore"):  # a wild draw becomes inf; the draws' check reports it
+            natural = [
+                float(np.exp(v)) if "." not in name else float(v)
+                for name, v in zip(names, values.tolist(), strict=True)
+            ]
         moved = copy.copy(model)
         moved._params = dict(zip(names, natural, strict=True))
         moved._phi = None
