@@ -297,3 +297,25 @@ def test_closed_form_slopes_equal_differences(cdnow: tuple[np.ndarray, ...]) -> 
         np.testing.assert_array_equal(rows, rows_fd)
         for name in base:
             np.testing.assert_allclose(slopes[name], slopes_fd[name], rtol=1e-5, atol=1e-5)
+
+
+def test_covariates_from_a_data_frame_keyed_by_customer(cdnow: tuple[np.ndarray, ...]) -> None:
+    pd = pytest.importorskip("pandas")
+    d = load_cdnow_summary()
+    rng = np.random.default_rng(1)
+    n = len(d["frequency"])
+    table = pd.DataFrame(
+        {
+            "customer": d["customer_id"],
+            "channel": np.where(rng.random(n) < 0.4, "web", "shop"),
+            "age": rng.normal(40, 10, n),
+        }  # fmt: skip
+    ).sample(frac=1.0, random_state=2)  # another order: align by customer first
+    aligned = table.set_index("customer").loc[d["customer_id"]]
+    args = (d["frequency"], d["recency"], d["T"])
+    from_frame = ParetoNBDCovariates().fit(*args, purchase=aligned)
+    from_dict = ParetoNBDCovariates().fit(
+        *args, purchase={"channel": aligned["channel"].to_numpy(), "age": aligned["age"].to_numpy()}
+    )
+    assert from_frame.params_ == from_dict.params_
+    assert "purchase.channel[web]" in from_frame.params_

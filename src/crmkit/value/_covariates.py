@@ -48,6 +48,20 @@ _H = 1e-7  # step of the forward differences in log alpha_i, log beta_i, log r, 
 _HESSIAN_STEP = 1e-4  # step of the forward differences of the gradient
 
 
+def as_columns(covariates: Any) -> Any:
+    """A data frame's columns as a mapping of names to columns (rows in the customers' order);
+    anything else as it is."""
+    if covariates is None or isinstance(covariates, Mapping):
+        return covariates
+    columns = getattr(covariates, "columns", None)
+    if columns is not None and hasattr(covariates, "__getitem__") and not isinstance(columns, str):
+        try:
+            return {str(c): covariates[c] for c in list(columns)}
+        except (TypeError, KeyError, ValueError):
+            return covariates
+    return covariates
+
+
 def design_matrix(
     covariates: Mapping[str, Any] | None,
     n: int,
@@ -57,6 +71,9 @@ def design_matrix(
 ) -> tuple[Array, tuple[str, ...], dict[str, tuple[Any, ...]]]:
     """Covariates as a matrix (rows = customers), their column names, and the levels of categories.
 
+    ``covariates`` is a mapping of names to columns or a data frame
+    (pandas, Polars), its rows in the customers' order (align a frame keyed
+    by customer first, e.g. ``frame.set_index("customer").loc[ids]``).
     Numeric columns are used as they are; text (or other non-numeric)
     columns are dummy-coded, one column per level but the reference level
     (``reference[column]``, default the first level in sorted order), named
@@ -71,6 +88,7 @@ def design_matrix(
 
     n = whole(n, "n", 0, 1_000_000_000)
     name = text(name, "name")
+    covariates = as_columns(covariates)
     if covariates is None:
         return np.zeros((n, 0)), (), {}
     if not isinstance(covariates, Mapping):
@@ -272,7 +290,7 @@ class _CovariateModel(Model):
     # -- fitting ---------------------------------------------------------------------------
     def _designs(self, covariates: Mapping[str, Any], n: int, fitted: bool) -> dict[str, Array]:
         """Each covariate set as a matrix; constrained covariates moved to the ``both`` set."""
-        sets = {s: covariates.get(s) for s in self.sources}
+        sets = {s: as_columns(covariates.get(s)) for s in self.sources}
         if self._constrained:
             sets["both"] = _split_constrained(sets, self._constrained)
         designs = {}
@@ -1018,6 +1036,7 @@ class GammaGammaCovariates(_CovariateModel):
 
 def _rows_where(covariates: Mapping[str, Any] | None, keep: Any, name: str) -> Any:
     """The covariates of the rows ``keep`` selects (a mapping of columns, each one value per row)."""
+    covariates = as_columns(covariates)
     if covariates is None or not isinstance(covariates, Mapping):
         return covariates  # design_matrix explains what is wrong
     out = {}

@@ -584,6 +584,9 @@ def _covariate_codes(
     covariates: Mapping[str, Any] | None, n: int
 ) -> tuple[list[npt.NDArray[np.intp]], list[tuple[str, npt.NDArray[Any]]]]:
     """Each covariate column as integer codes (for grouping) and its distinct values."""
+    from crmkit.value._covariates import as_columns
+
+    covariates = as_columns(covariates)
     if covariates is None:
         return [], []
     if not isinstance(covariates, Mapping):
