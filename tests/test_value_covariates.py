@@ -309,7 +309,7 @@ def test_covariates_from_a_data_frame_keyed_by_customer(cdnow: tuple[np.ndarray,
             "customer": d["customer_id"],
             "channel": np.where(rng.random(n) < 0.4, "web", "shop"),
             "age": rng.normal(40, 10, n),
-        }  # fmt: skip
+        }
     ).sample(frac=1.0, random_state=2)  # another order: align by customer first
     aligned = table.set_index("customer").loc[d["customer_id"]]
     args = (d["frequency"], d["recency"], d["T"])
