@@ -52,38 +52,27 @@ def _coefficients(label: str, fits: int, draw: Callable[[Any], tuple[Any, Any]])
     )
 
 
-def _pareto(rng: Any) -> tuple[Any, Any]:
+def _transactions(model: str, rng: Any) -> tuple[Any, Any]:
+    """Simulate 2,000 customers from known effects of both signs and fit them again."""
     import numpy as np
 
-    from crmkit.value import ParetoNBDCovariates
+    from crmkit.value import BetaGeoCovariates, ParetoNBDCovariates
 
     n = 2000
     g, age = rng.integers(0, 2, n).astype(float), rng.standard_normal(n)
-    truth = ParetoNBDCovariates.from_params(
-        r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"g": 0.4, "age": -0.3}, dropout={"g": -0.5}
-    )
-    sim = truth.simulate(
-        np.full(n, 52.0), purchase={"g": g, "age": age}, dropout={"g": g}, seed=rng
-    )
-    fit = ParetoNBDCovariates().fit(**sim, purchase={"g": g, "age": age}, dropout={"g": g})
-    return truth, fit
-
-
-def _bgnbd(rng: Any) -> tuple[Any, Any]:
-    import numpy as np
-
-    from crmkit.value import BetaGeoCovariates
-
-    n = 2000
-    g, age = rng.integers(0, 2, n).astype(float), rng.standard_normal(n)
-    truth = BetaGeoCovariates.from_params(
-        r=0.8, alpha=8.0, a=0.9, b=3.0, purchase={"g": 0.4, "age": -0.3}, dropout={"g": (0.6, -0.4)}
-    )
-    sim = truth.simulate(
-        np.full(n, 52.0), purchase={"g": g, "age": age}, dropout={"g": g}, seed=rng
-    )
-    fit = BetaGeoCovariates().fit(**sim, purchase={"g": g, "age": age}, dropout={"g": g})
-    return truth, fit
+    if model == "pareto":
+        truth = ParetoNBDCovariates.from_params(
+            r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"g": 0.4, "age": -0.3},
+            dropout={"g": -0.5},
+        )  # fmt: skip
+    else:
+        truth = BetaGeoCovariates.from_params(
+            r=0.8, alpha=8.0, a=0.9, b=3.0, purchase={"g": 0.4, "age": -0.3},
+            dropout={"g": (0.6, -0.4)},
+        )  # fmt: skip
+    covs = {"purchase": {"g": g, "age": age}, "dropout": {"g": g}}
+    sim = truth.simulate(np.full(n, 52.0), seed=rng, **covs)
+    return truth, type(truth)().fit(**sim, **covs)
 
 
 def _gamma(rng: Any) -> tuple[Any, Any]:
@@ -180,8 +169,12 @@ def main() -> None:
         "\n95 % intervals: share of simulated data sets whose interval holds the truth\n",
         flush=True,
     )
-    _coefficients("Pareto/NBD with covariates (2,000 customers)", fits, _pareto)
-    _coefficients("BG/NBD with covariates (2,000 customers)", fits, _bgnbd)
+    _coefficients(
+        "Pareto/NBD with covariates (2,000 customers)", fits, lambda g: _transactions("pareto", g)
+    )
+    _coefficients(
+        "BG/NBD with covariates (2,000 customers)", fits, lambda g: _transactions("bgnbd", g)
+    )
     _coefficients("Gamma-Gamma with covariates (2,000 repeat customers)", fits, _gamma)
     _coefficients(
         "Pareto/NBD with time-varying covariates (1,500 x 52 weeks)", max(fits // 2, 10), _dynamic

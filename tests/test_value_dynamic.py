@@ -18,6 +18,25 @@ def _paths(n: int, periods: int, seed: int) -> dict[str, np.ndarray]:
     return {"season": season, "member": member, "birth": rng.uniform(0, 10, n)}
 
 
+def _covariates(p: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """Purchase: season and membership; dropout: membership."""
+    return {"purchase": {"season": p["season"], "member": p["member"]},
+            "dropout": {"member": p["member"]}}  # fmt: skip
+
+
+def _truth() -> ParetoNBDDynamic:
+    """Seasonal buying, members buy more and stay longer."""
+    model: ParetoNBDDynamic = ParetoNBDDynamic.from_params(
+        r=0.8,
+        alpha=10.0,
+        s=0.7,
+        beta=12.0,
+        purchase={"season": 0.5, "member": 0.4},
+        dropout={"member": -0.6},
+    )
+    return model
+
+
 def test_without_covariates_it_is_the_pareto_nbd() -> None:
     d = load_cdnow_summary()
     x, tx, T = d["frequency"], d["recency"], d["T"]
@@ -116,8 +135,7 @@ def test_the_likelihood_equals_adaptive_quadrature_of_its_integral() -> None:
     T = np.full(6, 30.0)
     counts = np.zeros((6, 40))
     counts[np.arange(6), np.floor(p["birth"] + tx).astype(int)] = x
-    covs = {"purchase": {"season": p["season"], "member": p["member"]},
-            "dropout": {"member": p["member"]}}  # fmt: skip
+    covs = _covariates(p)
     ours = model.log_likelihood(x, tx, T, birth=p["birth"], repeat_counts=counts, **covs)
     for i in range(6):
         want = _by_quadrature(x[i], tx[i], T[i], p["birth"][i], p["season"], p["member"][i])
@@ -126,12 +144,8 @@ def test_the_likelihood_equals_adaptive_quadrature_of_its_integral() -> None:
 
 def test_analytic_gradient_matches_differences() -> None:
     p = _paths(400, 50, seed=4)
-    truth = ParetoNBDDynamic.from_params(
-        r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"season": 0.5, "member": 0.4},
-        dropout={"member": -0.6},
-    )  # fmt: skip
-    covs = {"purchase": {"season": p["season"], "member": p["member"]},
-            "dropout": {"member": p["member"]}}  # fmt: skip
+    truth = _truth()
+    covs = _covariates(p)
     sim = truth.simulate(50 - p["birth"], birth=p["birth"], seed=5, **covs)
     model = ParetoNBDDynamic()
     model._columns = {"purchase": ("season", "member"), "dropout": ("member",), "both": ()}
@@ -151,12 +165,8 @@ def test_analytic_gradient_matches_differences() -> None:
 def test_time_varying_effects_are_recovered() -> None:
     n, periods = 3000, 60
     p = _paths(n, periods, seed=6)
-    truth = ParetoNBDDynamic.from_params(
-        r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"season": 0.5, "member": 0.4},
-        dropout={"member": -0.6},
-    )  # fmt: skip
-    covs = {"purchase": {"season": p["season"], "member": p["member"]},
-            "dropout": {"member": p["member"]}}  # fmt: skip
+    truth = _truth()
+    covs = _covariates(p)
     sim = truth.simulate(periods - p["birth"], birth=p["birth"], seed=7, **covs)
     assert sim["repeat_counts"].sum(axis=1).tolist() == sim["frequency"].tolist()
     fit = ParetoNBDDynamic().fit(

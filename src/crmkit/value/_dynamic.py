@@ -278,6 +278,15 @@ class ParetoNBDDynamic(_CovariateModel):
         return ParetoNBD().fit(*data[:3], weights=w).params_
 
     # -- data ------------------------------------------------------------------------------
+    def _check_columns(self, z: Mapping[str, Array], w: Mapping[str, Array]) -> None:
+        """Predictions take the covariates the model was fitted (or given) with."""
+        for source, grid in (("purchase", z), ("dropout", w)):
+            if tuple(grid) != self._columns[source]:
+                expected = ", ".join(self._columns[source]) or "none"
+                raise ValidationError(
+                    [(source, f"must give the covariates of the fit: {expected}")]
+                )
+
     def _data(
         self,
         frequency: Any,
@@ -303,12 +312,8 @@ class ParetoNBDDynamic(_CovariateModel):
         w, kw = _grid(dropout, n, "dropout")
         if kz is not None and kw is not None and kz != kw:
             raise ValidationError([("dropout", f"must cover the {kz} periods of purchase")])
-        for source, grid in (("purchase", z), ("dropout", w)):
-            if fitted and tuple(grid) != self._columns[source]:
-                expected = ", ".join(self._columns[source]) or "none"
-                raise ValidationError(
-                    [(source, f"must give the covariates of the fit: {expected}")]
-                )
+        if fitted:
+            self._check_columns(z, w)
         periods = kz if kz is not None else kw
         span = float((b + t).max(initial=0.0)) / self.period_length_
         if span > _MAX_PERIODS:
@@ -611,12 +616,7 @@ class ParetoNBDDynamic(_CovariateModel):
             raise ValidationError([("birth", "must be times >= 0 on the covariates' clock")])
         z, _ = _grid(purchase, n, "purchase")
         w, _ = _grid(dropout, n, "dropout")
-        for source, grid in (("purchase", z), ("dropout", w)):
-            if tuple(grid) != self._columns[source]:
-                expected = ", ".join(self._columns[source]) or "none"
-                raise ValidationError(
-                    [(source, f"must give the covariates of the fit: {expected}")]
-                )
+        self._check_columns(z, w)
         p = self.params_
         return self._future(
             horizon, np.full(n, p["r"]), np.full(n, p["alpha"]), np.full(n, p["beta"]), b, z, w
