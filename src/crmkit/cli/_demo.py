@@ -570,6 +570,25 @@ def _demo_value(out: TextIO) -> None:
         f"{summary.holdout_frequency.sum() if summary.holdout_frequency is not None else 0:,}",
         file=out,
     )
+    fitted, spend = report.transaction_model, report.spend_model
+    if spend is not None and fitted.limit_ is None and spend.limit_ is None:
+        from crmkit.value import customer_lifetime_value, prediction_interval
+
+        def total_clv(transactions: Any, spending: Any) -> float:
+            value = customer_lifetime_value(
+                transactions, spending, calibrated, horizon=report.horizon,
+                period=WEEKS_PER_MONTH, discount_rate=report.discount_rate,
+                nonpositive="population",
+            )  # fmt: skip
+            return float(value.sum())
+
+        iv = prediction_interval(total_clv, fitted, spend)
+        print(
+            f"  CLV of all {report.customers:,} customers over {report.horizon} months: "
+            f"{float(iv.estimate):,.0f} (95% interval {float(iv.lower):,.0f} to "
+            f"{float(iv.upper):,.0f}, delta method over both models' parameters)",
+            file=out,
+        )
     print("  (likelihoods, sources and plots: docs/value.md)", file=out)
 
 
