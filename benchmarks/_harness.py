@@ -14,7 +14,10 @@ The rules every benchmark under ``benchmarks/`` follows:
   or JSON (so numpy 1 and numpy 2 read the same arrays), and load it before
   the clock starts.
 * Runs alternate between the processes (crmkit, peer, peer, crmkit, ...),
-  so a noisy neighbour slows both; each side reports its best of N.
+  so a noisy neighbour slows both; each side reports its best of N. A
+  quarter of a second separates two runs, so that neither process's idle
+  BLAS threads (which spin for a while before they sleep) take the cores
+  of the other.
 * The report prints both environments (Python, packages, BLAS libraries and
   their thread counts, the thread variables) and the ratios.
 
@@ -50,6 +53,11 @@ def readme_install(extras: Sequence[str] = ()) -> str:
     with the extras of the engines a benchmark drives."""
     return f"{ROOT}[{','.join(('test', *extras))}]"
 
+
+#: Seconds between two runs. OpenBLAS keeps its idle threads spinning for a while after the
+#: last call before they sleep: without a pause the threads of the process that ran last take
+#: the cores of the one that runs next, which slows millisecond fits by half.
+PAUSE = 0.25
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -318,6 +326,7 @@ def run(
                         if label in errors:
                             continue
                         env_name, fn = case.runs[label]
+                        time.sleep(PAUSE)
                         answer = workers[env_name].ask(
                             {
                                 "do": "run",

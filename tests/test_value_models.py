@@ -549,9 +549,7 @@ def test_pareto_series_and_gradient() -> None:
     np.testing.assert_allclose(hz, b / c * hyp2f1(2.0, b + 1, c + 1, z), rtol=1e-10)
     c_sum = load_cdnow_summary()
     x, tx, T = c_sum["frequency"].astype(float), c_sum["recency"], c_sum["T"]
-    at_zero = tx == 0
-    ux, inv = np.unique(x[at_zero], return_inverse=True)
-    data = (x, tx, T, at_zero, ux, inv.astype(np.intp))
+    data = ParetoNBD._fit_data(x, tx, T)
     m = ParetoNBD()
     w = np.ones(T.size)
     # Both branches (alpha < beta, alpha > beta) and rows past the series' range (z > 0.5).

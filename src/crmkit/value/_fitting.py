@@ -613,7 +613,7 @@ class Model:
                     jac=self.has_gradient,
                     method="L-BFGS-B",
                     bounds=list(zip([-_LOG_BOUND] * k, upper, strict=True)),
-                    options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
+                    options={"maxiter": 2000, **self._stage1_tolerances()},
                 )
             if not self.has_gradient and np.all(np.isfinite(res.x)) and res.fun < _PENALTY / 2:
                 # With differenced gradients L-BFGS-B stops ~1e-5 from the maximum along a flat
@@ -646,6 +646,19 @@ class Model:
         )
         theta = np.exp(res.x) if np.all(np.isfinite(res.x)) else start
         return theta, -value * total, int(res.nit), converged
+
+    def _stage1_tolerances(self) -> dict[str, float]:
+        """L-BFGS-B's stopping rule: loose enough for :meth:`_refine`'s Newton steps to finish.
+
+        With an analytic gradient the Newton steps take the estimate from a
+        projected gradient of 1e-7 (of the mean log-likelihood) to the maximum
+        in one or two evaluations, where L-BFGS-B, its line searches fighting
+        rounding near the maximum, spends ten to thirty. Without one (no
+        Newton steps) it runs to the rounding of the mean.
+        """
+        if self.has_gradient:
+            return {"ftol": 1e-12, "gtol": 1e-7}
+        return {"ftol": 1e-15, "gtol": 1e-9}
 
     @staticmethod
     def _newton_step(objective: Callable[[Array], Any], logp: Array) -> tuple[Array, float] | None:
@@ -784,7 +797,7 @@ class Model:
         weights: Array,
         total: float,
     ) -> None:
-        theta, ll = self._refine(theta, ll, data, weights)
+        theta, ll, hess = self._refine(theta, ll, data, weights)
         self._params = dict(zip(self.param_names, theta.tolist(), strict=True))
         self._given = False
         self._log_likelihood = ll
@@ -793,12 +806,12 @@ class Model:
         self._n = total
         self._iterations = nit
         with np.errstate(all="ignore"):
-            cov = self._covariance(theta, data, weights)
+            cov = self._covariance(theta, data, weights, hess)
         self._estimated = (self.param_names, theta, cov)
 
     def _refine(
         self, theta: Array, ll: float, data: tuple[Any, ...], weights: Array
-    ) -> tuple[Array, float]:
+    ) -> tuple[Array, float, Array | None]:
         """Newton steps from where the optimiser stopped, to the precision of the gradient.
 
         The optimisers stop when the mean log-likelihood stops changing, which
@@ -806,13 +819,20 @@ class Model:
         together) leaves the estimates uncertain in the seventh digit, and
         the digits left depend on the route: the customers in another order,
         or compressed to patterns with weights, end elsewhere. A few Newton
-        steps in the log-parameters (one Hessian from differences of the
-        analytic gradient) reach the maximum itself, so every route gives the
-        same estimates to about 1e-10. A step that lowers the likelihood is
-        not taken.
+        steps in the log-parameters (one Hessian, analytic or from central
+        differences of the analytic gradient) reach the maximum itself, so
+        every route gives the same estimates to about 1e-10. A step that
+        lowers the likelihood is not taken.
+
+        Returns the estimates, their log-likelihood and the Hessian in the
+        natural parameters, which the standard errors reuse when the steps
+        moved the estimates too little to change it beyond the precision of a
+        standard error: the Hessian changes by about the relative move times
+        its size, which must stay far below its smallest eigenvalue.
+        Otherwise (or with no gradient) ``None``: computed again at the end.
         """
         if not self.has_gradient:
-            return theta, ll
+            return theta, ll, None
 
         def value_grad(logp: Array) -> tuple[float, Array]:
             t = np.exp(logp)
@@ -823,16 +843,26 @@ class Model:
         with np.errstate(all="ignore"):
             value, grad = value_grad(logp)
             if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-                return theta, ll
+                return theta, ll, None
             k = logp.size
-            hess = np.empty((k, k))
-            for i in range(k):
-                h = 1e-5
-                up, down = logp.copy(), logp.copy()
-                up[i] += h
-                down[i] -= h
-                hess[i] = (value_grad(up)[1] - value_grad(down)[1]) / (2 * h)
-            hess = (hess + hess.T) / 2
+            # The Hessian in the log-parameters: H_log = diag(theta) H diag(theta) + diag(g_log).
+            if self.has_hessian:
+                natural = self._hessian(theta, data, weights)
+                hess = theta[:, None] * natural * theta[None, :] + np.diag(grad)
+            else:
+                # Central differences of the analytic gradient: the error is 1e-10 of the
+                # curvature, which matters where the Hessian is near singular (the Pareto/NBD's
+                # s and beta on a flat ridge: eigenvalues 1e-3 against 1e3).
+                hess = np.empty((k, k))
+                for i in range(k):
+                    h = 1e-5
+                    up, down = logp.copy(), logp.copy()
+                    up[i] += h
+                    down[i] -= h
+                    hess[i] = (value_grad(up)[1] - value_grad(down)[1]) / (2 * h)
+                hess = (hess + hess.T) / 2
+                natural = (hess - np.diag(grad)) / (theta[:, None] * theta[None, :])
+            start = logp
             for _ in range(6):
                 try:
                     step = np.linalg.solve(hess, -grad)
@@ -840,6 +870,8 @@ class Model:
                     break
                 if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1e-2:
                     break  # not the neighbourhood of a maximum: keep the optimiser's point
+                if np.max(np.abs(step)) < 1e-11:
+                    break  # at the maximum to the precision of the gradient
                 trial = logp + step
                 trial_value, trial_grad = value_grad(trial)
                 if not (np.isfinite(trial_value) and np.all(np.isfinite(trial_grad))):
@@ -847,9 +879,12 @@ class Model:
                 if trial_value < value - 1e-12 * abs(value):
                     break
                 logp, value, grad = trial, trial_value, trial_grad
-                if np.max(np.abs(step)) < 1e-13:
-                    break
-        return np.exp(logp), value
+            moved = float(np.max(np.abs(logp - start)))
+            # The Hessian moves with the estimate by about moved times its size: harmless
+            # unless that could flip the sign of its smallest eigenvalue (a flat ridge).
+            eig = np.abs(np.linalg.eigvalsh(hess)) if np.all(np.isfinite(hess)) else np.zeros(1)
+            reuse = bool(np.all(np.isfinite(natural)) and eig.min() > 100 * moved * eig.max())
+        return np.exp(logp), value, (natural if reuse else None)
 
     def _stage2(
         self,
@@ -1019,13 +1054,23 @@ class Model:
         return value, out
 
     # -- standard errors ----------------------------------------------------------------------
-    def _covariance(self, theta: Array, data: tuple[Array, ...], weights: Array) -> Array | None:
+    def _covariance(
+        self,
+        theta: Array,
+        data: tuple[Array, ...],
+        weights: Array,
+        hessian: Array | None = None,
+    ) -> Array | None:
         """Inverse of the observed information in the natural parameters (stage-1 fits).
 
-        With an analytic gradient: central differences of it (2k gradients).
-        Without: second differences of the log-likelihood itself (1 + 2k +
-        2k(k - 1) evaluations, fewer than differencing a numerical gradient).
+        ``hessian``: the log-likelihood's Hessian near ``theta`` (from
+        :meth:`_refine`), else computed here. With an analytic gradient:
+        central differences of it (2k gradients). Without: second
+        differences of the log-likelihood itself (1 + 2k + 2k(k - 1)
+        evaluations, fewer than differencing a numerical gradient).
         """
+        if hessian is not None:
+            return _inverse_information(hessian)
         k = theta.size
         hess = np.empty((k, k))
         if self.has_hessian:

@@ -96,42 +96,67 @@ _SERIES_MAX_Z = 0.5
 def _series(b: Array, c: Array, z: Array) -> tuple[Array, Array, Array, Array]:
     """2F1(1, b; c; z) and its derivatives in b, c and z by its power series (0 <= z <= 0.5, b < c).
 
-    Terms t_k = (b)_k / (c)_k z^k; the derivatives carry sum_{j<k} 1/(b + j) and
-    -sum_{j<k} 1/(c + j) along (forward-mode differentiation of the series).
-    scipy gives the function but not its derivatives in the parameters.
+    Terms t_k = (b)_k / (c)_k z^k; the derivatives in b and c carry
+    sum_{j<k} 1/(b + j) and -sum_{j<k} 1/(c + j) along (forward-mode
+    differentiation of the series). scipy gives the function but not its
+    derivatives in the parameters. The derivative in z needs no sum of its
+    own: from (c + k - 1) t_k = (b + k - 1) z t_{k-1},
+    sum_k k t_k = (z b H - (c - 1)(H - 1)) / (1 - z), so
+    dH/dz = (b H - (c - 1)(H - 1) / z) / (1 - z) with H - 1 summed apart.
+
+    Since b < c, t_k <= z^k, and the sum is at least 1: a row is summed to
+    1e-17 after log(1e-17) / log(z) terms. Rows are taken in order of the
+    terms they need, so each step of the loop works on the rows still
+    summing (a prefix), not on all of them until the slowest is done.
     """
-    t = np.ones_like(z)
-    h = np.ones_like(z)
-    hb = np.zeros_like(z)
-    hc = np.zeros_like(z)
-    kz = np.zeros_like(z)  # sum of k t_k, so dH/dz = kz / z
-    db = np.zeros_like(z)
-    dc = np.zeros_like(z)
-    bk, ck = b.astype(np.float64), c.astype(np.float64)  # b + k and c + k (copies)
-    tmp = np.empty_like(z)
-    # In-place updates: this loop is most of a Pareto/NBD fit's time.
-    for k in range(2000):
-        np.divide(1.0, bk, out=tmp)
-        db += tmp
-        np.divide(1.0, ck, out=tmp)
-        dc += tmp
-        np.divide(bk, ck, out=tmp)
-        tmp *= z
-        t *= tmp
-        h += t
-        np.multiply(t, db, out=tmp)
-        hb += tmp
-        np.multiply(t, dc, out=tmp)
-        hc -= tmp
-        np.multiply(t, k + 1, out=tmp)
-        kz += tmp
-        bk += 1.0
-        ck += 1.0
-        if k % 2 and not np.any(t > 1e-17 * h):
-            break
+    n = z.shape[0]
+    with np.errstate(divide="ignore"):
+        need = np.where(z > 0, np.ceil(_LOG_TINY / np.log(np.where(z > 0, z, 0.5))), 0.0)
+    order = np.argsort(-need, kind="stable")
+    need = need[order]
+    steps = int(need[0]) if n else 0
+    # active[k]: the rows that still need term k + 1 (need > k), a prefix of the sorted rows.
+    active = np.searchsorted(-need, -np.arange(1, steps + 1), side="right")
+    zs = z[order]
+    bk, ck = b[order].astype(np.float64), c[order].astype(np.float64)  # b + k and c + k
+    t = np.ones(n)
+    h1 = np.zeros(n)  # H - 1, summed apart for dH/dz
+    hb = np.zeros(n)
+    hc = np.zeros(n)
+    db = np.zeros(n)
+    dc = np.zeros(n)
+    tmp = np.empty(n)
+    # In-place updates on views of the active prefix: this loop is most of a Pareto/NBD fit's time.
+    for k in range(steps):
+        m = int(active[k])
+        v_t, v_tmp, v_bk, v_ck = t[:m], tmp[:m], bk[:m], ck[:m]
+        v_db, v_dc = db[:m], dc[:m]
+        np.reciprocal(v_bk, out=v_tmp)
+        v_db += v_tmp
+        np.reciprocal(v_ck, out=v_tmp)
+        v_dc += v_tmp
+        v_tmp *= v_bk
+        v_tmp *= zs[:m]
+        v_t *= v_tmp  # t_{k+1}
+        h1[:m] += v_t
+        np.multiply(v_t, v_db, out=v_tmp)
+        hb[:m] += v_tmp
+        np.multiply(v_t, v_dc, out=v_tmp)
+        hc[:m] += v_tmp
+        v_bk += 1.0
+        v_ck += 1.0
+    out = np.empty((3, n))
+    out[0, order], out[1, order], out[2, order] = h1, hb, hc
+    h1, hb, hc = out
+    h = 1.0 + h1
     with np.errstate(invalid="ignore", divide="ignore"):
-        hz = np.where(z > 0, kz / np.where(z > 0, z, 1.0), b / c)
-    return h, hb, hc, hz
+        safe = np.where(z > 0, z, 1.0)
+        hz = np.where(z > 0, (b * h - (c - 1) * h1 / safe) / (1 - z), b / c)
+    return h, hb, -hc, hz
+
+
+#: log(1e-17): a term of 2F1(1, b; c; z) this much smaller than the sum (at least 1) ends its series.
+_LOG_TINY = math.log(1e-17)
 
 
 class ParetoNBD(Model):
@@ -185,10 +210,28 @@ class ParetoNBD(Model):
         return self
 
     @staticmethod
-    def _fit_data(x: Array, tx: Array, t: Array) -> tuple[Array, ...]:
+    def _fit_data(x: Array, tx: Array, t: Array) -> tuple[Any, ...]:
+        """The rows, and what every evaluation needs of them, computed once per fit.
+
+        F is evaluated at T for every row, at t_x for the rows with t_x > 0,
+        and at 0 once per distinct x among the others (there F depends on x
+        alone): ``points`` are those (x, t) pairs, ``at_tx`` where each row's
+        F(t_x) lies among them.
+        """
         at_zero = tx == 0
         ux, inv = distinct_counts(x[at_zero])
-        return (x, tx, t, at_zero, ux, inv.astype(np.intp))
+        rest = ~at_zero
+        n, m = x.shape[0], int(np.count_nonzero(rest))
+        points_x = np.concatenate((x, x[rest], ux))
+        points_t = np.concatenate((t, tx[rest], np.zeros(ux.shape[0])))
+        at_tx = np.empty(n, dtype=np.intp)
+        at_tx[rest] = n + np.arange(m)
+        at_tx[at_zero] = n + m + inv
+        every_x, of_row = distinct_counts(x)  # gammaln(r + x) once per distinct x
+        return (
+            *(x, tx, t, at_zero, ux, inv.astype(np.intp)),
+            *(points_x, points_t, at_tx, tx >= t, every_x, of_row.astype(np.intp)),
+        )
 
     def _subsample_start(
         self, x: Array, tx: Array, t: Array, w: Array, start: Array
@@ -243,17 +286,20 @@ class ParetoNBD(Model):
         value = np.empty_like(z)
         grad = np.empty((x.shape[0], 4))
         easy = z <= _SERIES_MAX_Z
-        if np.any(easy):
-            ze, be, boe, ce, ae, ue = z[easy], b[easy], bo[easy], c[easy], a[easy], u[easy]
+        every = bool(easy.all())
+        if every or np.any(easy):
+            sel: Any = slice(None) if every else easy  # views, not copies, when every row is easy
+            ze, be, boe, ce, ae, ue = z[sel], b[sel], bo[sel], c[sel], a[sel], u[sel]
             h, hb, hc, hz = _series(boe, ce, ze)
             log1mz = np.log1p(-ze)
-            value[easy] = (1 - be) * log1mz + np.log(h) - ae * np.log(ue)
-            g_a = -np.log(ue) + hc / h  # a and c = a + 1 move together
+            log_u = np.log(ue)
+            value[sel] = (1 - be) * log1mz + np.log(h) - ae * log_u
+            g_a = -log_u + hc / h  # a and c = a + 1 move together
             g_bo = hb / h
             g_b = -log1mz
             g_z = (be - 1) / (1 - ze) + hz / h
             g_u = -ae / ue
-            te = t[easy]
+            te = t[sel]
             if alpha >= beta:
                 g_r = g_a + g_bo
                 g_s = g_a + g_b
@@ -266,7 +312,9 @@ class ParetoNBD(Model):
                 dz_db, dz_da = (alpha + te) / (beta + te) ** 2, -1 / (beta + te)
                 g_al = g_z * dz_da
                 g_be = g_z * dz_db + g_u
-            grad[easy] = np.column_stack([g_r, g_al, g_s, g_be])
+            grad[sel, 0], grad[sel, 1], grad[sel, 2], grad[sel, 3] = g_r, g_al, g_s, g_be
+        if every:
+            return value, grad
         hard = ~easy
         if np.any(hard):
             xh, th = x[hard], t[hard]
@@ -294,25 +342,16 @@ class ParetoNBD(Model):
         from scipy.special import digamma, gammaln
 
         r, alpha, s, beta = theta
-        x, tx, T = data[:3]
-        at_zero, ux, inv = data[3:6]
-        # One pass over F at T (every row), at t_x (rows with t_x > 0) and at 0 (per distinct x).
-        rest = np.logical_not(at_zero)
-        n, m = x.shape[0], int(np.count_nonzero(rest))
-        f_all, g_all = self._log_f_grad(
-            theta,
-            np.concatenate((x, x[rest], ux)),
-            np.concatenate((T, tx[rest], np.zeros_like(ux))),
-        )
+        x, T = data[0], data[2]
+        points_x, points_t, at_tx, seen_end = data[6:10]  # seen alive at the end: no died term
+        every_x, of_row = data[10:12]
+        n = x.shape[0]
+        f_all, g_all = self._log_f_grad(theta, points_x, points_t)
         f_T, g_T = f_all[:n], g_all[:n]
-        f_tx = np.empty_like(f_T)
-        g_tx = np.empty_like(g_T)
-        f_tx[rest], g_tx[rest] = f_all[n : n + m], g_all[n : n + m]
-        f_tx[at_zero], g_tx[at_zero] = f_all[n + m :][inv], g_all[n + m :][inv]
+        f_tx, g_tx = f_all[at_tx], g_all[at_tx]
         rx = r + x
         log_at, log_bt = np.log(alpha + T), np.log(beta + T)
         alive = -rx * log_at - s * log_bt
-        seen_end = tx >= T  # seen alive at the end: the died term is zero
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             q = np.exp(f_T - f_tx)
             log_a0 = f_tx + np.log1p(-q)
@@ -323,19 +362,20 @@ class ParetoNBD(Model):
             d_log_a0 = (g_tx - q[:, None] * g_T) / (1 - q)[:, None]
         d_log_a0[seen_end] = 0.0
         w_alive = 1 - w_died
-        head = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        value = dot(weights, head + lse)
+        total = float(weights.sum())
+        log_alpha, log_beta = math.log(alpha), math.log(beta)
+        # Terms in x alone, once per distinct x with the summed weights of its rows.
+        wx = np.bincount(of_row, weights=weights, minlength=every_x.shape[0])
+        value = dot(wx, gammaln(r + every_x)) + dot(weights, lse)
+        value += total * (r * log_alpha + s * log_beta - math.lgamma(r))
         g = np.empty(4)
         wa, wd = weights * w_alive, weights * w_died
         inv_rsx = 1 / (r + s + x)
-        g[0] = dot(weights, digamma(rx) - digamma(r) + np.log(alpha))
+        g[0] = dot(wx, digamma(r + every_x)) + total * (log_alpha - float(digamma(r)))
         g[0] += -dot(wa, log_at) + dot(wd, -inv_rsx + d_log_a0[:, 0])
-        g[1] = (
-            float(weights.sum() * r / alpha) + dot(wa, -rx / (alpha + T)) + dot(wd, d_log_a0[:, 1])
-        )
-        g[2] = float(weights.sum() * np.log(beta)) + -dot(wa, log_bt)
-        g[2] += dot(wd, 1 / s - inv_rsx + d_log_a0[:, 2])
-        g[3] = float(weights.sum() * s / beta) + dot(wa, -s / (beta + T)) + dot(wd, d_log_a0[:, 3])
+        g[1] = total * r / alpha + dot(wa, -rx / (alpha + T)) + dot(wd, d_log_a0[:, 1])
+        g[2] = total * log_beta - dot(wa, log_bt) + dot(wd, 1 / s - inv_rsx + d_log_a0[:, 2])
+        g[3] = total * s / beta + dot(wa, -s / (beta + T)) + dot(wd, d_log_a0[:, 3])
         return value, g
 
     def _log_a0_terms(
@@ -373,7 +413,7 @@ class ParetoNBD(Model):
 
         r, alpha, s, beta = theta
         x, tx, T = data[:3]
-        groups = data[3:] if len(data) > 3 else None
+        groups = data[3:6] if len(data) > 3 else None
         head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
         f_tx, f_T = self._log_a0_terms(theta, x, tx, T, groups)
