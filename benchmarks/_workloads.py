@@ -460,3 +460,19 @@ FUNCTIONS = {
     for name, fn in globals().items()
     if callable(fn) and not name.startswith("_") and fn.__module__ == __name__
 }
+
+
+def covariate_truth(model: str) -> Any:
+    """The known covariate model the covariate benchmarks simulate from and fit again:
+    effects of both signs on purchase ("g", "age") and dropout ("g")."""
+    from crmkit.value import BetaGeoCovariates, ParetoNBDCovariates
+
+    if model == "pareto":
+        return ParetoNBDCovariates.from_params(
+            r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"g": 0.4, "age": -0.3},
+            dropout={"g": -0.5},
+        )  # fmt: skip
+    return BetaGeoCovariates.from_params(
+        r=0.8, alpha=8.0, a=0.9, b=3.0, purchase={"g": 0.4, "age": -0.3},
+        dropout={"g": (0.6, -0.4)},
+    )  # fmt: skip

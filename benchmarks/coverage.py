@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
+import _workloads as w
 
 
 def _coefficients(label: str, fits: int, draw: Callable[[Any], tuple[Any, Any]]) -> None:
@@ -56,20 +57,9 @@ def _transactions(model: str, rng: Any) -> tuple[Any, Any]:
     """Simulate 2,000 customers from known effects of both signs and fit them again."""
     import numpy as np
 
-    from crmkit.value import BetaGeoCovariates, ParetoNBDCovariates
-
     n = 2000
     g, age = rng.integers(0, 2, n).astype(float), rng.standard_normal(n)
-    if model == "pareto":
-        truth = ParetoNBDCovariates.from_params(
-            r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"g": 0.4, "age": -0.3},
-            dropout={"g": -0.5},
-        )  # fmt: skip
-    else:
-        truth = BetaGeoCovariates.from_params(
-            r=0.8, alpha=8.0, a=0.9, b=3.0, purchase={"g": 0.4, "age": -0.3},
-            dropout={"g": (0.6, -0.4)},
-        )  # fmt: skip
+    truth = w.covariate_truth(model)
     covs = {"purchase": {"g": g, "age": age}, "dropout": {"g": g}}
     sim = truth.simulate(np.full(n, 52.0), seed=rng, **covs)
     return truth, type(truth)().fit(**sim, **covs)

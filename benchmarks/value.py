@@ -197,20 +197,9 @@ def covariate_customers(model: str, n: int, seed: int = 0) -> dict[str, Any]:
     """Customers simulated from known effects of both signs (crmkit's simulator)."""
     import numpy as np
 
-    from crmkit.value import BetaGeoCovariates, ParetoNBDCovariates
-
     rng = np.random.default_rng(seed)
     g, age = rng.integers(0, 2, n).astype(float), rng.standard_normal(n)
-    if model == "pareto":
-        truth = ParetoNBDCovariates.from_params(
-            r=0.8, alpha=10.0, s=0.7, beta=12.0, purchase={"g": 0.4, "age": -0.3},
-            dropout={"g": -0.5},
-        )  # fmt: skip
-    else:
-        truth = BetaGeoCovariates.from_params(
-            r=0.8, alpha=8.0, a=0.9, b=3.0, purchase={"g": 0.4, "age": -0.3},
-            dropout={"g": (0.6, -0.4)},
-        )  # fmt: skip
+    truth = w.covariate_truth(model)
     sim = truth.simulate(
         np.full(n, 52.0), purchase={"g": g, "age": age}, dropout={"g": g}, seed=seed
     )

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["table"]
+__all__ = ["HEAD", "more", "table"]
 
 
 def _cell(value: Any, spec: str) -> str:
@@ -25,6 +25,15 @@ def _cell(value: Any, spec: str) -> str:
     if spec and isinstance(value, (int, float)) and not isinstance(value, bool):
         return format(value, spec)
     return str(value)
+
+
+#: How many rows a long result prints before "... n more".
+HEAD = 5
+
+
+def more(n: int) -> list[str]:
+    """The note under a table that shows the first :data:`HEAD` of ``n`` rows."""
+    return [f"... {n - HEAD:,} more"] if n > HEAD else []
 
 
 def table(

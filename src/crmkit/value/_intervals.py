@@ -79,18 +79,18 @@ class PredictionInterval:
         }
 
     def __str__(self) -> str:
-        from crmkit._table import table
+        from crmkit._table import HEAD, more, table
 
         flat = [a.ravel() for a in (self.estimate, self.lower, self.upper, self.std_error)]
         n = flat[0].size
-        rows = [tuple(float(a[i]) for a in flat) for i in range(min(n, 5))]
+        rows = [tuple(float(a[i]) for a in flat) for i in range(min(n, HEAD))]
         how = self.method + (f", {self.draws} draws" if self.draws else "")
         return table(
             ("estimate", "lower", "upper", "std. error"),
             rows,
             formats=(".4g", ".4g", ".4g", ".3g"),
             title=f"{self.confidence:.0%} intervals ({how})",
-            notes=[f"... {n - 5:,} more"] if n > 5 else [],
+            notes=more(n),
         )
 
 

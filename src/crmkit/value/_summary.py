@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from crmkit._table import table
+from crmkit._table import HEAD, more, table
 from crmkit._text import shown
 from crmkit.errors import InsufficientData, ValidationError
 
@@ -94,7 +94,7 @@ class RfmSummary:
                 float(self.T[i]),
                 float(self.monetary_value[i]),
             )
-            for i in range(min(n, 5))
+            for i in range(min(n, HEAD))
         ]
         holdout = (
             ""
@@ -107,7 +107,7 @@ class RfmSummary:
             formats=("", ",", ".2f", ".2f", ",.2f"),
             title=f"RFM summary of {n:,} customers ({repeat:,} with repeat purchases; "
             f"time unit {self.time_unit}{holdout})",
-            notes=[f"... {n - 5:,} more"] if n > 5 else [],
+            notes=more(n),
         )
 
 
@@ -155,14 +155,14 @@ class CompressedSummary:
                 float(self.T[i]),
                 float(self.weights[i]),
             )
-            for i in range(min(n, 5))
+            for i in range(min(n, HEAD))
         ]
         return table(
             ("frequency", "recency", "T", "customers"),
             head,
             formats=(",", ".2f", ".2f", ",.0f"),
             title=f"{n:,} distinct (frequency, recency, T{extra}) rows for {self.weights.sum():,.0f} customers",
-            notes=[f"... {n - 5:,} more"] if n > 5 else [],
+            notes=more(n),
         )
 
     def expand(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
