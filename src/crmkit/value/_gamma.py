@@ -205,13 +205,18 @@ class GammaGamma(Model):
     has_hessian = True
 
     def _hessian(self, theta: Array, data: tuple[Any, ...], weights: Array) -> Array:
-        """Analytic Hessian: trigamma terms once per distinct x, two divisions per row."""
-        from scipy.special import polygamma
+        """Analytic Hessian: trigamma terms once per distinct x, two divisions per row.
+
+        trigamma(x) = zeta(2, x), the Hurwitz zeta function, which is what
+        ``polygamma(1, x)`` evaluates behind its Python wrapper (same digits,
+        half the time per call; the Hessian is asked for at every step).
+        """
+        from scipy.special import zeta
 
         p, q, g = theta
         _, _, ux, idx, wx, _, xm, _ = data
         pux = p * ux
-        t_pq, t_px, t_q = polygamma(1, pux + q), polygamma(1, pux), polygamma(1, q)
+        t_pq, t_px, t_q = zeta(2, pux + q), zeta(2, pux), float(zeta(2, q))
         inv = 1 / (g + xm)
         s1 = np.bincount(idx, weights=weights * inv, minlength=ux.size)  # sum w / (g + x zbar)
         s2 = np.bincount(
