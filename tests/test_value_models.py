@@ -596,6 +596,35 @@ def test_gamma_gamma_analytic_hessian() -> None:
         np.testing.assert_allclose(h[i], num, rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "theta",
+    [[0.243, 4.41, 0.79, 2.43], [1.3, 0.7, 3.0, 0.4], [0.05, 20.0, 0.1, 9.0]],
+    ids=["cdnow", "steep", "flat"],
+)
+def test_bg_nbd_analytic_hessian(theta: list[float]) -> None:
+    """The analytic Hessian against five-point differences of the analytic gradient (which
+    the gradient test checks against the likelihood), weighted, with and without repeats."""
+    c = load_cdnow_summary()
+    x, tx, T = (np.asarray(c[k], dtype=float) for k in ("frequency", "recency", "T"))
+    w = np.random.default_rng(3).uniform(0.5, 2.0, x.size)
+    m = BetaGeo()
+    data, sw = m._fit_data(x, tx, T, w)
+    th = np.array(theta)
+    h = m._hessian(th, data, sw)
+    np.testing.assert_array_equal(h, h.T)
+
+    def grad(t: np.ndarray) -> np.ndarray:
+        return np.asarray(m._objective(t, data, sw)[1])
+
+    for i in range(4):
+        e = np.zeros(4)
+        e[i] = 1e-3 * th[i]
+        num = (-grad(th + 2 * e) + 8 * grad(th + e) - 8 * grad(th - e) + grad(th - 2 * e)) / (
+            12 * e[i]
+        )
+        np.testing.assert_allclose(h[i], num, rtol=1e-7, atol=1e-3)
+
+
 def test_a_maximum_found_near_the_boundary_predicts_on_the_closed_space() -> None:
     """Found by hypothesis: the closed-space search ended inside, at s = 2e4, beta = 1e15 (the
     dropout rate s / beta ~ 2e-11), where the natural formulas cancel to NaN; predictions of a

@@ -374,6 +374,10 @@ class Model:
 
     has_gradient: ClassVar[bool] = False
     has_hessian: ClassVar[bool] = False
+    #: Stage 1 by trust-region Newton steps on the analytic Hessian (few parameters, a cheap
+    #: Hessian, a likelihood without stage-1 caps); otherwise L-BFGS-B, and the Hessian only
+    #: polishes and gives the standard errors.
+    newton_stage1: ClassVar[bool] = False
     #: Upper bounds on some log-parameters in stage 1 (by position): a shape beyond its cap is
     #: the boundary's business, where stage 2 finds the limit faster and exactly.
     stage1_caps: ClassVar[Mapping[int, float]] = {}
@@ -433,7 +437,7 @@ class Model:
         """Trust-region Newton steps with the analytic Hessian; None when they fail (L-BFGS-B then runs)."""
         from scipy.optimize import minimize
 
-        # trust-exact asks for the Hessian at a new point just before the value and gradient
+        # The trust-region methods ask for the Hessian at a new point just before the value and gradient
         # there: the one evaluation serves both.
         last: dict[bytes, Any] = {}
 
@@ -451,27 +455,40 @@ class Model:
             # d2/dlog^2 = diag(theta) H diag(theta) + diag(grad * theta), for the negated mean.
             return -(theta[:, None] * h * theta[None, :] + np.diag(grad * theta)) / total
 
-        with np.errstate(all="ignore"):
-            try:
-                res = minimize(
-                    value_and_grad,
-                    np.log(start),
-                    jac=True,
-                    hess=hess,
-                    method="trust-exact",
-                    options={"gtol": 1e-10, "maxiter": 200},
-                )
-            except (np.linalg.LinAlgError, ValueError):
-                return None
+        # Dogleg first: where the Hessian is positive definite along the way (the usual case
+        # from the default start) its steps cost a Cholesky factorisation, where
+        # trust-exact's cost an iterative subproblem (half of a small fit's time). It refuses
+        # an indefinite Hessian; trust-exact then starts again and handles it.
+        res = None
+        for method in ("dogleg", "trust-exact"):
+            with np.errstate(all="ignore"):
+                try:
+                    res = minimize(
+                        value_and_grad,
+                        np.log(start),
+                        jac=True,
+                        hess=hess,
+                        method=method,
+                        options={"gtol": 1e-10, "maxiter": 200},
+                    )
+                except (np.linalg.LinAlgError, ValueError):
+                    res = None
+            if res is not None and self._newton_done(res):
+                return res
+        return None
+
+    @staticmethod
+    def _newton_done(res: Any) -> bool:
+        """Whether a trust-region run ended at a maximum (marking it a success if so)."""
         if not (np.all(np.isfinite(res.x)) and np.all(np.abs(res.x) < _LOG_BOUND)):
-            return None
+            return False
         # At the optimum rounding can stop the trust region short of gtol ("a bad approximation
         # caused failure to predict improvement"): a vanishing gradient is success all the same.
         if not res.success:
             if not (np.all(np.isfinite(res.jac)) and float(np.max(np.abs(res.jac))) < 1e-7):
-                return None
+                return False
             res.success = True
-        return res
+        return True
 
     def _objective(
         self, theta: Array, data: tuple[Array, ...], weights: Array
@@ -569,7 +586,7 @@ class Model:
 
         start = np.minimum(start, np.exp(upper - 1))
         res = None
-        if self.has_hessian:
+        if self.newton_stage1:
             res = self._newton(objective, data, weights, start, total)
         if res is None and curvature is not None:
             bounded_steps = False

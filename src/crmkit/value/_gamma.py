@@ -203,6 +203,7 @@ class GammaGamma(Model):
         return value, np.array([g_p, g_q, g_g])
 
     has_hessian = True
+    newton_stage1 = True
 
     def _hessian(self, theta: Array, data: tuple[Any, ...], weights: Array) -> Array:
         """Analytic Hessian: trigamma terms once per distinct x, two divisions per row.
