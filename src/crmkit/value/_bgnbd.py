@@ -254,6 +254,7 @@ class BetaGeo(Model):
         d_b = -1 / (b + ux - 1)
         c2_aa = zeta(2, a + b) - zeta(2, a + b + ux)  # A2's second derivative in a, and in a, b
         c2_bb = zeta(2, b + ux) - float(zeta(2, b)) + c2_aa
+        sum_c2_aa = dot(wx, c2_aa)
         h = np.empty((4, 4))
         h[0, 0] = (
             dot(wx, zeta(2, r + ux)) - float(wx.sum()) * float(zeta(2, r)) + dot(wsp, diff * diff)
@@ -276,8 +277,8 @@ class BetaGeo(Model):
         h[0, 3] = -dot(sp_diff, d_b)
         h[1, 2] = -float(sp_rid.sum()) * d_a
         h[1, 3] = -dot(sp_rid, d_b)
-        h[2, 2] = dot(wx, c2_aa) + (float(sp_x.sum()) - float(s_x.sum())) * d_a * d_a
-        h[2, 3] = dot(wx, c2_aa) + d_a * dot(sp_x, d_b)
+        h[2, 2] = sum_c2_aa + (float(sp_x.sum()) - float(s_x.sum())) * d_a * d_a
+        h[2, 3] = sum_c2_aa + d_a * dot(sp_x, d_b)
         h[3, 3] = dot(wx, c2_bb) + dot(s_x + sp_x, d_b * d_b)
         lower = np.tril_indices(4, -1)
         h[lower] = h.T[lower]
