@@ -382,8 +382,12 @@ class Model:
     #: the boundary's business, where stage 2 finds the limit faster and exactly.
     stage1_caps: ClassVar[Mapping[int, float]] = {}
 
-    def _hessian(self, theta: Array, data: tuple[Any, ...], weights: Array) -> Array:
-        """The weighted log-likelihood's Hessian in the natural parameters (models with ``has_hessian``)."""
+    def _hessian(self, theta: Array, data: tuple[Any, ...], weights: Array) -> Array | None:
+        """The weighted log-likelihood's Hessian in the natural parameters (models with ``has_hessian``).
+
+        None where the model has no analytic form at ``theta`` (the Pareto/NBD
+        beyond its series' range): callers then difference the gradient.
+        """
         raise NotImplementedError
 
     # -- to be provided by each model: the closed parameter space ---------------------------
@@ -863,8 +867,8 @@ class Model:
                 return theta, ll, None
             k = logp.size
             # The Hessian in the log-parameters: H_log = diag(theta) H diag(theta) + diag(g_log).
-            if self.has_hessian:
-                natural = self._hessian(theta, data, weights)
+            natural = self._hessian(theta, data, weights) if self.has_hessian else None
+            if natural is not None:
                 hess = theta[:, None] * natural * theta[None, :] + np.diag(grad)
             else:
                 # Central differences of the analytic gradient: the error is 1e-10 of the
@@ -1089,9 +1093,10 @@ class Model:
         if hessian is not None:
             return _inverse_information(hessian)
         k = theta.size
+        analytic = self._hessian(theta, data, weights) if self.has_hessian else None
         hess = np.empty((k, k))
-        if self.has_hessian:
-            hess = self._hessian(theta, data, weights)
+        if analytic is not None:
+            hess = analytic
         elif self.has_gradient:
             for i in range(k):
                 h = 1e-4 * theta[i]

@@ -35,12 +35,12 @@ compares them to mpmath at 40 digits).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from crmkit._numeric import dot, matvec
+from crmkit._numeric import dot, matvec, vecmat
 from crmkit.errors import ConvergenceError
 from crmkit.value._fitting import (
     Array,
@@ -89,12 +89,14 @@ def _log_f(a: Array, b_other: Array, c: Array, d: Any, u: Array) -> Array:
 
 #: Below this z the series of 2F1(1, b; c; z) converges fast enough (z^k, with (b + k) < (c + k))
 #: to give the value and its derivatives in b, c and z directly; above it scipy's hyp2f1 and
-#: finite differences take over for those rows.
-_SERIES_MAX_Z = 0.5
+#: finite differences take over for those rows. At 0.7 a row needs 110 terms; beyond, five calls
+#: of hyp2f1 cost less than the longer loop (at 0.5 they cost more: an evaluation of the CDNOW
+#: sample with 225 rows at z = 0.62 took 2.2 ms by hyp2f1, 1.8 ms by the series).
+_SERIES_MAX_Z = 0.7
 
 
 def _series(b: Array, c: Array, z: Array) -> tuple[Array, Array, Array, Array]:
-    """2F1(1, b; c; z) and its derivatives in b, c and z by its power series (0 <= z <= 0.5, b < c).
+    """2F1(1, b; c; z) and its derivatives in b, c and z by its power series (0 <= z <= 0.7, b < c).
 
     Terms t_k = (b)_k / (c)_k z^k; the derivatives in b and c carry
     sum_{j<k} 1/(b + j) and -sum_{j<k} 1/(c + j) along (forward-mode
@@ -110,13 +112,8 @@ def _series(b: Array, c: Array, z: Array) -> tuple[Array, Array, Array, Array]:
     summing (a prefix), not on all of them until the slowest is done.
     """
     n = z.shape[0]
-    with np.errstate(divide="ignore"):
-        need = np.where(z > 0, np.ceil(_LOG_TINY / np.log(np.where(z > 0, z, 0.5))), 0.0)
-    order = np.argsort(-need, kind="stable")
-    need = need[order]
-    steps = int(need[0]) if n else 0
-    # active[k]: the rows that still need term k + 1 (need > k), a prefix of the sorted rows.
-    active = np.searchsorted(-need, -np.arange(1, steps + 1), side="right")
+    order, active = _series_plan(z)
+    steps = active.shape[0]
     zs = z[order]
     bk, ck = b[order].astype(np.float64), c[order].astype(np.float64)  # b + k and c + k
     t = np.ones(n)
@@ -153,6 +150,77 @@ def _series(b: Array, c: Array, z: Array) -> tuple[Array, Array, Array, Array]:
         safe = np.where(z > 0, z, 1.0)
         hz = np.where(z > 0, (b * h - (c - 1) * h1 / safe) / (1 - z), b / c)
     return h, hb, -hc, hz
+
+
+def _series_plan(z: Array, extra: int = 0) -> tuple[Any, Any]:
+    """The rows in order of the terms their series need, and per step how many still sum.
+
+    ``active[k]``: the rows that still need term k + 1, a prefix of the rows
+    taken in ``order``. ``extra`` terms more for sums whose first term is
+    z^extra smaller than 1 (the second derivatives).
+    """
+    with np.errstate(divide="ignore"):
+        need = np.where(z > 0, np.ceil(_LOG_TINY / np.log(np.where(z > 0, z, 0.5))) + extra, 0.0)
+    order = np.argsort(-need, kind="stable")
+    need = need[order]
+    steps = int(need[0]) if z.shape[0] else 0
+    return order, np.searchsorted(-need, -np.arange(1, steps + 1), side="right")
+
+
+def _series_second(b: Array, c: Array, z: Array) -> dict[str, Array]:
+    """2F1(1, b; c; z) with its first and second derivatives in b, c and z (0 <= z <= _SERIES_MAX_Z).
+
+    The series of :func:`_series` carried to second order: with
+    B1 = sum_{j<k} 1/(b + j), B2 = sum_{j<k} 1/(b + j)^2 (C1, C2 likewise for c),
+    d t_k/db = t_k B1, d2 t_k/db2 = t_k (B1^2 - B2), d t_k/dc = -t_k C1,
+    d2 t_k/dc2 = t_k (C1^2 + C2), d2 t_k/db dc = -t_k B1 C1. The derivatives
+    in z follow from the first-order formula of :func:`_series` differentiated
+    in b and c, and d2H/dz2 = sum_k k (k - 1) t_k / z^2 (summed in the loop:
+    no cancellation, where the hypergeometric equation would cancel as 1 / z).
+    Keys: h, b, c, z, bb, bc, cc, bz, cz, zz. Used once or twice per fit (the Hessian).
+    """
+    n = z.shape[0]
+    # d2H/db2 and d2H/dz2 start at the term in z^2: two terms more keep them to 1e-17.
+    order, active = _series_plan(z, extra=2)
+    zs = z[order]
+    bk, ck = b[order].astype(np.float64), c[order].astype(np.float64)
+    t = np.ones(n)
+    sums = {key: np.zeros(n) for key in ("h1", "b", "c", "bb", "bc", "cc", "zz")}
+    b1, b2, c1, c2 = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    for k in range(active.shape[0]):
+        m = slice(int(active[k]))
+        rb, rc = 1 / bk[m], 1 / ck[m]
+        b1[m] += rb
+        b2[m] += rb * rb
+        c1[m] += rc
+        c2[m] += rc * rc
+        t[m] *= bk[m] * zs[m] * rc  # t_{k+1}
+        tm = t[m]
+        sums["h1"][m] += tm
+        sums["b"][m] += tm * b1[m]
+        sums["c"][m] -= tm * c1[m]
+        sums["bb"][m] += tm * (b1[m] * b1[m] - b2[m])
+        sums["bc"][m] -= tm * b1[m] * c1[m]
+        sums["cc"][m] += tm * (c1[m] * c1[m] + c2[m])
+        sums["zz"][m] += (k * (k + 1)) * tm
+        bk[m] += 1.0
+        ck[m] += 1.0
+    out = {}
+    for key, sorted_sum in sums.items():
+        out[key] = np.empty(n)
+        out[key][order] = sorted_sum
+    h1 = out.pop("h1")
+    h = 1.0 + h1
+    hb, hc = out["b"], out["c"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        zz = np.where(z > 0, z, 1.0)
+        # At z = 0 the limits of the first terms of the series.
+        hz = np.where(z > 0, (b * h - (c - 1) * h1 / zz) / (1 - z), b / c)
+        out["bz"] = np.where(z > 0, (h + b * hb - (c - 1) * hb / zz) / (1 - z), 1 / c)
+        out["cz"] = np.where(z > 0, (b * hc - h1 / zz - (c - 1) * hc / zz) / (1 - z), -b / (c * c))
+        out["zz"] = np.where(z > 0, out["zz"] / (zz * zz), 2 * b * (b + 1) / (c * (c + 1)))
+    out["z"], out["h"] = hz, h
+    return out
 
 
 #: log(1e-17): a term of 2F1(1, b; c; z) this much smaller than the sum (at least 1) ends its series.
@@ -335,6 +403,93 @@ class ParetoNBD(Model):
                 grad[hard, i] = (log_f_at(up) - v0) / step
         return value, grad
 
+    @staticmethod
+    def _log_f_hess(
+        theta: Array, x: Array, t: Array
+    ) -> tuple[Array, Array, Callable[[Array], Array]] | None:
+        """log F(x, t), its gradient (rows x 4) and its Hessians' weighted sum, in (r, alpha, s, beta).
+
+        log F = (1 - b) log(1 - z) + log H(b', c, z) - a log u in the
+        variables v = (a, b', b, z, u) of :meth:`_log_f_grad` (c = a + 1).
+        Each row's Hessian in theta is J' F_vv J + dF/dz * d2z/dtheta2, with
+        J the Jacobian of v: constant unit rows but for z. The third value,
+        given weights c per row, returns sum c_row * Hessian_row (4 x 4) as
+        weighted sums over the rows, never forming a Hessian per row. None
+        when some z lies beyond the series' range (the caller then differences
+        the gradient).
+        """
+        r, alpha, s, beta = theta
+        a = r + s + x
+        # The scale that sets u, and the other: (alpha, beta) or (beta, alpha).
+        ahead = alpha >= beta
+        big, small = (alpha, beta) if ahead else (beta, alpha)
+        u = big + t
+        z = (big - small) / u
+        if np.any(z > _SERIES_MAX_Z):
+            return None
+        bo, b = (r + x, np.full_like(x, s + 1)) if ahead else (np.full_like(x, s + 1), r + x)
+        h = _series_second(bo, a + 1, z)
+        hh = h["h"]
+        lb, lc, lz = h["b"] / hh, h["c"] / hh, h["z"] / hh
+        one_z = 1 - z
+        log1mz, log_u = np.log1p(-z), np.log(u)
+        value = (1 - b) * log1mz + np.log(hh) - a * log_u
+        # Parameter positions: each variable but z moves with one or two of (r, alpha, s, beta).
+        i_big, i_small = (1, 3) if ahead else (3, 1)
+        unit = {"a": (0, 2), "bo": (0,) if ahead else (2,), "b": (2,) if ahead else (0,)}
+        unit["u"] = (i_big,)
+        jz = np.zeros((x.shape[0], 4))  # z = (big - small) / (big + t)
+        jz[:, i_big], jz[:, i_small] = (small + t) / u**2, -1 / u
+        f_v = {
+            "a": lc - log_u,
+            "bo": lb,
+            "b": -log1mz,
+            "z": (b - 1) / one_z + lz,
+            "u": -a / u,
+        }
+        grad = jz * f_v["z"][:, None]
+        for name, columns in unit.items():
+            for i in columns:
+                grad[:, i] += f_v[name]
+        f_vv = {  # the non-zero second derivatives in v, one of each symmetric pair
+            ("a", "a"): h["cc"] / hh - lc * lc,
+            ("a", "bo"): h["bc"] / hh - lb * lc,
+            ("a", "u"): -1 / u,
+            ("bo", "bo"): h["bb"] / hh - lb * lb,
+            ("u", "u"): a / (u * u),
+            ("a", "z"): h["cz"] / hh - lc * lz,
+            ("bo", "z"): h["bz"] / hh - lb * lz,
+            ("b", "z"): 1 / one_z,
+            ("z", "z"): (b - 1) / one_z**2 + h["zz"] / hh - lz * lz,
+        }
+        z_bb, z_bs = -2 * (small + t) / u**3, 1 / u**2  # z's own second derivatives
+
+        def weighted_hessian(c: Array) -> Array:
+            out = np.zeros((4, 4))
+            for (v, w), entry in f_vv.items():
+                weighted = c * entry
+                if w != "z":
+                    total = float(weighted.sum())
+                    for i in unit[v]:
+                        for j in unit[w]:
+                            out[i, j] += total
+                            if v != w:
+                                out[j, i] += total
+                elif v != "z":
+                    along = vecmat(weighted, jz)  # sum over rows of c F_vz dz/dtheta
+                    for i in unit[v]:
+                        out[i] += along
+                        out[:, i] += along
+                else:
+                    out += np.einsum("n,ni,nj->ij", weighted, jz, jz)
+            curve = c * f_v["z"]
+            out[i_big, i_big] += dot(curve, z_bb)
+            out[i_big, i_small] += dot(curve, z_bs)
+            out[i_small, i_big] += dot(curve, z_bs)
+            return out
+
+        return value, grad, weighted_hessian
+
     def _objective(
         self, theta: Array, data: tuple[Array, ...], weights: Array
     ) -> tuple[float, Array]:
@@ -343,25 +498,12 @@ class ParetoNBD(Model):
 
         r, alpha, s, beta = theta
         x, T = data[0], data[2]
-        points_x, points_t, at_tx, seen_end = data[6:10]  # seen alive at the end: no died term
+        points_x, points_t = data[6:8]
         every_x, of_row = data[10:12]
-        n = x.shape[0]
         f_all, g_all = self._log_f_grad(theta, points_x, points_t)
-        f_T, g_T = f_all[:n], g_all[:n]
-        f_tx, g_tx = f_all[at_tx], g_all[at_tx]
-        rx = r + x
-        log_at, log_bt = np.log(alpha + T), np.log(beta + T)
-        alive = -rx * log_at - s * log_bt
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            q = np.exp(f_T - f_tx)
-            log_a0 = f_tx + np.log1p(-q)
-            died = np.log(s) - np.log(r + s + x) + log_a0
-            died = np.where(seen_end, -np.inf, died)
-            lse = np.logaddexp(alive, died)
-            w_died = np.exp(died - lse)
-            d_log_a0 = (g_tx - q[:, None] * g_T) / (1 - q)[:, None]
-        d_log_a0[seen_end] = 0.0
+        lse, w_died, d_log_a0, log_at, log_bt = self._mix(theta, data, f_all, g_all)[:5]
         w_alive = 1 - w_died
+        rx = r + x
         total = float(weights.sum())
         log_alpha, log_beta = math.log(alpha), math.log(beta)
         # Terms in x alone, once per distinct x with the summed weights of its rows.
@@ -377,6 +519,98 @@ class ParetoNBD(Model):
         g[2] = total * log_beta - dot(wa, log_bt) + dot(wd, 1 / s - inv_rsx + d_log_a0[:, 2])
         g[3] = total * s / beta + dot(wa, -s / (beta + T)) + dot(wd, d_log_a0[:, 3])
         return value, g
+
+    @staticmethod
+    def _mix(
+        theta: Array, data: tuple[Array, ...], f_all: Array, g_all: Array
+    ) -> tuple[Array, ...]:
+        """Per row, from log F and its gradient at the points: the alive-or-died mixture.
+
+        Returns log(e^alive + e^died), the died term's share of it, the
+        gradient of log A0 (rows x 4), log(alpha + T), log(beta + T), and
+        q = F(T) / F(t_x); the died term is absent (share 0, gradient 0) for
+        customers seen alive at the end (t_x = T).
+        """
+        r, alpha, s, beta = theta
+        x, T = data[0], data[2]
+        at_tx, seen_end = data[8:10]
+        n = x.shape[0]
+        f_T, g_T = f_all[:n], g_all[:n]
+        f_tx, g_tx = f_all[at_tx], g_all[at_tx]
+        log_at, log_bt = np.log(alpha + T), np.log(beta + T)
+        alive = -(r + x) * log_at - s * log_bt
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            q = np.exp(f_T - f_tx)
+            log_a0 = f_tx + np.log1p(-q)
+            died = np.log(s) - np.log(r + s + x) + log_a0
+            died = np.where(seen_end, -np.inf, died)
+            lse = np.logaddexp(alive, died)
+            w_died = np.exp(died - lse)
+            d_log_a0 = (g_tx - q[:, None] * g_T) / (1 - q)[:, None]
+        d_log_a0[seen_end] = 0.0
+        return lse, w_died, d_log_a0, log_at, log_bt, q
+
+    has_hessian = True
+
+    def _hessian(self, theta: Array, data: tuple[Any, ...], weights: Array) -> Array | None:
+        """Analytic Hessian of the weighted log-likelihood (the data of ``fit``), or None.
+
+        Per row log L = head + log(e^A + e^D) with A the alive term and
+        D = log s - log(r + s + x) + log A0, A0 = F(t_x) - F(T). With w_D the
+        died term's share, the Hessian of the mixture is
+        (1 - w_D) A'' + w_D D'' + w_D (1 - w_D) (A' - D')(A' - D')^T, and with
+        q = F(T) / F(t_x), (log A0)'' = (F_tx'' + g_tx g_tx^T - q (F_T'' + g_T g_T^T)) / (1 - q)
+        - (log A0)' (log A0)'^T, where F'' and g are log F's Hessian and
+        gradient (:meth:`_log_f_hess`). None when some point lies beyond the
+        series' range; checked against differences of the analytic gradient in
+        the tests.
+        """
+        from scipy.special import zeta
+
+        r, alpha, s, beta = theta
+        x, T = data[0], data[2]
+        points_x, points_t, at_tx, seen_end = data[6:10]
+        every_x, of_row = data[10:12]
+        n = x.shape[0]
+        second = self._log_f_hess(theta, points_x, points_t)
+        if second is None:
+            return None
+        f_all, g_all, weighted_hessian = second
+        _, w_died, d_log_a0, log_at, log_bt, q = self._mix(theta, data, f_all, g_all)
+        total = float(weights.sum())
+        wx = np.bincount(of_row, weights=weights, minlength=every_x.shape[0])
+        wd = weights * w_died
+        wa = weights - wd
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u1 = np.where(seen_end, 0.0, 1 / (1 - q))
+            qu = np.where(seen_end, 0.0, q * u1)
+        i_at, i_bt, inv_rsx = 1 / (alpha + T), 1 / (beta + T), 1 / (r + s + x)
+        # The terms of one or two parameters, upper triangle: head, alive, log s - log(r + s + x).
+        up = np.zeros((4, 4))
+        c2 = dot(wd, inv_rsx * inv_rsx)
+        up[0, 0] = dot(wx, zeta(2, r + every_x)) - total * float(zeta(2, r)) + c2
+        up[0, 1] = total / alpha - dot(wa, i_at)
+        up[1, 1] = -total * r / alpha**2 + dot(wa * (r + x), i_at * i_at)
+        up[0, 2] = c2
+        up[2, 2] = c2 - float(wd.sum()) / s**2
+        up[2, 3] = total / beta - dot(wa, i_bt)
+        up[3, 3] = -total * s / beta**2 + s * dot(wa, i_bt * i_bt)
+        hess = up + np.triu(up, 1).T
+        # log F's Hessians, weighted per point (F(t_x) may serve several rows).
+        coef = np.asarray(np.bincount(at_tx, weights=wd * u1, minlength=f_all.shape[0]), float)
+        coef[:n] -= wd * qu
+        hess += weighted_hessian(coef)
+        g_T, g_tx = g_all[:n], g_all[at_tx]
+        grad_alive = np.stack((-log_at, -(r + x) * i_at, -log_bt, -s * i_bt), axis=1)
+        grad_died = d_log_a0.copy()
+        grad_died[:, 0] -= inv_rsx
+        grad_died[:, 2] += 1 / s - inv_rsx
+        delta = grad_alive - grad_died
+        hess += np.einsum("n,ni,nj->ij", wd * u1, g_tx, g_tx)
+        hess -= np.einsum("n,ni,nj->ij", wd * qu, g_T, g_T)
+        hess -= np.einsum("n,ni,nj->ij", wd, d_log_a0, d_log_a0)
+        hess += np.einsum("n,ni,nj->ij", wa * w_died, delta, delta)
+        return (hess + hess.T) / 2
 
     def _log_a0_terms(
         self, theta: Array, x: Array, tx: Array, T: Array, groups: Any = None
