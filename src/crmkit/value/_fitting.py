@@ -456,6 +456,8 @@ class Model:
             theta = np.exp(logp)
             grad = np.asarray(value_and_grad(logp)[1]) * -total / theta  # back to the natural scale
             h = self._hessian(theta, data, weights)
+            if h is None:
+                raise np.linalg.LinAlgError("no analytic Hessian here")  # L-BFGS-B takes over
             # d2/dlog^2 = diag(theta) H diag(theta) + diag(grad * theta), for the negated mean.
             return -(theta[:, None] * h * theta[None, :] + np.diag(grad * theta)) / total
 
