@@ -198,6 +198,11 @@ def _serve(functions: Mapping[str, Callable[..., Any]], packages: Sequence[str])
     """Answer the parent's requests on stdin/stdout, one JSON line each, until stdin closes."""
     out = sys.stdout
     sys.stdout = sys.stderr  # anything a library prints must not break the protocol
+    # The benchmark scripts' directory leads sys.path (python runs the script): a peer that
+    # probes for an optional module of the same name as a script (pytensor and `coverage`)
+    # must not find the script. The workloads are imported by now.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     cache: dict[str, Any] = {}
     for line in sys.stdin:
         request = json.loads(line)

@@ -390,6 +390,16 @@ class Model:
         """
         raise NotImplementedError
 
+    def _analytic_hessian(
+        self, theta: Array, data: tuple[Any, ...], weights: Array
+    ) -> Array | None:
+        """The analytic Hessian where the model has one and it is finite at ``theta``, else None."""
+        if not self.has_hessian:
+            return None
+        with np.errstate(all="ignore"):
+            hess = self._hessian(theta, data, weights)
+        return hess if hess is not None and bool(np.all(np.isfinite(hess))) else None
+
     # -- to be provided by each model: the closed parameter space ---------------------------
     def _coordinates(self, data: tuple[Any, ...], weights: Array) -> tuple[Coordinate, ...]:
         """The closed space's coordinates and bounds for these data (stage 2)."""
@@ -869,7 +879,7 @@ class Model:
                 return theta, ll, None
             k = logp.size
             # The Hessian in the log-parameters: H_log = diag(theta) H diag(theta) + diag(g_log).
-            natural = self._hessian(theta, data, weights) if self.has_hessian else None
+            natural = self._analytic_hessian(theta, data, weights)
             if natural is not None:
                 hess = theta[:, None] * natural * theta[None, :] + np.diag(grad)
             else:
@@ -1095,7 +1105,7 @@ class Model:
         if hessian is not None:
             return _inverse_information(hessian)
         k = theta.size
-        analytic = self._hessian(theta, data, weights) if self.has_hessian else None
+        analytic = self._analytic_hessian(theta, data, weights)
         hess = np.empty((k, k))
         if analytic is not None:
             hess = analytic

@@ -469,12 +469,12 @@ class ParetoNBD(Model):
             for (v, w), entry in f_vv.items():
                 weighted = c * entry
                 if w != "z":
-                    total = float(weighted.sum())
+                    summed = float(weighted.sum())
                     for i in unit[v]:
                         for j in unit[w]:
-                            out[i, j] += total
+                            out[i, j] += summed
                             if v != w:
-                                out[j, i] += total
+                                out[j, i] += summed
                 elif v != "z":
                     along = vecmat(weighted, jz)  # sum over rows of c F_vz dz/dtheta
                     for i in unit[v]:

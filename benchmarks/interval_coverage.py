@@ -1,6 +1,6 @@
 """Do the intervals hold their rate? Coverage of crmkit's intervals over repeated simulated data sets.
 
-    python benchmarks/coverage.py [--fits 200] [--quick]
+    python benchmarks/interval_coverage.py [--fits 200] [--quick]
 
 For each model with covariates: simulate customer bases from known
 parameters (effects of both signs), fit each, and count how often the 95 %
