@@ -32,7 +32,12 @@ from crmkit.value import (
     ShiftedBetaGeo,
     customer_lifetime_value,
 )
-from crmkit.value._mixing import BetaMix, gamma_poisson_log, log_rising_over_power
+from crmkit.value._mixing import (
+    BetaMix,
+    gamma_poisson_log,
+    gamma_poisson_log_ratio,
+    log_rising_over_power,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,6 +115,25 @@ def test_gamma_poisson_equals_the_closed_form(r: float, alpha: float, x: int, t:
     assert float(gamma_poisson_log(x, t, r / alpha, 1 / r)) == pytest.approx(
         exact, rel=1e-10, abs=1e-9
     )
+
+
+@settings(deadline=None)
+@given(
+    r=st.floats(0.05, 50),
+    alpha=st.floats(0.1, 100),
+    x=st.integers(0, 60),
+    t1=st.floats(0, 200),
+    t2=st.floats(0, 200),
+)
+def test_gamma_poisson_ratio_is_the_difference_of_the_logs(
+    r: float, alpha: float, x: int, t1: float, t2: float
+) -> None:
+    """What P(alive) uses: the ratio of the two expectations without their common terms in x."""
+    whole = gamma_poisson_log(x, t1, r / alpha, 1 / r) - gamma_poisson_log(x, t2, r / alpha, 1 / r)
+    ratio = float(gamma_poisson_log_ratio(x, t1, t2, r / alpha, 1 / r))
+    assert ratio == pytest.approx(float(whole), rel=1e-10, abs=1e-9)
+    # Every customer buying at one rate (kappa = 0): the Poisson's -lambda (t1 - t2).
+    assert float(gamma_poisson_log_ratio(x, t1, t2, 0.4, 0.0)) == pytest.approx(-0.4 * (t1 - t2))
 
 
 def test_gamma_poisson_tends_to_the_poisson() -> None:

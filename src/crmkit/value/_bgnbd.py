@@ -47,6 +47,7 @@ from crmkit.value._mixing import (
     gamma_natural,
     gamma_poisson_grad,
     gamma_poisson_log,
+    gamma_poisson_log_ratio,
     log1p_ratio_array,
 )
 
@@ -500,14 +501,13 @@ class BetaGeo(Model):
         x, tx, t = _customers(frequency, recency, T)
         xi = x.astype(np.int64)
         mean, kappa = math.exp(phi[0]), phi[1]
-        mix = BetaMix(phi[2], phi[3], int(xi.max(initial=0)) + 1)
+        top = int(xi.max(initial=0))
+        mix = BetaMix(phi[2], phi[3], top + 1)
+        counts = np.arange(top + 1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_odds = (
-                mix.log_ratio(1, np.maximum(xi - 1, 0))
-                - mix.log_ratio(0, xi)
-                + gamma_poisson_log(xi, tx, mean, kappa)
-                - gamma_poisson_log(xi, t, mean, kappa)
-            )
+            # The beta terms depend on x alone: once per count, then one gather per customer.
+            by_count = mix.log_ratio(1, np.maximum(counts - 1, 0)) - mix.log_ratio(0, counts)
+            log_odds = by_count[xi] + gamma_poisson_log_ratio(xi, tx, t, mean, kappa)
         return np.where(x > 0, expit(-log_odds), 1.0)
 
     def conditional_expected_purchases(

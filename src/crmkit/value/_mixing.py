@@ -199,6 +199,27 @@ def gamma_poisson_log(x: Any, t: Any, mean: float, kappa: float) -> Array:
     )
 
 
+def gamma_poisson_log_ratio(x: Any, t1: Any, t2: Any, mean: float, kappa: float) -> Array:
+    """``gamma_poisson_log(x, t1, ...) - gamma_poisson_log(x, t2, ...)``, without the terms in x alone.
+
+    ``= -(x + 1 / kappa) (log1p(kappa mean t1) - log1p(kappa mean t2))``; at
+    kappa = 0, ``-mean (t1 - t2)``. Half the work of the two logs apart
+    (P(alive) of BG/NBD needs only the ratio).
+
+    >>> bool(abs(gamma_poisson_log_ratio(3, 2.0, 10.0, 0.06, 4.0)
+    ...          - (gamma_poisson_log(3, 2.0, 0.06, 4.0) - gamma_poisson_log(3, 10.0, 0.06, 4.0)))
+    ...      < 1e-12)
+    True
+    """
+    x = np.asarray(x)
+    y1 = mean * np.asarray(t1, dtype=float)
+    y2 = mean * np.asarray(t2, dtype=float)
+    if kappa == 0:
+        return np.asarray(y2 - y1, dtype=float)
+    diff = np.log1p(kappa * y1) - np.log1p(kappa * y2)
+    return -(x + 1 / kappa) * diff
+
+
 def gamma_poisson_grad(x: Any, t: Any, mean: float, kappa: float) -> tuple[Array, Array]:
     """Derivatives of :func:`gamma_poisson_log` in ``log(mean)`` and in ``kappa``."""
     x = np.asarray(x)
