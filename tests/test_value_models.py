@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -566,6 +567,18 @@ def test_pareto_series_and_gradient() -> None:
             assert grad[i] == pytest.approx(num, rel=1e-5, abs=1e-3)
 
 
+def assert_hessian_of_gradient(
+    hessian: np.ndarray, gradient: Any, theta: np.ndarray, atol: float
+) -> None:
+    """Each row of ``hessian`` against five-point differences of ``gradient`` (steps 1e-3 of theta)."""
+    for i in range(theta.size):
+        e = np.zeros(theta.size)
+        e[i] = 1e-3 * theta[i]
+        g = [np.asarray(gradient(theta + k * e)) for k in (2, 1, -1, -2)]
+        num = (-g[0] + 8 * g[1] - 8 * g[2] + g[3]) / (12 * e[i])
+        np.testing.assert_allclose(hessian[i], num, rtol=1e-7, atol=atol)
+
+
 def test_pareto_second_order_series() -> None:
     """The series' second derivatives in b, c and z against scipy's hyp2f1: its closed forms in z,
     central differences in b and c of the first-order series (checked above against hyp2f1)."""
@@ -623,16 +636,7 @@ def test_pareto_analytic_hessian(theta: list[float]) -> None:
     assert h is not None
     np.testing.assert_array_equal(h, h.T)
 
-    def grad(t: np.ndarray) -> np.ndarray:
-        return np.asarray(m._objective(t, data, w)[1])
-
-    for i in range(4):
-        e = np.zeros(4)
-        e[i] = 1e-3 * th[i]
-        num = (-grad(th + 2 * e) + 8 * grad(th + e) - 8 * grad(th - e) + grad(th - 2 * e)) / (
-            12 * e[i]
-        )
-        np.testing.assert_allclose(h[i], num, rtol=1e-7, atol=1e-4)
+    assert_hessian_of_gradient(h, lambda t: m._objective(t, data, w)[1], th, atol=1e-4)
     # Beyond the series' range (z > 0.7) there is no analytic Hessian: the fit differences.
     assert m._hessian(np.array([0.3, 20.0, 1.2, 3.0]), data, w) is None
 
@@ -684,16 +688,7 @@ def test_bg_nbd_analytic_hessian(theta: list[float]) -> None:
     h = m._hessian(th, data, sw)
     np.testing.assert_array_equal(h, h.T)
 
-    def grad(t: np.ndarray) -> np.ndarray:
-        return np.asarray(m._objective(t, data, sw)[1])
-
-    for i in range(4):
-        e = np.zeros(4)
-        e[i] = 1e-3 * th[i]
-        num = (-grad(th + 2 * e) + 8 * grad(th + e) - 8 * grad(th - e) + grad(th - 2 * e)) / (
-            12 * e[i]
-        )
-        np.testing.assert_allclose(h[i], num, rtol=1e-7, atol=1e-3)
+    assert_hessian_of_gradient(h, lambda t: m._objective(t, data, sw)[1], th, atol=1e-3)
 
 
 def test_a_maximum_found_near_the_boundary_predicts_on_the_closed_space() -> None:
