@@ -215,17 +215,6 @@ class TransitionRecord:
     reason: str | None = None
 
 
-def _record_layout() -> _Layout:
-    """How records are filled in: slot by slot, since they have no rules to check."""
-    layout = _layout(TransitionRecord)
-    if layout is None or layout.validators or layout.post_init:  # pragma: no cover
-        raise DefinitionError("TransitionRecord must stay a slotted attrs class without checks")
-    return layout
-
-
-_RECORD_LAYOUT = _record_layout()
-
-
 class _Move:
     """One move of a machine: an entity class in one state, one event.
 
@@ -286,20 +275,16 @@ class _Move:
                 moved = self.layout.build(entity, changes)
         except ValidationError as exc:
             self._refuse(entity, f"the result would be invalid: {exc}", ctx, when, context)
-        # The record's fields need no checks (they come from the machine and the checked
-        # arguments): it is filled in like a moved entity, slot by slot.
-        record = _RECORD_LAYOUT.new(
-            (
-                self.machine.name,
-                self.cls.__name__,
-                entity.id,
-                transition.event,
-                self.current,
-                transition.target,
-                when,
-                actor,
-                reason,
-            )
+        record = TransitionRecord(
+            self.machine.name,
+            self.cls.__name__,
+            entity.id,
+            transition.event,
+            self.current,
+            transition.target,
+            when,
+            actor,
+            reason,
         )
         return moved, record
 
